@@ -1,0 +1,46 @@
+"""Storefront: white-label hosting shops for resellers on one shared back end."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import DefaultConfig
+from .configuration import load_configuration
+from .extensions import csrf, db, login_manager, migrate
+from .models.base import render_migration_item
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, tenancy, blueprints."""
+    app = Flask(__name__, instance_relative_config=True, static_url_path="/assets")
+    app.config.from_object(DefaultConfig)
+    load_configuration(app, test_config)
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=app.config["MIGRATIONS_DIR"],
+        render_as_batch=True,
+        render_item=render_migration_item,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from . import accounts, errors, health, htmx, security_headers, tenancy, theming
+    from .cli import register_commands
+    from .shop import bp as shop_bp
+    from .staff import bp as staff_bp
+
+    tenancy.init_app(app)
+    theming.init_app(app)
+    htmx.init_app(app)
+    security_headers.init_app(app)
+    accounts.init_app(app)
+    errors.init_app(app)
+    health.init_app(app)
+    app.register_blueprint(shop_bp)
+    app.register_blueprint(staff_bp)
+    register_commands(app)
+    return app

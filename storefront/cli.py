@@ -1,0 +1,53 @@
+"""The ``storefront`` command: a Flask CLI group with the product's own commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+from flask_migrate import upgrade
+
+from . import create_app
+from .models import StaffRole
+from .services.staff import StaffExists, create_staff
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the database schema to the newest migration."""
+    upgrade()
+    click.echo("Database is at the newest schema.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo shops, plans and accounts; only what is missing is created."""
+    from .demo import seed_demo
+
+    created = seed_demo()
+    click.echo(f"Demo data: created {', '.join(created)}." if created else "Demo data already present.")
+
+
+@click.command("create-staff")
+@click.argument("email")
+@click.option("--name", default="", help="Display name (defaults to the email's local part).")
+@click.option("--role", type=click.Choice([r.value for r in StaffRole]), default="support")
+@click.password_option(help="Prompted for when not given.")
+def create_staff_command(email: str, name: str, role: str, password: str) -> None:
+    """Create a platform staff account."""
+    if len(password) < 12:
+        raise click.BadParameter("use at least 12 characters", param_hint="password")
+    try:
+        staff = create_staff(email, name or email.split("@")[0], password, StaffRole(role))
+    except StaffExists:
+        raise click.ClickException(f"A staff account for {email} already exists.") from None
+    click.echo(f"Created {staff.role.value} staff account {staff.email}.")
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the product's commands to the app's CLI."""
+    for command in (init_db_command, seed_demo_command, create_staff_command):
+        app.cli.add_command(command)
+
+
+main = FlaskGroup(create_app=create_app, help="Storefront: white-label hosting shops.")

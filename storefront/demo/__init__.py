@@ -1,0 +1,132 @@
+"""The demo: three resellers' shops and the platform's staff, loaded from data.json."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    BillingCycle,
+    Customer,
+    Domain,
+    Nameserver,
+    Offer,
+    OfferPrice,
+    Plan,
+    PlanPrice,
+    Reseller,
+    StaffRole,
+    StaffUser,
+    TeamMember,
+    TeamRole,
+    utcnow,
+)
+from ..services.branding import set_logo
+
+DATA_FILE = Path(__file__).with_name("data.json")
+
+
+def load_demo_data() -> dict:
+    """Return the demo data set."""
+    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
+
+
+def seed_demo() -> list[str]:
+    """Create whatever of the demo is missing; return what was created. Safe to run twice."""
+    data = load_demo_data()
+    created: list[str] = []
+    plans = {spec["code"]: _ensure_plan(spec, created) for spec in data["plans"]}
+    for spec in data["resellers"]:
+        _ensure_reseller(spec, plans, data["password"], created)
+    for spec in data["staff"]:
+        _ensure_staff(spec, data["password"], created)
+    db.session.commit()
+    return created
+
+
+def _ensure_plan(spec: dict, created: list[str]) -> Plan:
+    plan = db.session.scalar(select(Plan).where(Plan.code == spec["code"]))
+    if plan is None:
+        plan = Plan(code=spec["code"], name=spec["name"], summary=spec["summary"])
+        plan.features = spec["features"]
+        plan.prices = [
+            PlanPrice(cycle=BillingCycle(cycle), amount_minor=amount)
+            for cycle, amount in spec["wholesale"].items()
+        ]
+        db.session.add(plan)
+        created.append(f"plan {plan.code}")
+    return plan
+
+
+def _ensure_reseller(spec: dict, plans: dict[str, Plan], password: str, created: list[str]) -> None:
+    if db.session.scalar(select(Reseller.id).where(Reseller.slug == spec["slug"])):
+        return
+    reseller = _new_reseller(spec)
+    db.session.add(reseller)
+    db.session.flush()
+    for position, offer_spec in enumerate(spec["offers"]):
+        db.session.add(_new_offer(reseller, plans[offer_spec["plan"]], offer_spec, position))
+    owner = TeamMember(reseller_id=reseller.id, role=TeamRole.OWNER, **spec["owner"])
+    customer = Customer(reseller_id=reseller.id, email_verified_at=utcnow(), **spec["customer"])
+    for person in (owner, customer):
+        person.set_password(password)
+        db.session.add(person)
+    created.append(f"shop {reseller.slug}")
+
+
+def _new_reseller(spec: dict) -> Reseller:
+    fields = {k: v for k, v in spec.items() if k not in {"colors", "domains", "nameservers", "offers", "owner", "customer"}}
+    reseller = Reseller(**fields, **{f"color_{k}": v for k, v in spec["colors"].items()})
+    reseller.domains = [
+        Domain(
+            hostname=host,
+            is_primary=index == 0,
+            verification_token=secrets.token_hex(16),
+            verified_at=utcnow(),
+        )
+        for index, host in enumerate(spec["domains"])
+    ]
+    reseller.nameservers = [
+        Nameserver(hostname=host, position=index + 1) for index, host in enumerate(spec["nameservers"])
+    ]
+    set_logo(reseller, monogram(spec["brand_name"], spec["colors"]["primary"]))
+    return reseller
+
+
+def _new_offer(reseller: Reseller, plan: Plan, spec: dict, position: int) -> Offer:
+    offer = Offer(
+        reseller_id=reseller.id, plan=plan, position=position, featured=spec.get("featured", False)
+    )
+    offer.prices = [
+        OfferPrice(reseller_id=reseller.id, cycle=BillingCycle(cycle), amount_minor=amount,
+                   currency=reseller.currency)
+        for cycle, amount in spec["prices"].items()
+    ]
+    return offer
+
+
+def _ensure_staff(spec: dict, password: str, created: list[str]) -> None:
+    email = f"{spec['local_part']}@{current_app.config['PLATFORM_DOMAINS'][0]}"
+    if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
+        return
+    staff = StaffUser(email=email, name=spec["name"], role=StaffRole(spec["role"]))
+    staff.set_password(password)
+    db.session.add(staff)
+    created.append(f"staff {email}")
+
+
+def monogram(brand_name: str, colour: str, side: int = 160) -> Image.Image:
+    """Draw a simple logo: the brand's initials on a rounded square of its colour."""
+    image = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 0, side - 1, side - 1), radius=side // 5, fill=colour)
+    initials = "".join(word[0] for word in brand_name.split()[:2]).upper()
+    font = ImageFont.load_default(size=side // 2)
+    draw.text((side / 2, side / 2), initials, fill="#ffffff", font=font, anchor="mm")
+    return image

@@ -1,0 +1,36 @@
+"""htmx conventions: detect fragment requests, vary caches on them, set response headers."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask, Response, request
+
+
+def is_htmx() -> bool:
+    """True for an htmx request that wants a fragment (not boosted, not a history restore)."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def hx_response(response: Response, *, trigger: dict | None = None, push_url: str | None = None) -> Response:
+    """Attach htmx response headers through one place."""
+    if trigger:
+        response.headers["HX-Trigger"] = json.dumps(trigger)
+    if push_url:
+        response.headers["HX-Push-Url"] = push_url
+    return response
+
+
+def _vary_on_htmx(response: Response) -> Response:
+    response.vary.add("HX-Request")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Make every response vary on HX-Request, since one URL serves page and fragment."""
+    app.after_request(_vary_on_htmx)

@@ -1,0 +1,29 @@
+"""Typed SQLAlchemy models, one module per aggregate."""
+
+from __future__ import annotations
+
+from .account import Customer, StaffRole, StaffUser, TeamMember, TeamRole
+from .base import TenantScoped, utcnow
+from .scoping import bind_tenant, current_tenant
+from .catalog import BillingCycle, Offer, OfferPrice, Plan, PlanPrice
+from .reseller import Domain, Nameserver, Reseller
+
+__all__ = [
+    "BillingCycle",
+    "Customer",
+    "Domain",
+    "Nameserver",
+    "Offer",
+    "OfferPrice",
+    "Plan",
+    "PlanPrice",
+    "Reseller",
+    "StaffRole",
+    "StaffUser",
+    "TeamMember",
+    "TeamRole",
+    "TenantScoped",
+    "bind_tenant",
+    "current_tenant",
+    "utcnow",
+]

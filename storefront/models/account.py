@@ -1,0 +1,98 @@
+"""The people who sign in: customers, reseller team members and platform staff."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import TenantScoped, Timestamped, UTCDateTime
+
+
+class PasswordMixin:
+    """A hashed password and the check against it."""
+
+    password_hash: Mapped[str] = mapped_column(String(255))
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Customer(TenantScoped, PasswordMixin, Timestamped, UserMixin, db.Model):
+    """An end customer; belongs to exactly one reseller."""
+
+    __table_args__ = (
+        UniqueConstraint("reseller_id", "email"),
+        CheckConstraint("email = lower(email)", "email_lower"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120))
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def get_id(self) -> str:
+        return f"customer:{self.id}"
+
+
+class TeamRole(enum.StrEnum):
+    """What a reseller's team member may do."""
+
+    OWNER = "owner"
+    AGENT = "agent"
+
+
+class TeamMember(TenantScoped, PasswordMixin, Timestamped, UserMixin, db.Model):
+    """A user of a reseller's console."""
+
+    __table_args__ = (
+        UniqueConstraint("reseller_id", "email"),
+        CheckConstraint("email = lower(email)", "email_lower"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[TeamRole] = mapped_column(
+        Enum(TeamRole, native_enum=False, length=16, values_callable=lambda e: [r.value for r in e])
+    )
+
+    def get_id(self) -> str:
+        return f"team:{self.id}"
+
+
+class StaffRole(enum.StrEnum):
+    """What a platform employee may do."""
+
+    ADMIN = "admin"
+    SUPPORT = "support"
+    BILLING = "billing"
+
+
+class StaffUser(PasswordMixin, Timestamped, UserMixin, db.Model):
+    """A platform employee; signs in only on the staff host."""
+
+    __table_args__ = (CheckConstraint("email = lower(email)", "email_lower"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[StaffRole] = mapped_column(
+        Enum(StaffRole, native_enum=False, length=16, values_callable=lambda e: [r.value for r in e])
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"staff:{self.id}"

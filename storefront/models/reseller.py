@@ -1,0 +1,112 @@
+"""The reseller aggregate: brand, support contacts, domains and private nameservers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from ..extensions import db
+from .base import TenantScoped, Timestamped, UTCDateTime
+
+COLOUR_FIELDS = ("color_primary", "color_accent", "color_background", "color_text")
+
+
+def _hex_colour_check(column: str) -> CheckConstraint:
+    return CheckConstraint(f"length({column}) = 7 AND substr({column}, 1, 1) = '#'", column)
+
+
+class Reseller(Timestamped, db.Model):
+    """A tenant: owns a brand, domains, offers, customers and tickets."""
+
+    __table_args__ = (
+        CheckConstraint("slug = lower(slug) AND length(slug) BETWEEN 2 AND 40", "slug_form"),
+        CheckConstraint("first_response_hours > 0", "first_response_positive"),
+        CheckConstraint("follow_up_hours > 0", "follow_up_positive"),
+        CheckConstraint("length(currency) = 3", "currency_code"),
+        *(_hex_colour_check(name) for name in COLOUR_FIELDS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    brand_name: Mapped[str] = mapped_column(String(80))
+    legal_name: Mapped[str] = mapped_column(String(160))
+    tagline: Mapped[str] = mapped_column(String(160), default="")
+    postal_address: Mapped[str] = mapped_column(Text, default="")
+    theme: Mapped[str] = mapped_column(String(40), default="default")
+    color_primary: Mapped[str] = mapped_column(String(7), default="#1d4ed8")
+    color_accent: Mapped[str] = mapped_column(String(7), default="#f59e0b")
+    color_background: Mapped[str] = mapped_column(String(7), default="#ffffff")
+    color_text: Mapped[str] = mapped_column(String(7), default="#111827")
+
+    logo_etag: Mapped[str | None] = mapped_column(String(64))
+    logo_mime: Mapped[str | None] = mapped_column(String(32))
+    logo_image: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    favicon_ico: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+
+    support_email: Mapped[str] = mapped_column(String(254))
+    support_phone: Mapped[str] = mapped_column(String(40), default="")
+    support_hours: Mapped[str] = mapped_column(String(120), default="")
+    first_response_hours: Mapped[int] = mapped_column(default=8)
+    follow_up_hours: Mapped[int] = mapped_column(default=24)
+    escalation_persona: Mapped[str] = mapped_column(String(80), default="Escalations team")
+
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Kuala_Lumpur")
+    currency: Mapped[str] = mapped_column(String(3), default="MYR")
+
+    domains: Mapped[list[Domain]] = relationship(
+        back_populates="reseller", cascade="all, delete-orphan", order_by="Domain.hostname"
+    )
+    nameservers: Mapped[list[Nameserver]] = relationship(
+        cascade="all, delete-orphan", order_by="Nameserver.position"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Reseller {self.slug}>"
+
+
+class Domain(TenantScoped, Timestamped, db.Model):
+    """A custom host name a reseller's shop answers on once verified."""
+
+    __table_args__ = (
+        CheckConstraint("hostname = lower(hostname)", "hostname_lower"),
+        Index(
+            "uq_domain_one_primary",
+            "reseller_id",
+            unique=True,
+            sqlite_where="is_primary",
+            postgresql_where="is_primary",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(253), unique=True)
+    is_primary: Mapped[bool] = mapped_column(default=False)
+    verification_token: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    reseller: Mapped[Reseller] = relationship(back_populates="domains")
+
+
+class Nameserver(TenantScoped, db.Model):
+    """One of a reseller's private nameserver names, shown to its customers."""
+
+    __table_args__ = (
+        CheckConstraint("hostname = lower(hostname)", "hostname_lower"),
+        UniqueConstraint("reseller_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(253), unique=True)
+    position: Mapped[int] = mapped_column(default=1)
+

@@ -1,0 +1,57 @@
+"""One mechanism scopes every tenant-owned query to the current reseller.
+
+A session bound to a reseller (``bind_tenant``) adds ``reseller_id = :current`` to
+every ORM select, update and delete of a ``TenantScoped`` model, relationship loads
+included, and refuses to flush a tenant row that belongs to another reseller.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from .base import TenantScoped
+
+TENANT_KEY = "tenant_reseller_id"
+
+
+class CrossTenantWrite(RuntimeError):
+    """A flush tried to write a row of another reseller than the session's."""
+
+
+def bind_tenant(session: Session, reseller_id: int | None) -> None:
+    """Scope ``session`` to one reseller, or lift the scope with ``None``."""
+    if reseller_id is None:
+        session.info.pop(TENANT_KEY, None)
+    else:
+        session.info[TENANT_KEY] = reseller_id
+
+
+def current_tenant(session: Session) -> int | None:
+    """Return the reseller id ``session`` is scoped to, if any."""
+    return session.info.get(TENANT_KEY)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_tenant(state: ORMExecuteState) -> None:
+    reseller_id = state.session.info.get(TENANT_KEY)
+    if reseller_id is None or state.is_column_load:
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantScoped,
+                lambda cls: cls.reseller_id == reseller_id,
+                include_aliases=True,
+            )
+        )
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_cross_tenant_writes(session: Session, flush_context, instances) -> None:
+    reseller_id = session.info.get(TENANT_KEY)
+    if reseller_id is None:
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, TenantScoped) and obj.reseller_id not in (None, reseller_id):
+            raise CrossTenantWrite(f"{type(obj).__name__} belongs to another reseller")

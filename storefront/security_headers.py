@@ -1,0 +1,43 @@
+"""Response headers every answer carries: CSP without inline script, and no server hints."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app
+
+
+def content_security_policy() -> str:
+    """Return the policy: our own origin plus the htmx CDN, no inline script or style."""
+    cdn = urlsplit(current_app.config["HTMX_CDN_URL"])
+    script_sources = "'self'" if current_app.config["HTMX_USE_LOCAL"] else f"'self' {cdn.scheme}://{cdn.netloc}"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {script_sources}",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def _set_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy())
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.pop("X-Powered-By", None)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers to every response."""
+    app.after_request(_set_security_headers)

@@ -1,0 +1,1 @@
+"""Domain logic. Services take the reseller explicitly and never read the request."""

@@ -1,0 +1,78 @@
+"""Per-shop files: theme assets, brand stylesheet, logo, favicon, robots.txt."""
+
+from __future__ import annotations
+
+from flask import Response, abort, g, request, send_file
+
+from ..extensions import db
+from ..models import Reseller
+from ..services.branding import brand_fingerprint, brand_stylesheet, plain_favicon
+from ..theming import theme_asset_path
+from . import bp
+
+YEAR = 365 * 24 * 3600
+ROBOTS = """User-agent: *
+Allow: /
+Disallow: /account
+Disallow: /cart
+Disallow: /checkout
+Disallow: /console
+"""
+
+
+def _cached(response: Response, etag: str, *, immutable: bool) -> Response:
+    """Answer 304 when the client has this version; versioned URLs are cached for a year."""
+    response.set_etag(etag)
+    response.cache_control.public = True
+    if immutable:
+        response.cache_control.max_age = YEAR
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.no_cache = True
+    return response.make_conditional(request)
+
+
+@bp.get("/theme/<path:filename>")
+def theme_asset(filename: str) -> Response:
+    """Serve a static file of the shop's theme, falling back to the default theme."""
+    path = theme_asset_path(g.reseller.theme, filename)
+    if path is None:
+        abort(404)
+    return send_file(path, conditional=True, max_age=YEAR if "v" in request.args else 0)
+
+
+@bp.get("/brand.css")
+def brand_css() -> Response:
+    """The shop's brand colours and logo as CSS custom properties."""
+    response = Response(brand_stylesheet(g.reseller), mimetype="text/css")
+    return _cached(response, brand_fingerprint(g.reseller), immutable="v" in request.args)
+
+
+def _load_deferred(column) -> bytes | None:
+    return db.session.scalar(db.select(column).where(Reseller.id == g.reseller.id))
+
+
+@bp.get("/logo")
+def logo() -> Response:
+    """The shop's logo image, stored in the database."""
+    if not g.reseller.logo_etag:
+        abort(404)
+    response = Response(_load_deferred(Reseller.logo_image), mimetype=g.reseller.logo_mime)
+    return _cached(response, g.reseller.logo_etag, immutable="v" in request.args)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The shop's favicon, made from its logo, or a square of its brand colour."""
+    if g.reseller.logo_etag:
+        icon, etag = _load_deferred(Reseller.favicon_ico), f"ico-{g.reseller.logo_etag}"
+    else:
+        icon, etag = plain_favicon(g.reseller.color_primary), f"ico-{g.reseller.color_primary[1:]}"
+    response = Response(icon, mimetype="image/vnd.microsoft.icon")
+    return _cached(response, etag, immutable=False)
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    """Let crawlers read the catalogue but not the private areas."""
+    return Response(ROBOTS, mimetype="text/plain")

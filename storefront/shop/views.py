@@ -1,0 +1,76 @@
+"""Storefront pages: home, catalogue, plan detail, privacy notice, contact."""
+
+from __future__ import annotations
+
+from flask import abort, g, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from ..htmx import is_htmx
+from ..money import format_money
+from ..services.catalog import cycles_on_sale, find_offer, list_offers, parse_cycle, price_view
+from ..theming import render_themed
+from . import bp
+
+HOME_FEATURED_LIMIT = 3
+
+
+@bp.before_request
+def require_shop() -> Response | None:
+    """Serve shop routes only on a shop's host; the staff host's root leads to staff."""
+    if g.reseller is not None:
+        return None
+    if g.is_staff_host and request.endpoint == "shop.home":
+        return redirect(url_for("staff.index"))
+    abort(404)
+
+
+@bp.app_template_filter("money")
+def money_filter(amount_minor: int, currency: str = "MYR") -> str:
+    """Format minor units for people, for example ``RM 12.90``."""
+    return format_money(amount_minor, currency)
+
+
+@bp.app_template_global("price_view")
+def price_view_global(offer, cycle):
+    """Expose the plan-card price calculation to templates."""
+    return price_view(offer, cycle)
+
+
+@bp.get("/")
+def home() -> str:
+    """The shop's front page: hero and featured plans."""
+    offers = list_offers(g.reseller)
+    featured = [offer for offer in offers if offer.featured] or offers
+    cycle = parse_cycle(None)
+    return render_themed("home.html", offers=featured[:HOME_FEATURED_LIMIT], cycle=cycle)
+
+
+@bp.get("/plans")
+def plans() -> str:
+    """The catalogue; the billing-cycle toggle swaps the grid in place over htmx."""
+    cycle = parse_cycle(request.args.get("cycle"))
+    offers = list_offers(g.reseller)
+    template = "_plan-grid.html" if is_htmx() else "plans.html"
+    return render_themed(template, offers=offers, cycle=cycle, cycles=cycles_on_sale(offers))
+
+
+@bp.get("/plans/<code>")
+def plan(code: str) -> str:
+    """One plan's features and its price in every billing cycle the shop sells."""
+    offer = find_offer(g.reseller, code)
+    if offer is None:
+        abort(404)
+    prices = [view for cycle in cycles_on_sale([offer]) if (view := price_view(offer, cycle))]
+    return render_themed("plan.html", offer=offer, prices=prices)
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    """The shop's privacy notice, naming the reseller as responsible for the data."""
+    return render_themed("privacy.html")
+
+
+@bp.get("/contact")
+def contact() -> str:
+    """How to reach the shop's support team."""
+    return render_themed("contact.html")

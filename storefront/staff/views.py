@@ -1,0 +1,47 @@
+"""Staff sign-in and the shop overview."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..services.staff import authenticate_staff, shop_overview
+from . import bp
+from .forms import StaffLoginForm
+
+
+@bp.before_request
+def require_staff_host() -> None:
+    """Staff routes exist only on the staff host."""
+    if not g.is_staff_host:
+        abort(404)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    """Sign a platform employee in."""
+    form = StaffLoginForm()
+    if form.validate_on_submit():
+        staff = authenticate_staff(form.email.data, form.password.data)
+        if staff is not None:
+            login_user(staff)
+            return redirect(url_for("staff.index"))
+        flash("That email and password do not match an active staff account.", "error")
+    status = 400 if form.errors else 200
+    return render_template("staff/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    """Sign out."""
+    logout_user()
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """The platform's shops at a glance: brand, theme, hosts, offers."""
+    return render_template("staff/index.html", shops=shop_overview(), staff=current_user)
