@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
-from flask.cli import FlaskGroup
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
 from . import create_app
 from .models import StaffRole
+from .services.addresses import InvalidEmail, normalise_email
 from .services.staff import StaffExists, create_staff
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema to the newest migration."""
     upgrade()
@@ -20,21 +22,29 @@ def init_db_command() -> None:
 
 
 @click.command("seed-demo")
-def seed_demo_command() -> None:
+@with_appcontext
+@click.option("--port", default=5000, show_default=True, help="Port used in the printed URLs.")
+def seed_demo_command(port: int) -> None:
     """Load the demo shops, plans and accounts; only what is missing is created."""
-    from .demo import seed_demo
+    from .demo import demo_guide, seed_demo
 
     created = seed_demo()
     click.echo(f"Demo data: created {', '.join(created)}." if created else "Demo data already present.")
+    click.echo(demo_guide(port))
 
 
 @click.command("create-staff")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", default="", help="Display name (defaults to the email's local part).")
 @click.option("--role", type=click.Choice([r.value for r in StaffRole]), default="support")
 @click.password_option(help="Prompted for when not given.")
 def create_staff_command(email: str, name: str, role: str, password: str) -> None:
     """Create a platform staff account."""
+    try:
+        email = normalise_email(email, allow_test_domains=current_app.config["EMAIL_ALLOW_TEST_DOMAINS"])
+    except InvalidEmail as error:
+        raise click.BadParameter(f"not a usable email address: {error}", param_hint="EMAIL") from None
     if len(password) < 12:
         raise click.BadParameter("use at least 12 characters", param_hint="password")
     try:

@@ -33,6 +33,10 @@ class DefaultConfig:
     # Serve the pinned copy fetched at install time instead of the CDN (development, tests).
     HTMX_USE_LOCAL = False
 
+    PASSWORD_HASH_METHOD = "scrypt"
+    # Accept addresses at reserved test domains (.test); for the demo and development only.
+    EMAIL_ALLOW_TEST_DOMAINS = False
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

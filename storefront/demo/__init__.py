@@ -130,3 +130,17 @@ def monogram(brand_name: str, colour: str, side: int = 160) -> Image.Image:
     font = ImageFont.load_default(size=side // 2)
     draw.text((side / 2, side / 2), initials, fill="#ffffff", font=font, anchor="mm")
     return image
+
+
+def demo_guide(port: int) -> str:
+    """Return the demo's URLs and sign-ins, as printed by ``storefront seed-demo``."""
+    data, config = load_demo_data(), current_app.config
+    base, staff_host = config["STOREFRONT_BASE_DOMAIN"], config["STAFF_HOST"]
+    lines = ["", "Shops:"]
+    for shop in data["resellers"]:
+        lines.append(f"  {shop['brand_name']:<14} http://{shop['slug']}.{base}:{port}/")
+        lines.append(f"  {'':<14} customer {shop['customer']['email']}, team owner {shop['owner']['email']}")
+    staff = ", ".join(f"{s['local_part']}@{config['PLATFORM_DOMAINS'][0]}" for s in data["staff"])
+    lines += ["", f"Staff console:  http://{staff_host}:{port}/  ({staff})"]
+    lines.append(f"Every demo password: {data['password']}")
+    return "\n".join(lines)

@@ -1,0 +1,46 @@
+# Two commands: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HTMX_VERSION := 2.0.11
+HTMX := storefront/static/vendor/htmx.min.js
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install lint bench clean
+
+run: install
+	$(BIN)/storefront init-db
+	$(BIN)/storefront seed-demo --port $(PORT)
+	STOREFRONT_HTMX_USE_LOCAL=true STOREFRONT_EMAIL_ALLOW_TEST_DOMAINS=true $(BIN)/storefront run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest
+
+install: $(STAMP) $(HTMX)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# The pinned htmx from its npm package, checked against the SRI hash the pages carry.
+$(HTMX): storefront/config.py
+	@command -v npm >/dev/null || { echo "npm is needed once to fetch htmx.org@$(HTMX_VERSION)"; exit 1; }
+	@mkdir -p $(@D)
+	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null 2>&1 \
+		&& tar xzf htmx.org-$(HTMX_VERSION).tgz package/dist/htmx.min.js) \
+		&& cp $$tmp/package/dist/htmx.min.js $@.download && rm -rf $$tmp
+	@$(PYTHON) scripts/check_sri.py $@.download storefront/config.py && mv $@.download $@
+
+lint: install
+	$(BIN)/ruff check storefront tests bench scripts
+	$(BIN)/ruff format --check storefront tests bench scripts
+
+bench: install
+	$(BIN)/python bench/plans_throughput.py
+
+clean:
+	rm -rf $(VENV) $(HTMX) .pytest_cache

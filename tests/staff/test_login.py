@@ -1,0 +1,91 @@
+"""Staff sign-in on the staff host."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from storefront.accounts import load_identity
+from storefront.models import StaffRole
+
+STAFF = "staff.localhost"
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, email: str, password: str):
+    token = csrf_token(client.get("/staff/login").text)
+    return client.post("/staff/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def test_staff_sign_in_leads_to_the_shop_overview(demo, client_for, make_staff) -> None:
+    make_staff(email="ops@platform.test", role=StaffRole.ADMIN)
+    client = client_for(STAFF)
+    response = sign_in(client, "OPS@platform.test ", "correct horse battery")
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+    overview = client.get("/staff/").text
+    for shop in ("Acme Hosting", "BlueWave Web", "Kedai Hosting", "shop.acme-hosting.test", "bazaar"):
+        assert shop in overview
+
+
+@pytest.mark.parametrize(("email", "password"), [("ops@platform.test", "wrong password"),
+                                                 ("nobody@platform.test", "correct horse battery")])
+def test_wrong_credentials_get_one_clear_message(client_for, make_staff, email: str, password: str) -> None:
+    make_staff()
+    response = sign_in(client_for(STAFF), email, password)
+    assert response.status_code == 200
+    assert "That email and password do not match an active staff account." in response.text
+
+
+def test_inactive_staff_cannot_sign_in(client_for, make_staff) -> None:
+    make_staff(active=False)
+    response = sign_in(client_for(STAFF), "ops@platform.test", "correct horse battery")
+    assert "do not match an active staff account" in response.text
+
+
+def test_empty_fields_are_refused_with_a_message(client_for) -> None:
+    client = client_for(STAFF)
+    token = csrf_token(client.get("/staff/login").text)
+    response = client.post("/staff/login", data={"email": "", "password": "", "csrf_token": token})
+    assert response.status_code == 400
+    assert "This field is required." in response.text
+
+
+def test_sign_in_without_csrf_token_is_refused(client_for, make_staff) -> None:
+    make_staff()
+    client = client_for(STAFF)
+    response = client.post("/staff/login", data={"email": "ops@platform.test", "password": "correct horse battery"})
+    assert response.status_code == 400
+    assert client.get("/staff/").status_code == 302
+
+
+def test_signed_out_staff_are_sent_to_sign_in(client_for) -> None:
+    assert client_for(STAFF).get("/staff/").headers["Location"].startswith("/staff/login")
+
+
+def test_sign_out(client_for, make_staff) -> None:
+    make_staff()
+    client = client_for(STAFF)
+    sign_in(client, "ops@platform.test", "correct horse battery")
+    token = csrf_token(client.get("/staff/login").text)
+    assert client.post("/staff/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/staff/").status_code == 302
+
+
+def test_a_staff_identity_is_only_loaded_on_the_staff_host(app, demo, make_staff) -> None:
+    staff_id = make_staff()
+    for host, expected in (("staff.localhost", staff_id), ("acme.localhost", None)):
+        with app.test_request_context("/", headers={"Host": host}):
+            app.preprocess_request()
+            identity = load_identity(f"staff:{staff_id}")
+            assert (identity.id if identity else None) == expected
+
+
+@pytest.mark.parametrize("user_id", ["staff:", "staff:abc", "root:1", "", "customer:1:extra"])
+def test_malformed_identities_load_nothing(app, demo, user_id: str) -> None:
+    with app.test_request_context("/", headers={"Host": "staff.localhost"}):
+        app.preprocess_request()
+        assert load_identity(user_id) is None
