@@ -28,13 +28,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import accounts, errors, health, htmx, security_headers, tenancy, theming
+    from . import accounts, errors, health, htmx, pagecache, security_headers, tenancy, theming
     from .cli import register_commands
     from .shop import bp as shop_bp
     from .staff import bp as staff_bp
 
     tenancy.init_app(app)
     theming.init_app(app)
+    pagecache.init_app(app)
     htmx.init_app(app)
     security_headers.init_app(app)
     accounts.init_app(app)

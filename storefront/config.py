@@ -37,6 +37,9 @@ class DefaultConfig:
     # Accept addresses at reserved test domains (.test); for the demo and development only.
     EMAIL_ALLOW_TEST_DOMAINS = False
 
+    # Rendered public shop pages kept per worker; 0 turns the cache off.
+    PAGE_CACHE_SIZE = 512
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

@@ -26,7 +26,7 @@ def render_error(error: HTTPException) -> tuple[str | Response, int]:
     title, message = MESSAGES.get(code, (error.name, "That did not work."))
     if code >= 500:
         db.session.rollback()
-    if g.get("reseller") is not None:
+    if g.get("shop") is not None:
         return render_themed("error.html", code=code, title=title, message=message), code
     if g.get("is_staff_host"):
         return render_template("staff/error.html", code=code, title=title, message=message), code

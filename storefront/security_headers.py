@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app
@@ -9,8 +10,13 @@ from flask import Flask, Response, current_app
 
 def content_security_policy() -> str:
     """Return the policy: our own origin plus the htmx CDN, no inline script or style."""
-    cdn = urlsplit(current_app.config["HTMX_CDN_URL"])
-    script_sources = "'self'" if current_app.config["HTMX_USE_LOCAL"] else f"'self' {cdn.scheme}://{cdn.netloc}"
+    return _policy(current_app.config["HTMX_CDN_URL"], current_app.config["HTMX_USE_LOCAL"])
+
+
+@lru_cache(maxsize=4)
+def _policy(htmx_cdn_url: str, htmx_use_local: bool) -> str:
+    cdn = urlsplit(htmx_cdn_url)
+    script_sources = "'self'" if htmx_use_local else f"'self' {cdn.scheme}://{cdn.netloc}"
     return "; ".join(
         [
             "default-src 'self'",

@@ -6,10 +6,10 @@ import ipaddress
 import re
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import select
 
 from .extensions import db
-from .models import Domain, Reseller, bind_tenant
+from .models import bind_tenant
+from .services.shops import find_shop
 
 LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 PORT = re.compile(r"^[0-9]{1,5}$")
@@ -39,28 +39,14 @@ def _is_ip_address(name: str) -> bool:
     return True
 
 
-def find_reseller(host: str, base_domain: str) -> Reseller | None:
-    """Return the active reseller a normalised host belongs to, if any."""
-    slug = host.removesuffix(f".{base_domain}")
-    if slug != host and "." not in slug:
-        query = select(Reseller).where(Reseller.slug == slug)
-    else:
-        query = (
-            select(Reseller)
-            .join(Domain, Domain.reseller_id == Reseller.id)
-            .where(Domain.hostname == host, Domain.verified_at.is_not(None))
-        )
-    return db.session.scalar(query.where(Reseller.active.is_(True)))
-
-
 def plain_not_found() -> Response:
     """An answer for hosts we do not serve: no brand, no hint of who runs the server."""
     return Response("Not Found\n", status=404, mimetype="text/plain")
 
 
 def resolve_audience() -> Response | None:
-    """Set ``g.reseller`` or ``g.is_staff_host`` from the Host header, or answer 404."""
-    g.reseller = None
+    """Set ``g.shop`` or ``g.is_staff_host`` from the Host header, or answer 404."""
+    g.shop = None
     g.is_staff_host = False
     host = normalise_host(request.host)
     if host is None:
@@ -68,11 +54,11 @@ def resolve_audience() -> Response | None:
     if host == current_app.config["STAFF_HOST"]:
         g.is_staff_host = True
         return None
-    reseller = find_reseller(host, current_app.config["STOREFRONT_BASE_DOMAIN"])
-    if reseller is None:
+    shop = find_shop(host, current_app.config["STOREFRONT_BASE_DOMAIN"])
+    if shop is None:
         return plain_not_found()
-    g.reseller = reseller
-    bind_tenant(db.session, reseller.id)
+    g.shop = shop
+    bind_tenant(db.session, shop.id)
     return None
 
 

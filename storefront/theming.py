@@ -45,7 +45,7 @@ def theme_environment(app: Flask, name: str) -> Environment:
 def render_themed(template_name: str, **context: object) -> str:
     """Render a template in the current shop's theme with Flask's usual context."""
     app = current_app._get_current_object()
-    template = theme_environment(app, g.reseller.theme).get_template(template_name)
+    template = theme_environment(app, g.shop.theme).get_template(template_name)
     app.update_template_context(context)
     return template.render(context)
 
@@ -66,7 +66,7 @@ def _asset_fingerprint(path: str) -> str:
 
 def theme_asset_url(filename: str) -> str:
     """Return the cache-busting URL of one of the current theme's static files."""
-    path = theme_asset_path(g.reseller.theme, filename)
+    path = theme_asset_path(g.shop.theme, filename)
     version = _asset_fingerprint(path) if path else "missing"
     return url_for("shop.theme_asset", filename=filename, v=version)
 
@@ -80,16 +80,16 @@ def htmx_src() -> str:
 
 def brand_version() -> str:
     """Return the current shop's brand fingerprint, to version its stylesheet URL."""
-    return brand_fingerprint(g.reseller)
+    return brand_fingerprint(g.shop)
 
 
 def current_year() -> int:
     """Return the year in the current shop's time zone."""
-    return datetime.now(ZoneInfo(g.reseller.timezone)).year
+    return datetime.now(ZoneInfo(g.shop.timezone)).year
 
 
 def _shop_context() -> dict[str, object]:
-    return {"shop": g.get("reseller")}
+    return {"shop": g.get("shop")}
 
 
 def init_app(app: Flask) -> None:

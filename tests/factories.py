@@ -38,8 +38,12 @@ def make_reseller(app: Flask) -> Callable[..., int]:
                 **fields,
             )
             reseller.domains = [
-                Domain(hostname=host, is_primary=i == 0, verification_token=secrets.token_hex(8),
-                       verified_at=utcnow())
+                Domain(
+                    hostname=host,
+                    is_primary=i == 0,
+                    verification_token=secrets.token_hex(8),
+                    verified_at=utcnow(),
+                )
                 for i, host in enumerate(domains)
             ]
             db.session.add(reseller)
@@ -89,8 +93,12 @@ def make_offer(app: Flask) -> Callable[..., int]:
 def make_staff(app: Flask) -> Callable[..., int]:
     """Create a platform staff account; return its id."""
 
-    def make(email: str = "ops@platform.test", password: str = "correct horse battery",
-             role: StaffRole = StaffRole.SUPPORT, active: bool = True) -> int:
+    def make(
+        email: str = "ops@platform.test",
+        password: str = "correct horse battery",
+        role: StaffRole = StaffRole.SUPPORT,
+        active: bool = True,
+    ) -> int:
         with app.app_context():
             staff = StaffUser(email=email, name="Ops Person", role=role, active=active)
             staff.set_password(password)

@@ -18,8 +18,19 @@ def test_init_db_builds_the_schema_through_the_migrations(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     engine = create_engine(url)
     tables = set(inspect(engine).get_table_names())
-    assert {"reseller", "domain", "nameserver", "plan", "plan_price", "offer", "offer_price",
-            "customer", "team_member", "staff_user", "alembic_version"} <= tables
+    assert {
+        "reseller",
+        "domain",
+        "nameserver",
+        "plan",
+        "plan_price",
+        "offer",
+        "offer_price",
+        "customer",
+        "team_member",
+        "staff_user",
+        "alembic_version",
+    } <= tables
     engine.dispose()
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0  # twice is harmless
 
@@ -40,9 +51,16 @@ def test_seed_demo_is_idempotent_and_prints_the_guide(app) -> None:
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
     assert "created" in first.output
-    for line in ("http://acme.localhost:5000/", "http://bluewave.localhost:5000/",
-                 "http://kedai.localhost:5000/", "http://staff.localhost:5000/",
-                 "aisyah@example.com", "weiming@example.net", "raj@example.org", "storefront-demo"):
+    for line in (
+        "http://acme.localhost:5000/",
+        "http://bluewave.localhost:5000/",
+        "http://kedai.localhost:5000/",
+        "http://staff.localhost:5000/",
+        "aisyah@example.com",
+        "weiming@example.net",
+        "raj@example.org",
+        "storefront-demo",
+    ):
         assert line in first.output
     with app.app_context():
         counts = _counts()
@@ -55,8 +73,9 @@ def test_seed_demo_is_idempotent_and_prints_the_guide(app) -> None:
 
 def test_create_staff_makes_an_account_that_can_sign_in(app, client_for) -> None:
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-staff", "Ops@Platform.test", "--role", "billing",
-                                 "--password", "a long enough secret"])
+    result = runner.invoke(
+        args=["create-staff", "Ops@Platform.test", "--role", "billing", "--password", "a long enough secret"]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         staff = db.session.scalar(select(StaffUser))
@@ -74,6 +93,8 @@ def test_create_staff_refuses_a_short_password(app) -> None:
 
 
 def test_create_staff_refuses_a_malformed_email(app) -> None:
-    result = app.test_cli_runner().invoke(args=["create-staff", "not-an-email", "--password", "a long enough secret"])
+    result = app.test_cli_runner().invoke(
+        args=["create-staff", "not-an-email", "--password", "a long enough secret"]
+    )
     assert result.exit_code != 0
     assert "email" in result.output.lower()

@@ -41,8 +41,14 @@ def test_normalise_host(raw: str, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     "host",
-    ["acme.localhost", "ACME.localhost", "acme.localhost:5000", "acme.localhost.", "shop.acme-hosting.test",
-     "SHOP.ACME-HOSTING.TEST.:443"],
+    [
+        "acme.localhost",
+        "ACME.localhost",
+        "acme.localhost:5000",
+        "acme.localhost.",
+        "shop.acme-hosting.test",
+        "SHOP.ACME-HOSTING.TEST.:443",
+    ],
 )
 def test_shop_hosts_serve_the_shop(demo, client_for, host: str) -> None:
     response = client_for(host).get("/")
@@ -52,8 +58,18 @@ def test_shop_hosts_serve_the_shop(demo, client_for, host: str) -> None:
 
 @pytest.mark.parametrize(
     "host",
-    ["unknown.localhost", "evil.test", "127.0.0.1", "127.0.0.1:5000", "[::1]:5000", "localhost",
-     "x.acme.localhost", "acme.localhost.evil.test", "acme..localhost", "bad_host.localhost"],
+    [
+        "unknown.localhost",
+        "evil.test",
+        "127.0.0.1",
+        "127.0.0.1:5000",
+        "[::1]:5000",
+        "localhost",
+        "x.acme.localhost",
+        "acme.localhost.evil.test",
+        "acme..localhost",
+        "bad_host.localhost",
+    ],
 )
 def test_unknown_hosts_get_a_plain_404(demo, client_for, host: str) -> None:
     for path in ("/", "/plans", "/staff/login", "/theme/theme.css", "/healthz", "/no-such-page"):

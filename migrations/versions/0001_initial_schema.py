@@ -34,6 +34,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=40), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('brand_name', sa.String(length=80), nullable=False),
     sa.Column('legal_name', sa.String(length=160), nullable=False),
     sa.Column('tagline', sa.String(length=160), nullable=False),

@@ -81,7 +81,11 @@ def _ensure_reseller(spec: dict, plans: dict[str, Plan], password: str, created:
 
 
 def _new_reseller(spec: dict) -> Reseller:
-    fields = {k: v for k, v in spec.items() if k not in {"colors", "domains", "nameservers", "offers", "owner", "customer"}}
+    fields = {
+        k: v
+        for k, v in spec.items()
+        if k not in {"colors", "domains", "nameservers", "offers", "owner", "customer"}
+    }
     reseller = Reseller(**fields, **{f"color_{k}": v for k, v in spec["colors"].items()})
     reseller.domains = [
         Domain(
@@ -100,12 +104,14 @@ def _new_reseller(spec: dict) -> Reseller:
 
 
 def _new_offer(reseller: Reseller, plan: Plan, spec: dict, position: int) -> Offer:
-    offer = Offer(
-        reseller_id=reseller.id, plan=plan, position=position, featured=spec.get("featured", False)
-    )
+    offer = Offer(reseller_id=reseller.id, plan=plan, position=position, featured=spec.get("featured", False))
     offer.prices = [
-        OfferPrice(reseller_id=reseller.id, cycle=BillingCycle(cycle), amount_minor=amount,
-                   currency=reseller.currency)
+        OfferPrice(
+            reseller_id=reseller.id,
+            cycle=BillingCycle(cycle),
+            amount_minor=amount,
+            currency=reseller.currency,
+        )
         for cycle, amount in spec["prices"].items()
     ]
     return offer

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from . import revisions  # noqa: F401  (registers the revision listeners)
 from .account import Customer, StaffRole, StaffUser, TeamMember, TeamRole
 from .base import TenantScoped, utcnow
-from .scoping import bind_tenant, current_tenant
 from .catalog import BillingCycle, Offer, OfferPrice, Plan, PlanPrice
 from .reseller import Domain, Nameserver, Reseller
+from .scoping import bind_tenant, current_tenant
 
 __all__ = [
     "BillingCycle",

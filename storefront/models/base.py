@@ -35,9 +35,7 @@ class UTCDateTime(TypeDecorator):
 class TenantScoped:
     """A row that belongs to one reseller; queries are filtered to the current one."""
 
-    reseller_id: Mapped[int] = mapped_column(
-        ForeignKey("reseller.id", ondelete="CASCADE"), index=True
-    )
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("reseller.id", ondelete="CASCADE"), index=True)
 
 
 class Timestamped:

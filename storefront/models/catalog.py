@@ -62,9 +62,7 @@ class Plan(Timestamped, db.Model):
     features: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
 
-    prices: Mapped[list[PlanPrice]] = relationship(
-        back_populates="plan", cascade="all, delete-orphan"
-    )
+    prices: Mapped[list[PlanPrice]] = relationship(back_populates="plan", cascade="all, delete-orphan")
 
 
 class PlanPrice(db.Model):
@@ -99,9 +97,7 @@ class Offer(TenantScoped, Timestamped, db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     plan: Mapped[Plan] = relationship()
-    prices: Mapped[list[OfferPrice]] = relationship(
-        back_populates="offer", cascade="all, delete-orphan"
-    )
+    prices: Mapped[list[OfferPrice]] = relationship(back_populates="offer", cascade="all, delete-orphan")
 
     def price_for(self, cycle: BillingCycle) -> OfferPrice | None:
         """Return this offer's retail price for a cycle, if it sells that cycle."""

@@ -38,6 +38,8 @@ class Reseller(Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped whenever anything a shop's public pages show changes; keys the page cache.
+    revision: Mapped[int] = mapped_column(default=1)
 
     brand_name: Mapped[str] = mapped_column(String(80))
     legal_name: Mapped[str] = mapped_column(String(160))
@@ -109,4 +111,3 @@ class Nameserver(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     hostname: Mapped[str] = mapped_column(String(253), unique=True)
     position: Mapped[int] = mapped_column(default=1)
-

@@ -9,6 +9,7 @@ from functools import lru_cache
 from PIL import Image
 
 from ..models import Reseller
+from .shops import ShopLike
 
 LOGO_MAX_SIDE = 512
 FAVICON_SIZES = [(16, 16), (32, 32), (48, 48)]
@@ -37,28 +38,28 @@ def readable_on(background: str) -> str:
     return "#ffffff" if white >= black else "#000000"
 
 
-def brand_tokens(reseller: Reseller) -> dict[str, str]:
+def brand_tokens(shop: ShopLike) -> dict[str, str]:
     """Return the CSS custom properties that carry the shop's brand."""
     return {
-        "--brand-primary": reseller.color_primary,
-        "--brand-on-primary": readable_on(reseller.color_primary),
-        "--brand-accent": reseller.color_accent,
-        "--brand-on-accent": readable_on(reseller.color_accent),
-        "--brand-background": reseller.color_background,
-        "--brand-text": reseller.color_text,
-        "--brand-logo": f'url("/logo?v={reseller.logo_etag}")' if reseller.logo_etag else "none",
+        "--brand-primary": shop.color_primary,
+        "--brand-on-primary": readable_on(shop.color_primary),
+        "--brand-accent": shop.color_accent,
+        "--brand-on-accent": readable_on(shop.color_accent),
+        "--brand-background": shop.color_background,
+        "--brand-text": shop.color_text,
+        "--brand-logo": f'url("/logo?v={shop.logo_etag}")' if shop.logo_etag else "none",
     }
 
 
-def brand_stylesheet(reseller: Reseller) -> str:
+def brand_stylesheet(shop: ShopLike) -> str:
     """Return the shop's brand stylesheet: one :root rule of custom properties."""
-    body = "".join(f"  {name}: {value};\n" for name, value in brand_tokens(reseller).items())
+    body = "".join(f"  {name}: {value};\n" for name, value in brand_tokens(shop).items())
     return f":root {{\n{body}}}\n"
 
 
-def brand_fingerprint(reseller: Reseller) -> str:
+def brand_fingerprint(shop: ShopLike) -> str:
     """Return a short hash that changes whenever the brand stylesheet would."""
-    return hashlib.sha256(brand_stylesheet(reseller).encode()).hexdigest()[:16]
+    return hashlib.sha256(brand_stylesheet(shop).encode()).hexdigest()[:16]
 
 
 def set_logo(reseller: Reseller, image: Image.Image) -> None:

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
-from ..models import BillingCycle, Offer, Plan, Reseller
+from ..models import BillingCycle, Offer, Plan
+from .shops import ShopLike
 
 DEFAULT_CYCLE = BillingCycle.MONTHLY
 
@@ -21,27 +22,27 @@ def parse_cycle(raw: str | None) -> BillingCycle:
         return DEFAULT_CYCLE
 
 
-def _visible_offers(reseller: Reseller):
+def _visible_offers(shop: ShopLike):
     return (
         select(Offer)
         .join(Offer.plan)
-        .where(Offer.reseller_id == reseller.id, Offer.visible.is_(True), Plan.active.is_(True))
+        .where(Offer.reseller_id == shop.id, Offer.visible.is_(True), Plan.active.is_(True))
         .options(contains_eager(Offer.plan), selectinload(Offer.prices))
         .order_by(Offer.position, Plan.name)
     )
 
 
-def list_offers(reseller: Reseller, *, featured_only: bool = False) -> list[Offer]:
+def list_offers(shop: ShopLike, *, featured_only: bool = False) -> list[Offer]:
     """Return the shop's visible offers in display order, prices loaded."""
-    query = _visible_offers(reseller)
+    query = _visible_offers(shop)
     if featured_only:
         query = query.where(Offer.featured.is_(True))
     return list(db.session.scalars(query))
 
 
-def find_offer(reseller: Reseller, plan_code: str) -> Offer | None:
+def find_offer(shop: ShopLike, plan_code: str) -> Offer | None:
     """Return the shop's visible offer of a plan by the plan's code, if it has one."""
-    return db.session.scalar(_visible_offers(reseller).where(Plan.code == plan_code.lower()))
+    return db.session.scalar(_visible_offers(shop).where(Plan.code == plan_code.lower()))
 
 
 @dataclass(frozen=True)
@@ -73,4 +74,3 @@ def cycles_on_sale(offers: list[Offer]) -> list[BillingCycle]:
     """Return the billing cycles any of the offers sells, in calendar order."""
     sold = {price.cycle for offer in offers for price in offer.prices}
     return [cycle for cycle in BillingCycle if cycle in sold]
-

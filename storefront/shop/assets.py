@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, g, request, send_file
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Reseller
@@ -35,7 +36,7 @@ def _cached(response: Response, etag: str, *, immutable: bool) -> Response:
 @bp.get("/theme/<path:filename>")
 def theme_asset(filename: str) -> Response:
     """Serve a static file of the shop's theme, falling back to the default theme."""
-    path = theme_asset_path(g.reseller.theme, filename)
+    path = theme_asset_path(g.shop.theme, filename)
     if path is None:
         abort(404)
     return send_file(path, conditional=True, max_age=YEAR if "v" in request.args else 0)
@@ -44,30 +45,30 @@ def theme_asset(filename: str) -> Response:
 @bp.get("/brand.css")
 def brand_css() -> Response:
     """The shop's brand colours and logo as CSS custom properties."""
-    response = Response(brand_stylesheet(g.reseller), mimetype="text/css")
-    return _cached(response, brand_fingerprint(g.reseller), immutable="v" in request.args)
+    response = Response(brand_stylesheet(g.shop), mimetype="text/css")
+    return _cached(response, brand_fingerprint(g.shop), immutable="v" in request.args)
 
 
 def _load_deferred(column) -> bytes | None:
-    return db.session.scalar(db.select(column).where(Reseller.id == g.reseller.id))
+    return db.session.scalar(select(column).where(Reseller.id == g.shop.id))
 
 
 @bp.get("/logo")
 def logo() -> Response:
     """The shop's logo image, stored in the database."""
-    if not g.reseller.logo_etag:
+    if not g.shop.logo_etag:
         abort(404)
-    response = Response(_load_deferred(Reseller.logo_image), mimetype=g.reseller.logo_mime)
-    return _cached(response, g.reseller.logo_etag, immutable="v" in request.args)
+    response = Response(_load_deferred(Reseller.logo_image), mimetype=g.shop.logo_mime)
+    return _cached(response, g.shop.logo_etag, immutable="v" in request.args)
 
 
 @bp.get("/favicon.ico")
 def favicon() -> Response:
     """The shop's favicon, made from its logo, or a square of its brand colour."""
-    if g.reseller.logo_etag:
-        icon, etag = _load_deferred(Reseller.favicon_ico), f"ico-{g.reseller.logo_etag}"
+    if g.shop.logo_etag:
+        icon, etag = _load_deferred(Reseller.favicon_ico), f"ico-{g.shop.logo_etag}"
     else:
-        icon, etag = plain_favicon(g.reseller.color_primary), f"ico-{g.reseller.color_primary[1:]}"
+        icon, etag = plain_favicon(g.shop.color_primary), f"ico-{g.shop.color_primary[1:]}"
     response = Response(icon, mimetype="image/vnd.microsoft.icon")
     return _cached(response, etag, immutable=False)
 

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from ..htmx import is_htmx
 from ..money import format_money
+from ..pagecache import shop_page
 from ..services.catalog import cycles_on_sale, find_offer, list_offers, parse_cycle, price_view
 from ..theming import render_themed
 from . import bp
@@ -17,7 +18,7 @@ HOME_FEATURED_LIMIT = 3
 @bp.before_request
 def require_shop() -> Response | None:
     """Serve shop routes only on a shop's host; the staff host's root leads to staff."""
-    if g.reseller is not None:
+    if g.shop is not None:
         return None
     if g.is_staff_host and request.endpoint == "shop.home":
         return redirect(url_for("staff.index"))
@@ -39,25 +40,32 @@ def price_view_global(offer, cycle):
 @bp.get("/")
 def home() -> str:
     """The shop's front page: hero and featured plans."""
-    offers = list_offers(g.reseller)
-    featured = [offer for offer in offers if offer.featured] or offers
-    cycle = parse_cycle(None)
-    return render_themed("home.html", offers=featured[:HOME_FEATURED_LIMIT], cycle=cycle)
+
+    def render() -> str:
+        offers = list_offers(g.shop)
+        featured = sorted(offers, key=lambda offer: not offer.featured)  # featured first, stable
+        return render_themed("home.html", offers=featured[:HOME_FEATURED_LIMIT], cycle=parse_cycle(None))
+
+    return shop_page("home", render)
 
 
 @bp.get("/plans")
 def plans() -> str:
     """The catalogue; the billing-cycle toggle swaps the grid in place over htmx."""
     cycle = parse_cycle(request.args.get("cycle"))
-    offers = list_offers(g.reseller)
     template = "_plan-grid.html" if is_htmx() else "plans.html"
-    return render_themed(template, offers=offers, cycle=cycle, cycles=cycles_on_sale(offers))
+
+    def render() -> str:
+        offers = list_offers(g.shop)
+        return render_themed(template, offers=offers, cycle=cycle, cycles=cycles_on_sale(offers))
+
+    return shop_page((template, cycle), render)
 
 
 @bp.get("/plans/<code>")
 def plan(code: str) -> str:
     """One plan's features and its price in every billing cycle the shop sells."""
-    offer = find_offer(g.reseller, code)
+    offer = find_offer(g.shop, code)
     if offer is None:
         abort(404)
     prices = [view for cycle in cycles_on_sale([offer]) if (view := price_view(offer, cycle))]
@@ -67,10 +75,10 @@ def plan(code: str) -> str:
 @bp.get("/privacy")
 def privacy() -> str:
     """The shop's privacy notice, naming the reseller as responsible for the data."""
-    return render_themed("privacy.html")
+    return shop_page("privacy", lambda: render_themed("privacy.html"))
 
 
 @bp.get("/contact")
 def contact() -> str:
     """How to reach the shop's support team."""
-    return render_themed("contact.html")
+    return shop_page("contact", lambda: render_themed("contact.html"))

@@ -19,7 +19,10 @@ PAGES = ["/", "/plans", "/plans/starter", "/privacy", "/contact", "/missing"]
 def test_local_htmx_copy_matches_the_sri_hash_the_pages_carry(demo, client_for) -> None:
     digest = base64.b64encode(hashlib.sha384(LOCAL_HTMX.read_bytes()).digest()).decode()
     assert f"sha384-{digest}" == HTMX_SRI
-    assert f"htmx v{HTMX_VERSION}".encode() in LOCAL_HTMX.read_bytes()[:200] or HTMX_VERSION.encode() in LOCAL_HTMX.read_bytes()
+    assert (
+        f"htmx v{HTMX_VERSION}".encode() in LOCAL_HTMX.read_bytes()[:200]
+        or HTMX_VERSION.encode() in LOCAL_HTMX.read_bytes()
+    )
     html = client_for("acme.localhost").get("/").text
     script = re.search(r'<script src="([^"]+)" integrity="([^"]+)" crossorigin="anonymous" defer>', html)
     assert script.group(2) == HTMX_SRI

@@ -37,16 +37,37 @@ def _add_error_routes(app: Flask) -> None:
 
 def _shop_requests(html_pages: list[str]) -> list[tuple[str, str, dict]]:
     """Every GET route of the shop, each fragment, and each error page, as (method, path, options)."""
-    requests = [("GET", path, {}) for path in
-                ["/", "/plans", "/privacy", "/contact", "/robots.txt", "/favicon.ico", "/brand.css",
-                 "/logo", "/healthz", "/theme/theme.css", "/theme/base.css", "/theme/nope.css"]]
+    requests = [
+        ("GET", path, {})
+        for path in [
+            "/",
+            "/plans",
+            "/privacy",
+            "/contact",
+            "/robots.txt",
+            "/favicon.ico",
+            "/brand.css",
+            "/logo",
+            "/healthz",
+            "/theme/theme.css",
+            "/theme/base.css",
+            "/theme/nope.css",
+        ]
+    ]
     requests += [("GET", f"/plans/{code}", {}) for code in CODES]
-    requests += [("GET", f"/plans?cycle={cycle.value}", {"headers": {"HX-Request": "true"}})
-                 for cycle in BillingCycle]
-    requests += [("GET", "/plans?cycle=bogus", {}), ("GET", "/missing", {}), ("GET", "/explode", {}),
-                 ("GET", "/too-many", {}), ("POST", "/plans", {}), ("TRACE", "/plans", {}),
-                 ("POST", "/form-post", {}),  # no CSRF token: 400
-                 ("POST", "/form-post", {"data": {"field": "x" * (3 * 1024 * 1024)}})]
+    requests += [
+        ("GET", f"/plans?cycle={cycle.value}", {"headers": {"HX-Request": "true"}}) for cycle in BillingCycle
+    ]
+    requests += [
+        ("GET", "/plans?cycle=bogus", {}),
+        ("GET", "/missing", {}),
+        ("GET", "/explode", {}),
+        ("GET", "/too-many", {}),
+        ("POST", "/plans", {}),
+        ("TRACE", "/plans", {}),
+        ("POST", "/form-post", {}),  # no CSRF token: 400
+        ("POST", "/form-post", {"data": {"field": "x" * (3 * 1024 * 1024)}}),
+    ]
     for html in html_pages:  # every asset the pages link to
         requests += [("GET", url, {}) for url in re.findall(r'(?:href|src)="(/[^"]+)"', html)]
     return requests
@@ -68,10 +89,24 @@ def test_no_storefront_response_names_the_platform(app, demo, client_for, slug: 
 
 
 def test_the_walk_covers_every_shop_route(app) -> None:
-    walked = {"/", "/plans", "/plans/<code>", "/privacy", "/contact", "/robots.txt", "/favicon.ico",
-              "/brand.css", "/logo", "/healthz", "/theme/<path:filename>"}
-    routes = {rule.rule for rule in app.url_map.iter_rules()
-              if rule.endpoint.startswith("shop.") or rule.endpoint == "healthz"}
+    walked = {
+        "/",
+        "/plans",
+        "/plans/<code>",
+        "/privacy",
+        "/contact",
+        "/robots.txt",
+        "/favicon.ico",
+        "/brand.css",
+        "/logo",
+        "/healthz",
+        "/theme/<path:filename>",
+    }
+    routes = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("shop.") or rule.endpoint == "healthz"
+    }
     assert routes <= walked, f"add {routes - walked} to the leak guard"
 
 

@@ -54,9 +54,16 @@ def test_theme_assets_fall_back_and_refuse_traversal(demo, client_for) -> None:
     client = client_for("bluewave.localhost")
     assert "/* Editorial theme" in client.get("/theme/theme.css").text
     assert "Layout primitives" in client.get("/theme/base.css").text  # from the default theme
-    for path in ("/theme/../../config.py", "/theme/%2e%2e/%2e%2e/config.py", "/theme/..%2F..%2Fconfig.py",
-                 "/theme//etc/passwd", "/theme/%2Fetc%2Fpasswd", "/theme/templates/base.html", "/theme/"):
-        response = client.get(path)
+    for path in (
+        "/theme/../../config.py",
+        "/theme/%2e%2e/%2e%2e/config.py",
+        "/theme/..%2F..%2Fconfig.py",
+        "/theme//etc/passwd",
+        "/theme/%2Fetc%2Fpasswd",
+        "/theme/templates/base.html",
+        "/theme/",
+    ):
+        response = client.get(path, follow_redirects=True)
         assert response.status_code == 404, path
         assert "SECRET" not in response.text and "root:" not in response.text
 
@@ -84,13 +91,13 @@ def test_brand_tokens_reach_css_as_custom_properties(demo, client_for) -> None:
 
 def test_brand_changes_change_the_stylesheet_url(app, demo, client_for) -> None:
     client = client_for("acme.localhost")
-    before = re.search(r'/brand\.css\?v=\w+', client.get("/").text).group(0)
+    before = re.search(r"/brand\.css\?v=\w+", client.get("/").text).group(0)
     with app.app_context():
         db.session.scalar(select(Reseller).where(Reseller.slug == "acme")).color_primary = "#7c3aed"
         db.session.commit()
     html = client.get("/").text
     assert before not in html
-    assert "#7c3aed" in client.get(re.search(r'/brand\.css\?v=\w+', html).group(0)).text
+    assert "#7c3aed" in client.get(re.search(r"/brand\.css\?v=\w+", html).group(0)).text
 
 
 def test_logo_and_favicon_come_from_the_database(demo, client_for) -> None:

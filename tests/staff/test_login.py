@@ -31,8 +31,10 @@ def test_staff_sign_in_leads_to_the_shop_overview(demo, client_for, make_staff) 
         assert shop in overview
 
 
-@pytest.mark.parametrize(("email", "password"), [("ops@platform.test", "wrong password"),
-                                                 ("nobody@platform.test", "correct horse battery")])
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("ops@platform.test", "wrong password"), ("nobody@platform.test", "correct horse battery")],
+)
 def test_wrong_credentials_get_one_clear_message(client_for, make_staff, email: str, password: str) -> None:
     make_staff()
     response = sign_in(client_for(STAFF), email, password)
@@ -57,7 +59,9 @@ def test_empty_fields_are_refused_with_a_message(client_for) -> None:
 def test_sign_in_without_csrf_token_is_refused(client_for, make_staff) -> None:
     make_staff()
     client = client_for(STAFF)
-    response = client.post("/staff/login", data={"email": "ops@platform.test", "password": "correct horse battery"})
+    response = client.post(
+        "/staff/login", data={"email": "ops@platform.test", "password": "correct horse battery"}
+    )
     assert response.status_code == 400
     assert client.get("/staff/").status_code == 302
 

@@ -1,0 +1,60 @@
+"""A per-process cache of rendered public shop pages, keyed on the shop's revision.
+
+Public catalogue pages depend only on the shop's data, the theme and the page's
+own parameters; the shop's revision changes with any of that data, so a cached
+page is never stale. Nothing per-visitor may go into a cached page.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from threading import Lock
+
+from flask import Flask, current_app, g
+
+from .models import utcnow
+
+DEFAULT_SIZE = 512
+
+
+class PageCache:
+    """A small thread-safe LRU of rendered pages."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self.size = size
+        self._pages: OrderedDict[Hashable, str] = OrderedDict()
+        self._lock = Lock()
+
+    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
+        """Return the cached page for ``key``, rendering and keeping it on a miss."""
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+                return page
+        page = render()
+        with self._lock:
+            self._pages[key] = page
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+        return page
+
+    def clear(self) -> None:
+        """Forget every page."""
+        with self._lock:
+            self._pages.clear()
+
+
+def shop_page(key: Hashable, render: Callable[[], str]) -> str:
+    """Render a public page of the current shop once per shop revision and ``key``."""
+    if not current_app.config["PAGE_CACHE_SIZE"]:
+        return render()
+    cache: PageCache = current_app.extensions["page_cache"]
+    full_key = (g.shop.id, g.shop.revision, utcnow().year, key)
+    return cache.get_or_render(full_key, render)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its page cache."""
+    app.extensions["page_cache"] = PageCache(app.config["PAGE_CACHE_SIZE"] or 1)
