@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.models import Offer, Plan
+from storefront.models import Offer, Plan, Reseller
 from storefront.money import format_money
 
 ACME = "acme.localhost"
@@ -99,7 +99,9 @@ def test_plan_codes_are_case_insensitive(demo, client_for) -> None:
 
 def test_hidden_offers_are_not_listed_or_shown(app, demo, client_for) -> None:
     with app.app_context():
-        offer = db.session.scalar(select(Offer).join(Plan).where(Plan.code == "pro", Offer.reseller_id == 1))
+        offer = db.session.scalar(
+            select(Offer).join(Plan).join(Reseller).where(Plan.code == "pro", Reseller.slug == "acme")
+        )
         offer.visible = False
         db.session.commit()
     client = client_for(ACME)
