@@ -31,7 +31,8 @@ def test_two_shops_show_their_own_brand_and_theme(browser, live_server, screensh
         looks[host] = page.evaluate(
             """() => ({
                 font: getComputedStyle(document.querySelector('h1')).fontFamily,
-                primary: getComputedStyle(document.documentElement).getPropertyValue('--brand-primary').trim(),
+                primary: getComputedStyle(document.documentElement)
+                    .getPropertyValue('--brand-primary').trim(),
                 cards: document.querySelectorAll('.plan-card').length,
             })"""
         )

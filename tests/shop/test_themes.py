@@ -130,3 +130,22 @@ def test_pages_have_landmarks_and_a_skip_link(demo, client_for, host: str) -> No
     for landmark in ("<header", "<nav", '<main id="main"', "<footer", 'class="skip-link" href="#main"'):
         assert landmark in html
     assert len(re.findall(r"<h1[ >]", html)) == 1
+
+
+@pytest.mark.parametrize("slug", ["acme", "bluewave", "kedai"])
+def test_demo_brand_colours_meet_wcag_aa_contrast(app, demo, slug: str) -> None:
+    from storefront.services.branding import contrast_ratio, readable_on
+
+    with app.app_context():
+        shop = db.session.scalar(select(Reseller).where(Reseller.slug == slug))
+        assert contrast_ratio(shop.color_text, shop.color_background) >= 4.5
+        for fill in (shop.color_primary, shop.color_accent):
+            assert contrast_ratio(readable_on(fill), fill) >= 4.5
+
+
+def test_contrast_ratio_matches_wcag_examples() -> None:
+    from storefront.services.branding import contrast_ratio
+
+    assert round(contrast_ratio("#000000", "#ffffff"), 1) == 21.0
+    assert round(contrast_ratio("#777777", "#ffffff"), 2) == 4.48
+    assert contrast_ratio("#ffffff", "#ffffff") == 1.0
