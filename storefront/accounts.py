@@ -12,16 +12,15 @@ IDENTITY_MODELS = {"customer": Customer, "team": TeamMember, "staff": StaffUser}
 
 
 def load_identity(user_id: str) -> Customer | TeamMember | StaffUser | None:
-    """Load a signed-in identity, refusing one from another shop or the wrong host."""
-    kind, _, raw_id = user_id.partition(":")
+    """Load a signed-in identity, refusing one from another shop, the wrong host or an ended session."""
+    kind, raw_id, raw_epoch = (user_id.split(":") + ["", ""])[:3]
     model = IDENTITY_MODELS.get(kind)
-    if model is None or not raw_id.isdigit():
+    if model is None or not raw_id.isdigit() or not raw_epoch.isdigit() or user_id.count(":") != 2:
         return None
-    on_staff_host = bool(g.get("is_staff_host"))
-    if (model is StaffUser) != on_staff_host:
+    if (model is StaffUser) != bool(g.get("is_staff_host")):
         return None
-    # Tenant identities are loaded with a query so the tenant scope applies.
-    return db.session.scalar(select(model).where(model.id == int(raw_id)))
+    # A query, not Session.get: the tenant scope applies to queries.
+    return db.session.scalar(select(model).where(model.id == int(raw_id), model.auth_epoch == int(raw_epoch)))
 
 
 def init_app(app: Flask) -> None:

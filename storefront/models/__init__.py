@@ -5,11 +5,39 @@ from __future__ import annotations
 from . import revisions  # noqa: F401  (registers the revision listeners)
 from .account import Customer, StaffRole, StaffUser, TeamMember, TeamRole
 from .base import TenantScoped, utcnow
-from .catalog import BillingCycle, Offer, OfferPrice, Plan, PlanPrice
-from .reseller import Domain, Nameserver, Reseller
+from .catalog import BillingCycle, Offer, OfferPrice, Plan, PlanPrice, Tld
+from .invoice import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
+from .ledger import LedgerEntry
+from .order import DomainChoice, LineKind, Order, OrderLine, OrderStatus
+from .outbox import OutboxMessage, OutboxStatus
+from .payment import Payment, PaymentEvent
+from .reseller import Domain, DomainOffer, Nameserver, Reseller
 from .scoping import bind_tenant, current_tenant
+from .service import DomainRegistration, Service, ServiceStatus
+from .token import AccountToken, TokenPurpose
 
 __all__ = [
+    "AccountToken",
+    "DomainChoice",
+    "DomainOffer",
+    "DomainRegistration",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "LedgerEntry",
+    "LineKind",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Payment",
+    "PaymentEvent",
+    "Service",
+    "ServiceStatus",
+    "Tld",
+    "TokenPurpose",
     "BillingCycle",
     "Customer",
     "Domain",

@@ -15,21 +15,37 @@ from ..extensions import db
 from .base import TenantScoped, Timestamped, UTCDateTime
 
 
-class PasswordMixin:
-    """A hashed password and the check against it."""
+class PasswordMixin(UserMixin):
+    """A hashed password, and an epoch that ends every session when it moves on.
 
+    The session stores ``kind:id:epoch``; signing out everywhere or changing the
+    password bumps the epoch, so a replayed old cookie no longer loads anyone.
+    """
+
+    identity_kind = ""
     password_hash: Mapped[str] = mapped_column(String(255))
+    auth_epoch: Mapped[int] = mapped_column(default=0)
 
     def set_password(self, password: str) -> None:
         method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
         self.password_hash = generate_password_hash(password, method=method)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    def end_sessions(self) -> None:
+        """Make every existing session of this account worthless."""
+        self.auth_epoch = (self.auth_epoch or 0) + 1
 
-class Customer(TenantScoped, PasswordMixin, Timestamped, UserMixin, db.Model):
+    def get_id(self) -> str:
+        return f"{self.identity_kind}:{self.id}:{self.auth_epoch}"
+
+
+class Customer(TenantScoped, PasswordMixin, Timestamped, db.Model):
     """An end customer; belongs to exactly one reseller."""
+
+    identity_kind = "customer"
 
     __table_args__ = (
         UniqueConstraint("reseller_id", "email"),
@@ -41,9 +57,6 @@ class Customer(TenantScoped, PasswordMixin, Timestamped, UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    def get_id(self) -> str:
-        return f"customer:{self.id}"
-
 
 class TeamRole(enum.StrEnum):
     """What a reseller's team member may do."""
@@ -52,8 +65,10 @@ class TeamRole(enum.StrEnum):
     AGENT = "agent"
 
 
-class TeamMember(TenantScoped, PasswordMixin, Timestamped, UserMixin, db.Model):
+class TeamMember(TenantScoped, PasswordMixin, Timestamped, db.Model):
     """A user of a reseller's console."""
+
+    identity_kind = "team"
 
     __table_args__ = (
         UniqueConstraint("reseller_id", "email"),
@@ -67,9 +82,6 @@ class TeamMember(TenantScoped, PasswordMixin, Timestamped, UserMixin, db.Model):
         Enum(TeamRole, native_enum=False, length=16, values_callable=lambda e: [r.value for r in e])
     )
 
-    def get_id(self) -> str:
-        return f"team:{self.id}"
-
 
 class StaffRole(enum.StrEnum):
     """What a platform employee may do."""
@@ -79,8 +91,10 @@ class StaffRole(enum.StrEnum):
     BILLING = "billing"
 
 
-class StaffUser(PasswordMixin, Timestamped, UserMixin, db.Model):
+class StaffUser(PasswordMixin, Timestamped, db.Model):
     """A platform employee; signs in only on the staff host."""
+
+    identity_kind = "staff"
 
     __table_args__ = (CheckConstraint("email = lower(email)", "email_lower"),)
 
@@ -95,6 +109,3 @@ class StaffUser(PasswordMixin, Timestamped, UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
-
-    def get_id(self) -> str:
-        return f"staff:{self.id}"

@@ -122,3 +122,16 @@ class OfferPrice(TenantScoped, db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="MYR")
 
     offer: Mapped[Offer] = relationship(back_populates="prices")
+
+
+class Tld(db.Model):
+    """A top-level domain the platform can register, at its yearly wholesale price."""
+
+    __table_args__ = (
+        CheckConstraint("wholesale_minor >= 0", "wholesale_not_negative"),
+        CheckConstraint("name = lower(name)", "name_lower"),
+    )
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    wholesale_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="MYR")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     CheckConstraint,
+    ForeignKey,
     Index,
     LargeBinary,
     String,
@@ -63,6 +64,10 @@ class Reseller(Timestamped, db.Model):
     follow_up_hours: Mapped[int] = mapped_column(default=24)
     escalation_persona: Mapped[str] = mapped_column(String(80), default="Escalations team")
 
+    bank_name: Mapped[str] = mapped_column(String(120), default="")
+    bank_account_name: Mapped[str] = mapped_column(String(160), default="")
+    bank_account_number: Mapped[str] = mapped_column(String(40), default="")
+
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Kuala_Lumpur")
     currency: Mapped[str] = mapped_column(String(3), default="MYR")
 
@@ -98,6 +103,21 @@ class Domain(TenantScoped, Timestamped, db.Model):
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     reseller: Mapped[Reseller] = relationship(back_populates="domains")
+
+
+class DomainOffer(TenantScoped, db.Model):
+    """A top-level domain a shop registers for its customers, at its yearly retail price."""
+
+    __table_args__ = (
+        UniqueConstraint("reseller_id", "tld"),
+        CheckConstraint("amount_minor >= 0", "amount_not_negative"),
+        CheckConstraint("tld = lower(tld)", "tld_lower"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tld: Mapped[str] = mapped_column(String(63), ForeignKey("tld.name", ondelete="RESTRICT"))
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="MYR")
 
 
 class Nameserver(TenantScoped, db.Model):

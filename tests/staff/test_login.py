@@ -84,11 +84,13 @@ def test_a_staff_identity_is_only_loaded_on_the_staff_host(app, demo, make_staff
     for host, expected in (("staff.localhost", staff_id), ("acme.localhost", None)):
         with app.test_request_context("/", headers={"Host": host}):
             app.preprocess_request()
-            identity = load_identity(f"staff:{staff_id}")
+            identity = load_identity(f"staff:{staff_id}:1")
             assert (identity.id if identity else None) == expected
 
 
-@pytest.mark.parametrize("user_id", ["staff:", "staff:abc", "root:1", "", "customer:1:extra"])
+@pytest.mark.parametrize(
+    "user_id", ["staff:", "staff:abc", "root:1:1", "", "staff:1", "staff:1:0", "staff:1:1:1"]
+)
 def test_malformed_identities_load_nothing(app, demo, user_id: str) -> None:
     with app.test_request_context("/", headers={"Host": "staff.localhost"}):
         app.preprocess_request()

@@ -1,0 +1,79 @@
+"""Invoices: numbered per shop without gaps, and never changed once issued."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import TenantScoped, UTCDateTime
+
+
+class InvoiceStatus(enum.StrEnum):
+    """Whether an invoice is owed or settled."""
+
+    ISSUED = "issued"
+    PAID = "paid"
+
+
+class Invoice(TenantScoped, db.Model):
+    """What a customer owes for an order, as issued; seller and buyer are copied in."""
+
+    __table_args__ = (
+        UniqueConstraint("reseller_id", "number"),
+        UniqueConstraint("order_id"),
+        CheckConstraint("total_minor >= 0", "total_not_negative"),
+        CheckConstraint("number > 0", "number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
+    number: Mapped[int]
+    status: Mapped[InvoiceStatus] = mapped_column(
+        Enum(InvoiceStatus, native_enum=False, length=16, values_callable=lambda e: [s.value for s in e]),
+        default=InvoiceStatus.ISSUED,
+    )
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int]
+    seller_name: Mapped[str] = mapped_column(String(160))
+    seller_address: Mapped[str] = mapped_column(Text)
+    buyer_name: Mapped[str] = mapped_column(String(120))
+    buyer_email: Mapped[str] = mapped_column(String(254))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_gateway: Mapped[str | None] = mapped_column(String(32))
+    payment_reference: Mapped[str | None] = mapped_column(String(120))
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"
+    )
+
+    # What may still change after issue: settlement only.
+    SETTLEMENT_FIELDS = frozenset({"status", "paid_at", "payment_gateway", "payment_reference"})
+
+
+class InvoiceLine(TenantScoped, db.Model):
+    """One line of an issued invoice."""
+
+    __table_args__ = (CheckConstraint("amount_minor >= 0", "amount_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    description: Mapped[str] = mapped_column(String(200))
+    amount_minor: Mapped[int]
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class InvoiceCounter(db.Model):
+    """The next invoice number of a shop; locked while an invoice takes a number."""
+
+    __table_args__ = (CheckConstraint("next_number > 0", "next_number_positive"),)
+
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("reseller.id", ondelete="CASCADE"), primary_key=True)
+    next_number: Mapped[int] = mapped_column(default=1)

@@ -1,0 +1,45 @@
+"""The outbox: every email is a row written with the change it reports, delivered later."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import Timestamped, UTCDateTime, utcnow
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where a message stands."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"  # refused for good, or out of attempts
+
+
+class OutboxMessage(Timestamped, db.Model):
+    """One email to send; its Message-ID is fixed when queued, so retries are the same message."""
+
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int | None] = mapped_column(ForeignKey("reseller.id", ondelete="SET NULL"))
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    from_address: Mapped[str] = mapped_column(String(320))
+    reply_to: Mapped[str | None] = mapped_column(String(320))
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(255))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[OutboxStatus] = mapped_column(
+        Enum(OutboxStatus, native_enum=False, length=16, values_callable=lambda e: [s.value for s in e]),
+        default=OutboxStatus.QUEUED,
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

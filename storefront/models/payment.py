@@ -1,0 +1,39 @@
+"""Payments received, and every gateway event seen (each stored once)."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import TenantScoped, Timestamped
+
+
+class Payment(TenantScoped, Timestamped, db.Model):
+    """Money received against an invoice."""
+
+    __table_args__ = (
+        UniqueConstraint("invoice_id"),
+        CheckConstraint("amount_minor > 0", "amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="RESTRICT"))
+    gateway: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(120))
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    recorded_by: Mapped[str] = mapped_column(String(160))
+
+
+class PaymentEvent(Timestamped, db.Model):
+    """A gateway callback, kept once per event id whatever it said."""
+
+    __table_args__ = (UniqueConstraint("gateway", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(120))
+    reseller_id: Mapped[int | None] = mapped_column(ForeignKey("reseller.id", ondelete="SET NULL"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id", ondelete="SET NULL"))
+    outcome: Mapped[str] = mapped_column(String(200))

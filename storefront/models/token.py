@@ -1,0 +1,32 @@
+"""Single-use, short-lived tokens emailed to customers; only their hash is stored."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import TenantScoped, Timestamped, UTCDateTime
+
+
+class TokenPurpose(enum.StrEnum):
+    """What an emailed token lets its holder do."""
+
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+
+
+class AccountToken(TenantScoped, Timestamped, db.Model):
+    """An emailed link's secret, kept as a SHA-256 hash."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(
+        Enum(TokenPurpose, native_enum=False, length=24, values_callable=lambda e: [p.value for p in e])
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
