@@ -28,7 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import accounts, errors, health, htmx, pagecache, security_headers, tenancy, theming
+    from . import accounts, errors, health, htmx, pagecache, ratelimits, security_headers, tenancy, theming
     from .cli import register_commands
     from .shop import bp as shop_bp
     from .staff import bp as staff_bp
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     security_headers.init_app(app)
     accounts.init_app(app)
+    ratelimits.init_app(app)
     errors.init_app(app)
     health.init_app(app)
     app.register_blueprint(shop_bp)

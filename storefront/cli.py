@@ -8,6 +8,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
 from . import create_app
+from .mail.cli import mail_group
 from .models import StaffRole
 from .services.addresses import InvalidEmail, normalise_email
 from .services.staff import StaffExists, create_staff
@@ -56,7 +57,7 @@ def create_staff_command(email: str, name: str, role: str, password: str) -> Non
 
 def register_commands(app: Flask) -> None:
     """Attach the product's commands to the app's CLI."""
-    for command in (init_db_command, seed_demo_command, create_staff_command):
+    for command in (init_db_command, seed_demo_command, create_staff_command, mail_group):
         app.cli.add_command(command)
 
 

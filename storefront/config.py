@@ -40,6 +40,36 @@ class DefaultConfig:
     # Rendered public shop pages kept per worker; 0 turns the cache off.
     PAGE_CACHE_SIZE = 512
 
+    # Outgoing mail: the outbox is delivered through this relay by `storefront mail send`.
+    MAIL_SMTP_HOST = "127.0.0.1"
+    MAIL_SMTP_PORT = 25
+    MAIL_SMTP_SECURITY = "none"  # "none" | "starttls" | "ssl"
+    MAIL_SMTP_USERNAME: str | None = None  # log in only when set
+    MAIL_SMTP_PASSWORD: str | None = None
+    MAIL_SMTP_TIMEOUT = 10
+    # The name sent in EHLO; None sends this machine's FQDN. The relay records it in a
+    # Received header, so set a neutral name where the FQDN would name the platform.
+    MAIL_SMTP_HELO_NAME: str | None = None
+    # Minutes to wait before each retry of a message the relay deferred; then it fails.
+    MAIL_RETRY_MINUTES = [1, 5, 15, 60, 240, 720]
+
+    # Links in emails point at the shop's primary domain with this scheme (and port, in development).
+    SHOP_URL_SCHEME = "https"
+    SHOP_URL_PORT: int | None = None
+
+    # Rate limits (Flask-Limiter); storage is shared by every worker in production (Redis).
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SIGN_IN_PER_EMAIL = "10 per 15 minutes"
+    RATELIMIT_SIGN_IN_PER_ADDRESS = "60 per 15 minutes"
+    RATELIMIT_RESET_PER_EMAIL = "3 per hour"
+    RATELIMIT_RESET_PER_ADDRESS = "20 per hour"
+
+    # The sandbox card gateway: its signing secret (derived from SECRET_KEY when unset)
+    # and how old a callback may be.
+    SANDBOX_GATEWAY_SECRET: str | None = None
+    SANDBOX_CALLBACK_TOLERANCE_SECONDS = 300
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

@@ -14,6 +14,7 @@ MESSAGES = {
     403: ("Not allowed", "You do not have access to this page."),
     404: ("Page not found", "We could not find that page. It may have moved or never existed."),
     405: ("Not allowed", "That action is not available on this page."),
+    409: ("Already done", "That step has already happened, so nothing was changed."),
     413: ("Too large", "What you sent is larger than we accept."),
     429: ("Too many requests", "Please wait a moment before trying again."),
     500: ("Something went wrong", "We hit a problem on our side. Please try again shortly."),

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from threading import Lock
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 
 from .models import utcnow
 
@@ -47,8 +47,15 @@ class PageCache:
 
 
 def shop_page(key: Hashable, render: Callable[[], str]) -> str:
-    """Render a public page of the current shop once per shop revision and ``key``."""
-    if not current_app.config["PAGE_CACHE_SIZE"]:
+    """Render a public page of the current shop once per shop revision and ``key``.
+
+    Only visitors without a session share cached pages: a session may hold a sign-in
+    or a cart, which the page header shows.
+    """
+    if (
+        not current_app.config["PAGE_CACHE_SIZE"]
+        or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+    ):
         return render()
     cache: PageCache = current_app.extensions["page_cache"]
     full_key = (g.shop.id, g.shop.revision, utcnow().year, key)

@@ -47,6 +47,7 @@ def _test_config(url: str, instance: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "HTMX_USE_LOCAL": True,
         "EMAIL_ALLOW_TEST_DOMAINS": True,
+        "SHOP_URL_SCHEME": "http",
         # Cheap hashes keep the suite fast; production uses scrypt.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }

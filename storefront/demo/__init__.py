@@ -15,6 +15,7 @@ from ..models import (
     BillingCycle,
     Customer,
     Domain,
+    DomainOffer,
     Nameserver,
     Offer,
     OfferPrice,
@@ -25,6 +26,7 @@ from ..models import (
     StaffUser,
     TeamMember,
     TeamRole,
+    Tld,
     utcnow,
 )
 from ..services.branding import set_logo
@@ -42,6 +44,10 @@ def seed_demo() -> list[str]:
     data = load_demo_data()
     created: list[str] = []
     plans = {spec["code"]: _ensure_plan(spec, created) for spec in data["plans"]}
+    for name, wholesale in data["tlds"].items():
+        if db.session.get(Tld, name) is None:
+            db.session.add(Tld(name=name, wholesale_minor=wholesale))
+            created.append(f"tld .{name}")
     for spec in data["resellers"]:
         _ensure_reseller(spec, plans, data["password"], created)
     for spec in data["staff"]:
@@ -72,6 +78,10 @@ def _ensure_reseller(spec: dict, plans: dict[str, Plan], password: str, created:
     db.session.flush()
     for position, offer_spec in enumerate(spec["offers"]):
         db.session.add(_new_offer(reseller, plans[offer_spec["plan"]], offer_spec, position))
+    for tld, amount in spec["domain_prices"].items():
+        db.session.add(
+            DomainOffer(reseller_id=reseller.id, tld=tld, amount_minor=amount, currency=reseller.currency)
+        )
     owner = TeamMember(reseller_id=reseller.id, role=TeamRole.OWNER, **spec["owner"])
     customer = Customer(reseller_id=reseller.id, email_verified_at=utcnow(), **spec["customer"])
     for person in (owner, customer):
@@ -84,7 +94,7 @@ def _new_reseller(spec: dict) -> Reseller:
     fields = {
         k: v
         for k, v in spec.items()
-        if k not in {"colors", "domains", "nameservers", "offers", "owner", "customer"}
+        if k not in {"colors", "domains", "nameservers", "offers", "owner", "customer", "domain_prices"}
     }
     reseller = Reseller(**fields, **{f"color_{k}": v for k, v in spec["colors"].items()})
     reseller.domains = [

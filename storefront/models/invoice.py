@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from .base import TenantScoped, UTCDateTime
@@ -77,3 +77,25 @@ class InvoiceCounter(db.Model):
 
     reseller_id: Mapped[int] = mapped_column(ForeignKey("reseller.id", ondelete="CASCADE"), primary_key=True)
     next_number: Mapped[int] = mapped_column(default=1)
+
+
+class IssuedInvoiceChanged(RuntimeError):
+    """Something tried to change an issued invoice beyond recording its payment."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_issued_invoices(session: Session, flush_context, instances) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, Invoice):
+            changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
+            if changed - Invoice.SETTLEMENT_FIELDS - {"lines"}:
+                raise IssuedInvoiceChanged(f"invoice {obj.number}: {sorted(changed)}")
+        elif (
+            isinstance(obj, InvoiceLine)
+            and inspect(obj).attrs
+            and any(attr.history.has_changes() for attr in inspect(obj).attrs)
+        ):
+            raise IssuedInvoiceChanged(f"a line of invoice {obj.invoice_id}")
+    for obj in session.deleted:
+        if isinstance(obj, Invoice | InvoiceLine):
+            raise IssuedInvoiceChanged("issued invoices and their lines are never deleted")

@@ -36,6 +36,9 @@ class Shop:
     escalation_persona: str
     timezone: str
     currency: str
+    bank_name: str
+    bank_account_name: str
+    bank_account_number: str
 
 
 SHOP_COLUMNS = [Reseller.__table__.c[field.name] for field in fields(Shop)]

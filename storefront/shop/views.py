@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from flask import abort, g, redirect, request, url_for
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, g, redirect, request, session, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..htmx import is_htmx
+from ..models import Customer
 from ..money import format_money
 from ..pagecache import shop_page
 from ..services.catalog import cycles_on_sale, find_offer, list_offers, parse_cycle, price_view
+from ..services.domains import display_domain
+from ..services.invoices import invoice_label
 from ..theming import render_themed
 from . import bp
 
@@ -35,6 +42,37 @@ def money_filter(amount_minor: int, currency: str = "MYR") -> str:
 def price_view_global(offer, cycle):
     """Expose the plan-card price calculation to templates."""
     return price_view(offer, cycle)
+
+
+@bp.app_template_global("invoice_label")
+def invoice_label_global(number: int) -> str:
+    """Print an invoice number, for example ``INV-000042``."""
+    return invoice_label(number)
+
+
+@bp.app_template_filter("domain")
+def domain_filter(ascii_name: str) -> str:
+    """Show a domain as people read it."""
+    return display_domain(ascii_name)
+
+
+@bp.app_template_filter("local_date")
+def local_date_filter(moment: datetime) -> str:
+    """Show a UTC time as a date in the shop's time zone, for example ``24 Nov 2026``."""
+    return moment.astimezone(ZoneInfo(g.shop.timezone)).strftime("%-d %b %Y")
+
+
+@bp.app_template_global("visitor_signed_in")
+def visitor_signed_in() -> bool:
+    """True when a customer of this shop is signed in."""
+    return isinstance(current_user._get_current_object(), Customer)
+
+
+@bp.app_template_global("cart_count")
+def cart_count() -> int:
+    """The number of items in the visitor's cart."""
+    items = session.get("cart")
+    return len(items) if isinstance(items, list) else 0
 
 
 @bp.get("/")

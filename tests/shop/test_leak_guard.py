@@ -1,23 +1,81 @@
-"""No storefront response names the platform: every route, fragment, error page and asset."""
+"""No storefront response or email names the platform: every route, fragment, error page, asset, email."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask, abort
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.models import BillingCycle, Reseller
+from storefront.mail.delivery import build_email
+from storefront.models import BillingCycle, OutboxMessage, Reseller, Service
+from storefront.services.provisioning import activate
 from tests.leakguard import find_leaks, response_texts
+from tests.shop.helpers import csrf_from, sign_in
 
-SHOP_HOSTS = {
-    "acme": ["acme.localhost", "shop.acme-hosting.test"],
-    "bluewave": ["bluewave.localhost", "bluewave-web.test"],
-    "kedai": ["kedai.localhost", "kedaihosting.test"],
+SHOPS = {
+    "acme": (["acme.localhost", "shop.acme-hosting.test"], "aisyah@example.com", "business"),
+    "bluewave": (["bluewave.localhost", "bluewave-web.test"], "weiming@example.net", "wordpress"),
+    "kedai": (["kedai.localhost", "kedaihosting.test"], "raj@example.org", "starter"),
 }
+PUBLIC = [
+    "/",
+    "/plans",
+    "/privacy",
+    "/contact",
+    "/robots.txt",
+    "/favicon.ico",
+    "/brand.css",
+    "/logo",
+    "/healthz",
+    "/theme/theme.css",
+    "/theme/base.css",
+    "/theme/nope.css",
+    "/plans?cycle=bogus",
+    "/missing",
+    "/signup",
+    "/login",
+    "/reset",
+    "/reset/bogus-token",
+    "/verify/bogus-token",
+    "/check-email",
+    "/check-email?reason=reset",
+    "/cart",
+    "/cart/badge",
+    "/explode",
+    "/too-many",
+]
+ACCOUNT = [
+    "/account",
+    "/account/orders",
+    "/account/invoices",
+    "/account/invoices/1",
+    "/account/invoices/2",
+    "/account/services",
+    "/account/profile",
+    "/checkout",
+    "/pay/card/forged-token",
+]
 CODES = ["starter", "wordpress", "business", "pro", "mail", "no-such-plan"]
+BAD_POSTS = {  # endpoint path: form data that it refuses with a message
+    "/signup": {"name": "", "email": "bad", "password": "x"},
+    "/login": {"email": "bad", "password": ""},
+    "/reset": {"email": "bad"},
+    "/reset/bogus-token": {"password": "long enough password", "confirm": "long enough password"},
+    "/cart/add": {"plan": "nope", "cycle": "weekly"},
+    "/cart/ffffffff/cycle": {"cycle": "weekly"},
+    "/cart/ffffffff/remove": {},
+    "/account/profile": {"name": ""},
+    "/account/password": {"current": "wrong", "password": "x", "confirm": "y"},
+    "/account/verify-email": {},
+    "/checkout": {"idempotency_key": "bad"},
+    "/account/invoices/1/pay/card": {},
+    "/payments/sandbox/callback": {},
+    "/logout": {},
+}
 
 
 def _add_error_routes(app: Flask) -> None:
@@ -27,69 +85,121 @@ def _add_error_routes(app: Flask) -> None:
     def too_many() -> str:
         abort(429)
 
-    def form_post() -> str:
-        return "accepted"
-
     app.add_url_rule("/explode", "explode", explode)
     app.add_url_rule("/too-many", "too_many", too_many)
-    app.add_url_rule("/form-post", "form_post", form_post, methods=["POST"])
 
 
-def _shop_requests(html_pages: list[str]) -> list[tuple[str, str, dict]]:
-    """Every GET route of the shop, each fragment, and each error page, as (method, path, options)."""
-    requests = [
-        ("GET", path, {})
-        for path in [
-            "/",
-            "/plans",
-            "/privacy",
-            "/contact",
-            "/robots.txt",
-            "/favicon.ico",
-            "/brand.css",
-            "/logo",
-            "/healthz",
-            "/theme/theme.css",
-            "/theme/base.css",
-            "/theme/nope.css",
-        ]
-    ]
-    requests += [("GET", f"/plans/{code}", {}) for code in CODES]
-    requests += [
-        ("GET", f"/plans?cycle={cycle.value}", {"headers": {"HX-Request": "true"}}) for cycle in BillingCycle
-    ]
-    requests += [
-        ("GET", "/plans?cycle=bogus", {}),
-        ("GET", "/missing", {}),
-        ("GET", "/explode", {}),
-        ("GET", "/too-many", {}),
-        ("POST", "/plans", {}),
-        ("TRACE", "/plans", {}),
-        ("POST", "/form-post", {}),  # no CSRF token: 400
-        ("POST", "/form-post", {"data": {"field": "x" * (3 * 1024 * 1024)}}),
-    ]
-    for html in html_pages:  # every asset the pages link to
-        requests += [("GET", url, {}) for url in re.findall(r'(?:href|src)="(/[^"]+)"', html)]
-    return requests
+def _buy_and_activate(app, client, plan: str) -> None:
+    """Sign in, buy a plan with a new domain, pay by card, and have staff activate it."""
+    token = csrf_from(client.get("/plans/starter").text)
+    client.post("/cart/add", data={"plan": plan, "cycle": "monthly", "csrf_token": token})
+    page = client.get("/checkout").text
+    item = re.search(r'name="domain-([0-9a-f]{8})"', page).group(1)
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    domain = f"guarded-{plan}.com"
+    client.post(
+        "/checkout",
+        data={
+            "csrf_token": csrf_from(page),
+            "idempotency_key": key,
+            f"choice-{item}": "register",
+            f"domain-{item}": domain,
+        },
+    )
+    pay = client.post("/account/invoices/1/pay/card", data={"csrf_token": csrf_from(page)})
+    path = urlsplit(pay.headers["Location"]).path
+    client.post(path, data={"csrf_token": csrf_from(page), "card_number": "4242424242424242"})
+    with app.app_context():
+        service_id = db.session.scalar(select(Service.id).where(Service.domain == domain))
+        activate(service_id, "web12", "guarded")
 
 
-@pytest.mark.parametrize("slug", list(SHOP_HOSTS))
+class Guard:
+    """Requests pages and records every leak and status it sees."""
+
+    def __init__(self, app, client) -> None:
+        self.app, self.client, self.statuses, self.seen = app, client, set(), set()
+
+    def check(self, method: str, path: str, **options) -> str:
+        response = self.client.open(path, method=method, **options)
+        self.statuses.add(response.status_code)
+        self.seen.add((method, path))
+        leaks = find_leaks(self.app.config, *response_texts(response))
+        assert not leaks, f"{method} {self.client.host}{path} leaks {leaks}"
+        return response.get_data(as_text=True) if response.mimetype.startswith("text") else ""
+
+
+def _walk(guard: Guard, signed_in: bool) -> None:
+    pages = [guard.check("GET", path) for path in PUBLIC + [f"/plans/{code}" for code in CODES]]
+    for cycle in BillingCycle:
+        guard.check("GET", f"/plans?cycle={cycle.value}", headers={"HX-Request": "true"})
+    guard.check("GET", "/cart", headers={"HX-Request": "true"})
+    if signed_in:
+        pages += [guard.check("GET", path) for path in ACCOUNT]
+    for html in pages:  # every asset and page the pages link to
+        for url in set(re.findall(r'(?:href|src)="(/[^"]+)"', html)):
+            guard.check("GET", url)
+    token = csrf_from(guard.client.get("/login").text)
+    for path, data in BAD_POSTS.items():
+        guard.check("POST", path, data={**data, "csrf_token": token})
+    guard.check("POST", "/plans")  # 405
+    guard.check("POST", "/signup", data={"name": "no token"})  # 400
+    guard.check("POST", "/signup", data={"field": "x" * (3 * 1024 * 1024)})  # 413
+
+
+@pytest.mark.parametrize("slug", list(SHOPS))
 def test_no_storefront_response_names_the_platform(app, demo, client_for, slug: str) -> None:
     _add_error_routes(app)
+    hosts, email, plan = SHOPS[slug]
+    buyer = client_for(hosts[0])
+    sign_in(buyer, email)
+    _buy_and_activate(app, buyer, plan)
     statuses = set()
-    for host in SHOP_HOSTS[slug]:
-        client = client_for(host)
-        pages = [client.get(path).text for path in ("/", "/plans", "/plans/starter")]
-        for method, path, options in _shop_requests(pages):
-            response = client.open(path, method=method, **options)
-            statuses.add(response.status_code)
-            leaks = find_leaks(app.config, *response_texts(response))
-            assert not leaks, f"{method} {host}{path} leaks {leaks}"
-    assert {200, 304, 400, 404, 405, 413, 429, 500} >= statuses >= {200, 400, 404, 405, 413, 429, 500}
+    for host in hosts:
+        for signed_in in (False, True):
+            client = client_for(host)
+            if signed_in:
+                sign_in(client, email)
+            guard = Guard(app, client)
+            _walk(guard, signed_in)
+            statuses |= guard.statuses
+    assert {200, 302, 303, 400, 404, 405, 409, 413, 429, 500} <= statuses
+
+
+def test_no_email_names_the_platform(app, demo, client_for) -> None:
+    for hosts, email, plan in SHOPS.values():
+        client = client_for(hosts[0])
+        sign_in(client, email)
+        _buy_and_activate(app, client, plan)
+        token = csrf_from(client.get("/reset").text)
+        client.post("/reset", data={"email": email, "csrf_token": token})
+        client.post(
+            "/signup",
+            data={
+                "name": "New",
+                "email": f"new-{plan}@example.com",
+                "password": "long enough password",
+                "csrf_token": token,
+            },
+        )
+    with app.app_context():
+        messages = list(db.session.scalars(select(OutboxMessage)))
+        kinds = {message.kind for message in messages}
+        assert kinds >= {
+            "verify_email",
+            "reset_password",
+            "order_confirmation",
+            "invoice",
+            "payment_receipt",
+            "service_active",
+        }
+        for message in messages:
+            raw = build_email(message).as_string()
+            assert not find_leaks(app.config, raw), f"{message.kind} email leaks"
 
 
 def test_the_walk_covers_every_shop_route(app) -> None:
-    walked = {
+    walked_rules = {
         "/",
         "/plans",
         "/plans/<code>",
@@ -101,13 +211,37 @@ def test_the_walk_covers_every_shop_route(app) -> None:
         "/logo",
         "/healthz",
         "/theme/<path:filename>",
+        "/signup",
+        "/check-email",
+        "/verify/<token>",
+        "/login",
+        "/logout",
+        "/reset",
+        "/reset/<token>",
+        "/account",
+        "/account/profile",
+        "/account/password",
+        "/account/verify-email",
+        "/account/orders",
+        "/account/invoices",
+        "/account/invoices/<int:number>",
+        "/account/services",
+        "/account/invoices/<int:number>/pay/card",
+        "/pay/card/<token>",
+        "/payments/sandbox/callback",
+        "/cart",
+        "/cart/badge",
+        "/cart/add",
+        "/cart/<item_id>/cycle",
+        "/cart/<item_id>/remove",
+        "/checkout",
     }
     routes = {
         rule.rule
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("shop.") or rule.endpoint == "healthz"
     }
-    assert routes <= walked, f"add {routes - walked} to the leak guard"
+    assert routes <= walked_rules, f"add {routes - walked_rules} to the leak guard"
 
 
 def test_the_guard_finds_a_leak_when_there_is_one(app, demo, client_for) -> None:

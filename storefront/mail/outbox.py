@@ -1,0 +1,95 @@
+"""Queueing email: one OutboxMessage per email, added to the caller's transaction."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from email.utils import formataddr, getaddresses
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Domain, OutboxMessage
+from ..services.shops import ShopLike
+from .rendering import render_email
+
+ADDRESS_MAX = 320
+SUBJECT_MAX = 255
+KIND_MAX = 40
+# Control characters, including the Unicode line breaks some mail software honours.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_PLAIN_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+")
+
+
+def queue_email(
+    shop: ShopLike, to: str, kind: str, subject: str, text_body: str, html_body: str | None = None
+) -> OutboxMessage:
+    """Add an email from ``shop`` to the session, to be sent when the caller's transaction commits."""
+    if not 0 < len(kind) <= KIND_MAX:
+        raise ValueError(f"kind must be 1 to {KIND_MAX} characters")
+    support = _plain_address(shop.support_email)
+    message = OutboxMessage(
+        reseller_id=shop.id,
+        message_id=f"<{secrets.token_hex(16)}@{_message_id_domain(shop)}>",
+        from_address=_from_header(shop.brand_name, support),
+        reply_to=support,
+        to_address=_single_recipient(to),
+        subject=_one_line(subject)[:SUBJECT_MAX],
+        text_body=text_body,
+        html_body=html_body,
+        kind=kind,
+    )
+    db.session.add(message)
+    return message
+
+
+def send_templated(shop: ShopLike, to: str, template: str, **context: object) -> OutboxMessage:
+    """Render ``email/<template>`` in the shop's brand and queue it."""
+    subject, text_body, html_body = render_email(shop, template, context)
+    return queue_email(shop, to, template, subject, text_body, html_body)
+
+
+def _one_line(value: str) -> str:
+    """Return ``value`` with every run of control characters collapsed to one space."""
+    return _CONTROL.sub(" ", value).strip()
+
+
+def _plain_address(address: str) -> str:
+    """Return a bare address, or raise ValueError if it is anything more."""
+    if not _PLAIN_ADDRESS.fullmatch(address) or len(address) > ADDRESS_MAX:
+        raise ValueError(f"not a single plain email address: {address!r}")
+    return address
+
+
+def _single_recipient(to: str) -> str:
+    """Return ``to`` as one well-formed address header value, or raise ValueError."""
+    if _CONTROL.search(to):
+        raise ValueError("the recipient may not contain line breaks or control characters")
+    pairs = getaddresses([to])
+    if len(pairs) != 1:
+        raise ValueError("exactly one recipient is allowed")
+    name, address = pairs[0]
+    recipient = formataddr((name, _plain_address(address)))
+    if len(recipient) > ADDRESS_MAX:
+        raise ValueError("the recipient is too long")
+    return recipient
+
+
+def _from_header(brand_name: str, address: str) -> str:
+    """Return ``Brand <address>`` encoded for a header, shortening a name too long to store."""
+    name = _one_line(brand_name)
+    while name and len(formataddr((name, address))) > ADDRESS_MAX:
+        name = name[:-1]
+    return formataddr((name, address))
+
+
+def _message_id_domain(shop: ShopLike) -> str:
+    """Return the shop's primary verified host name, else its support address's domain."""
+    hostname = db.session.scalar(
+        select(Domain.hostname).where(
+            Domain.reseller_id == shop.id,
+            Domain.is_primary.is_(True),
+            Domain.verified_at.is_not(None),
+        )
+    )
+    return hostname or shop.support_email.rpartition("@")[2].lower()

@@ -1,0 +1,136 @@
+"""Customer accounts of one shop: sign-up, email verification, sign-in, password reset, profile."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..mail.outbox import send_templated
+from ..models import Customer, TokenPurpose, utcnow
+from .links import shop_url
+from .shops import ShopLike
+from .tokens import consume_token, issue_token
+
+# Checked when the email is unknown, so both answers take as long.
+_UNKNOWN_CUSTOMER_HASH = generate_password_hash("no-such-customer")
+
+
+def find_customer(shop: ShopLike, email: str) -> Customer | None:
+    """Return the shop's customer with this (normalised) email, if any."""
+    return db.session.scalar(select(Customer).where(Customer.reseller_id == shop.id, Customer.email == email))
+
+
+def sign_up(shop: ShopLike, name: str, email: str, password: str) -> None:
+    """Open an account and email a verification link; a known email gets a notice instead.
+
+    Both paths answer the same, so sign-up does not reveal who has an account.
+    """
+    existing = find_customer(shop, email)
+    if existing is not None:
+        send_templated(
+            shop,
+            email,
+            "account_exists",
+            customer_name=existing.name,
+            sign_in_url=shop_url(shop, "/login"),
+            reset_url=shop_url(shop, "/reset"),
+        )
+        db.session.commit()
+        return
+    customer = Customer(reseller_id=shop.id, name=name, email=email)
+    customer.set_password(password)
+    db.session.add(customer)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same email signed up at the same moment
+        db.session.rollback()
+        return
+    _send_verification(shop, customer)
+    db.session.commit()
+
+
+def _send_verification(shop: ShopLike, customer: Customer) -> None:
+    token = issue_token(customer, TokenPurpose.VERIFY_EMAIL)
+    send_templated(
+        shop,
+        customer.email,
+        "verify_email",
+        customer_name=customer.name,
+        verify_url=shop_url(shop, f"/verify/{token}"),
+    )
+
+
+def resend_verification(shop: ShopLike, customer: Customer) -> None:
+    """Email a fresh verification link to a signed-in customer who has not verified yet."""
+    if customer.email_verified_at is None:
+        _send_verification(shop, customer)
+        db.session.commit()
+
+
+def verify_email(shop: ShopLike, token: str) -> Customer | None:
+    """Mark the token's customer verified; None when the link is unknown, used or expired."""
+    customer = consume_token(shop.id, token, TokenPurpose.VERIFY_EMAIL)
+    if customer is not None and customer.email_verified_at is None:
+        customer.email_verified_at = utcnow()
+    db.session.commit()
+    return customer
+
+
+def authenticate(shop: ShopLike, email: str, password: str) -> Customer | None:
+    """Return the shop's customer with these credentials, else None, in the same time either way."""
+    customer = find_customer(shop, email)
+    if customer is None:
+        check_password_hash(_UNKNOWN_CUSTOMER_HASH, password)
+        return None
+    return customer if customer.check_password(password) else None
+
+
+def request_password_reset(shop: ShopLike, email: str) -> None:
+    """Email a reset link if the shop has this customer; say nothing either way."""
+    customer = find_customer(shop, email)
+    if customer is None:
+        return
+    token = issue_token(customer, TokenPurpose.RESET_PASSWORD)
+    send_templated(
+        shop,
+        customer.email,
+        "reset_password",
+        customer_name=customer.name,
+        reset_url=shop_url(shop, f"/reset/{token}"),
+    )
+    db.session.commit()
+
+
+def reset_password(shop: ShopLike, token: str, password: str) -> Customer | None:
+    """Set a new password with a reset token, ending every session; None if the token is not live."""
+    customer = consume_token(shop.id, token, TokenPurpose.RESET_PASSWORD)
+    if customer is None:
+        db.session.rollback()
+        return None
+    customer.set_password(password)
+    customer.email_verified_at = customer.email_verified_at or utcnow()  # the link proved the address
+    db.session.commit()
+    return customer
+
+
+def change_password(customer: Customer, current: str, new: str) -> bool:
+    """Replace the password when the current one is right; every other session ends."""
+    if not customer.check_password(current):
+        return False
+    customer.set_password(new)
+    db.session.commit()
+    return True
+
+
+def update_profile(customer: Customer, name: str) -> None:
+    """Save the customer's own profile details."""
+    customer.name = name
+    db.session.commit()
+
+
+def sign_out_everywhere(customer: Customer) -> None:
+    """End every session of the customer, this one included."""
+    customer.end_sessions()
+    db.session.commit()

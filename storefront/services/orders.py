@@ -1,0 +1,249 @@
+"""Placing an order from the cart: server prices, one order per idempotency key, invoice issued."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..mail.outbox import send_templated
+from ..models import (
+    Customer,
+    DomainChoice,
+    DomainOffer,
+    Invoice,
+    LineKind,
+    Order,
+    OrderLine,
+    PlanPrice,
+    Service,
+    Tld,
+)
+from .cart import CartLine, PricedCart
+from .domains import InvalidDomain, display_domain, normalise_domain, registrable_tld
+from .invoices import invoice_label, issue_invoice
+from .links import shop_url
+from .shops import ShopLike
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class CheckoutError(ValueError):
+    """The checkout cannot go ahead; ``field_errors`` maps cart item ids to messages."""
+
+    def __init__(self, message: str, field_errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+
+@dataclass(frozen=True)
+class DomainRequest:
+    """The domain a customer names for one hosting item."""
+
+    choice: DomainChoice
+    domain: str
+
+
+def place_order(
+    shop: ShopLike,
+    customer: Customer,
+    cart: PricedCart,
+    domains: dict[str, DomainRequest],
+    idempotency_key: str,
+) -> Order:
+    """Create the order and its invoice in one transaction; a replayed key returns the first order."""
+    if not IDEMPOTENCY_KEY.match(idempotency_key or ""):
+        raise CheckoutError("This checkout form has expired. Please review your cart and try again.")
+    existing = _order_for_key(shop, idempotency_key)
+    if existing is not None:
+        return existing
+    _check_ready(customer, cart)
+    order = Order(
+        reseller_id=shop.id,
+        customer_id=customer.id,
+        currency=cart.currency,
+        idempotency_key=idempotency_key,
+        total_minor=0,
+    )
+    order.lines = _order_lines(shop, cart, domains)
+    order.total_minor = sum(line.amount_minor for line in order.lines)
+    db.session.add(order)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same checkout submitted twice at once: the other one won
+        db.session.rollback()
+        return _order_for_key(shop, idempotency_key)
+    invoice = issue_invoice(order, customer)
+    db.session.flush()
+    _notify_order(shop, customer, order, invoice)
+    db.session.commit()
+    return order
+
+
+def _order_for_key(shop: ShopLike, key: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.reseller_id == shop.id, Order.idempotency_key == key))
+
+
+def _check_ready(customer: Customer, cart: PricedCart) -> None:
+    if customer.email_verified_at is None:
+        raise CheckoutError("Please confirm your email address first; we have sent you a link.")
+    if not cart.lines:
+        raise CheckoutError("Your cart is empty.")
+
+
+def _order_lines(shop: ShopLike, cart: PricedCart, domains: dict[str, DomainRequest]) -> list[OrderLine]:
+    registration_prices = _registration_prices(shop)
+    lines, errors = [], {}
+    for cart_line in cart.lines:
+        try:
+            lines += _lines_for(shop, cart_line, domains.get(cart_line.item_id), registration_prices)
+        except InvalidDomain as error:
+            errors[cart_line.item_id] = str(error)
+    if errors:
+        raise CheckoutError("Please check the domain names below.", errors)
+    return lines
+
+
+def _registration_prices(shop: ShopLike) -> dict[str, tuple[int, int]]:
+    rows = db.session.execute(
+        select(DomainOffer.tld, DomainOffer.amount_minor, Tld.wholesale_minor)
+        .join(Tld, Tld.name == DomainOffer.tld)
+        .where(DomainOffer.reseller_id == shop.id)
+    )
+    return {tld: (retail, wholesale) for tld, retail, wholesale in rows}
+
+
+def registration_tlds(shop: ShopLike) -> list[str]:
+    """Return the domain endings the shop registers, shortest first."""
+    return sorted(_registration_prices(shop), key=lambda tld: (len(tld), tld))
+
+
+def invoice_of(order: Order) -> Invoice:
+    """Return an order's invoice."""
+    return db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+
+
+def _lines_for(
+    shop: ShopLike,
+    cart_line: CartLine,
+    request: DomainRequest | None,
+    registration_prices: dict[str, tuple[int, int]],
+) -> list[OrderLine]:
+    if request is None:
+        raise InvalidDomain("Please name the domain for this plan.")
+    domain = normalise_domain(request.domain)
+    plan = cart_line.offer.plan
+    lines = [
+        OrderLine(
+            reseller_id=shop.id,
+            kind=LineKind.HOSTING,
+            plan_id=plan.id,
+            cycle=cart_line.cycle,
+            domain=domain,
+            domain_choice=request.choice,
+            amount_minor=cart_line.amount_minor,
+            wholesale_minor=_wholesale(plan.id, cart_line),
+            description=f"{plan.name} hosting for {display_domain(domain)}, "
+            f"billed {cart_line.cycle.label.lower()}",
+        )
+    ]
+    if request.choice == DomainChoice.REGISTER:
+        retail, wholesale = registration_prices[registrable_tld(domain, set(registration_prices))]
+        lines.append(
+            OrderLine(
+                reseller_id=shop.id,
+                kind=LineKind.DOMAIN_REGISTRATION,
+                domain=domain,
+                amount_minor=retail,
+                wholesale_minor=wholesale,
+                description=f"Registration of {display_domain(domain)} for 1 year",
+            )
+        )
+    return lines
+
+
+def _wholesale(plan_id: int, cart_line: CartLine) -> int:
+    amount = db.session.scalar(
+        select(PlanPrice.amount_minor).where(PlanPrice.plan_id == plan_id, PlanPrice.cycle == cart_line.cycle)
+    )
+    if amount is None:
+        raise InvalidDomain(
+            f"{cart_line.offer.plan.name} cannot be ordered {cart_line.cycle.label.lower()} now."
+        )
+    return amount
+
+
+def _notify_order(shop: ShopLike, customer: Customer, order: Order, invoice: Invoice) -> None:
+    invoice_url = shop_url(shop, f"/account/invoices/{invoice.number}")
+    context = {
+        "customer_name": customer.name,
+        "order": order,
+        "invoice": invoice,
+        "invoice_label": invoice_label(invoice.number),
+        "invoice_url": invoice_url,
+    }
+    send_templated(shop, customer.email, "order_confirmation", **context)
+    send_templated(shop, customer.email, "invoice", **context)
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What the account overview shows."""
+
+    orders: list[Order]
+    unpaid_invoices: list[Invoice]
+    services: list[Service]
+
+
+def account_summary(shop: ShopLike, customer: Customer) -> AccountSummary:
+    """Return the customer's recent orders, unpaid invoices and services."""
+    return AccountSummary(
+        orders=list_orders(shop, customer)[:5],
+        unpaid_invoices=[i for i in list_invoices(shop, customer) if i.status == "issued"],
+        services=list_services(shop, customer),
+    )
+
+
+def list_orders(shop: ShopLike, customer: Customer) -> list[Order]:
+    """Return the customer's orders, newest first."""
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(Order.reseller_id == shop.id, Order.customer_id == customer.id)
+            .order_by(Order.id.desc())
+        )
+    )
+
+
+def list_invoices(shop: ShopLike, customer: Customer) -> list[Invoice]:
+    """Return the customer's invoices, newest first."""
+    return list(
+        db.session.scalars(
+            select(Invoice)
+            .where(Invoice.reseller_id == shop.id, Invoice.customer_id == customer.id)
+            .order_by(Invoice.number.desc())
+        )
+    )
+
+
+def find_invoice(shop: ShopLike, customer: Customer, number: int) -> Invoice | None:
+    """Return one of the customer's invoices by its number in this shop."""
+    return db.session.scalar(
+        select(Invoice).where(
+            Invoice.reseller_id == shop.id, Invoice.customer_id == customer.id, Invoice.number == number
+        )
+    )
+
+
+def list_services(shop: ShopLike, customer: Customer) -> list[Service]:
+    """Return the customer's hosting services, newest first."""
+    return list(
+        db.session.scalars(
+            select(Service)
+            .where(Service.reseller_id == shop.id, Service.customer_id == customer.id)
+            .order_by(Service.id.desc())
+        )
+    )

@@ -1,0 +1,75 @@
+"""Recording payments against invoices, through a small gateway interface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Invoice, InvoiceStatus, Payment, utcnow
+from .fulfilment import fulfil_paid_order
+
+
+class PaymentRefused(ValueError):
+    """The payment does not match the invoice; nothing was recorded."""
+
+
+class InvoiceAlreadyPaid(PaymentRefused):
+    """The invoice is settled already (a step out of order: 409)."""
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """A way to pay: its code, its label for customers, and whether it pays at once."""
+
+    code: str
+    label: str
+    instant: bool
+
+
+BANK_TRANSFER = Gateway("bank_transfer", "Bank transfer", instant=False)
+SANDBOX_CARD = Gateway("sandbox_card", "Card (test payments)", instant=True)
+GATEWAYS = {gateway.code: gateway for gateway in (BANK_TRANSFER, SANDBOX_CARD)}
+
+
+def record_payment(
+    invoice: Invoice, gateway: Gateway, reference: str, amount_minor: int, currency: str, recorded_by: str
+) -> Payment:
+    """Settle an invoice and fulfil its order in one transaction; mismatches change nothing."""
+    locked = db.session.scalar(
+        select(Invoice)
+        .where(Invoice.id == invoice.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked.status != InvoiceStatus.ISSUED:
+        raise InvoiceAlreadyPaid(f"Invoice {locked.number} is already paid.")
+    if amount_minor != locked.total_minor or currency != locked.currency:
+        raise PaymentRefused("The amount or currency does not match the invoice.")
+    payment = Payment(
+        reseller_id=locked.reseller_id,
+        invoice_id=locked.id,
+        gateway=gateway.code,
+        reference=reference,
+        amount_minor=amount_minor,
+        currency=currency,
+        recorded_by=recorded_by,
+    )
+    db.session.add(payment)
+    locked.status, locked.paid_at = InvoiceStatus.PAID, utcnow()
+    locked.payment_gateway, locked.payment_reference = gateway.code, reference
+    db.session.flush()
+    fulfil_paid_order(locked)
+    db.session.commit()
+    return payment
+
+
+def mark_bank_transfer_paid(invoice: Invoice, bank_reference: str, recorded_by: str) -> Payment:
+    """Record a bank transfer someone has seen arrive, by its bank reference."""
+    reference = " ".join(bank_reference.split())
+    if not 3 <= len(reference) <= 120:
+        raise PaymentRefused("Please enter the bank's reference for the transfer (3 to 120 characters).")
+    return record_payment(
+        invoice, BANK_TRANSFER, reference, invoice.total_minor, invoice.currency, recorded_by
+    )

@@ -1,0 +1,188 @@
+"""The sandbox card gateway: a hosted payment page and a signed callback, like a real gateway's.
+
+Callbacks carry ``Sandbox-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">``.
+A callback counts only with a valid signature, a timestamp within the tolerance, an
+event id never seen before, and the amount, currency, shop and invoice of an unpaid
+invoice; anything else leaves the invoice as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Invoice, PaymentEvent
+from .payments import SANDBOX_CARD, InvoiceAlreadyPaid, PaymentRefused, record_payment
+
+SUCCEEDING_CARD = "4242424242424242"
+MAX_BODY = 16 * 1024
+
+
+class CallbackRejected(ValueError):
+    """A callback that changes nothing; ``status`` is the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _secret() -> bytes:
+    configured = current_app.config.get("SANDBOX_GATEWAY_SECRET")
+    if configured:
+        return configured.encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"sandbox-gateway", hashlib.sha256).digest()
+
+
+def signature_header(body: bytes, timestamp: int) -> str:
+    """Return the signature header a sandbox callback carries for ``body`` sent at ``timestamp``."""
+    digest = hmac.new(_secret(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def checkout_token(shop_id: int, invoice_number: int) -> str:
+    """Return the token of a hosted payment page for one invoice."""
+    return URLSafeTimedSerializer(_secret(), salt="sandbox-checkout").dumps([shop_id, invoice_number])
+
+
+def read_checkout_token(token: str) -> tuple[int, int] | None:
+    """Return (shop id, invoice number) from a live payment page token, else None."""
+    try:
+        shop_id, number = URLSafeTimedSerializer(_secret(), salt="sandbox-checkout").loads(
+            token, max_age=3600
+        )
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return int(shop_id), int(number)
+
+
+def charge(invoice: Invoice, card_number: str) -> tuple[bytes, str]:
+    """Run a test charge and return the callback the gateway sends: its body and signature."""
+    succeeded = "".join(card_number.split()) == SUCCEEDING_CARD
+    event = {
+        "id": f"evt_{secrets.token_hex(12)}",
+        "type": "payment.succeeded" if succeeded else "payment.failed",
+        "created": int(time.time()),
+        "data": {
+            "shop": invoice.reseller_id,
+            "invoice": invoice.number,
+            "amount": invoice.total_minor,
+            "currency": invoice.currency,
+            "charge": f"ch_{secrets.token_hex(10)}",
+        },
+    }
+    body = json.dumps(event, separators=(",", ":")).encode()
+    return body, signature_header(body, int(time.time()))
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    """What a verified callback did."""
+
+    event_id: str
+    result: str
+
+
+def _verify_signature(body: bytes, header: str, now: float) -> None:
+    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    if not parts.get("t", "").isdigit() or "v1" not in parts:
+        raise CallbackRejected("missing or malformed signature")
+    expected = signature_header(body, int(parts["t"])).split("v1=", 1)[1]
+    if not hmac.compare_digest(expected, parts["v1"]):
+        raise CallbackRejected("signature does not match")
+    if abs(now - int(parts["t"])) > current_app.config["SANDBOX_CALLBACK_TOLERANCE_SECONDS"]:
+        raise CallbackRejected("timestamp outside the tolerance")
+
+
+def _parse_event(body: bytes) -> dict:
+    try:
+        event = json.loads(body)
+        data = event["data"]
+        if not (isinstance(event["id"], str) and 0 < len(event["id"]) <= 120):
+            raise ValueError
+        for key in ("shop", "invoice", "amount"):
+            if type(data[key]) is not int:
+                raise ValueError
+        if not isinstance(data["currency"], str) or not isinstance(event["type"], str):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise CallbackRejected("malformed event") from None
+    return event
+
+
+def handle_callback(shop_id: int, body: bytes, header: str, now: float | None = None) -> CallbackOutcome:
+    """Verify and apply a callback that arrived at a shop; raise CallbackRejected when it changes nothing."""
+    if len(body) > MAX_BODY:
+        raise CallbackRejected("event too large", 413)
+    _verify_signature(body, header, time.time() if now is None else now)
+    event = _parse_event(body)
+    if not _first_sighting(event, shop_id):
+        return CallbackOutcome(event["id"], "duplicate")
+    return CallbackOutcome(event["id"], _apply(event, shop_id))
+
+
+def _first_sighting(event: dict, shop_id: int) -> bool:
+    """Store the event id once; False when it was seen before."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                PaymentEvent(
+                    gateway=SANDBOX_CARD.code, event_id=event["id"], reseller_id=shop_id, outcome="received"
+                )
+            )
+    except IntegrityError:
+        return False
+    db.session.commit()
+    return True
+
+
+def _apply(event: dict, shop_id: int) -> str:
+    data = event["data"]
+    invoice = db.session.scalar(
+        select(Invoice).where(Invoice.reseller_id == shop_id, Invoice.number == data["invoice"])
+    )
+    invoice_id = invoice.id if invoice else None
+    outcome, error = _settle(event, data, shop_id, invoice)
+    db.session.rollback()  # nothing half-done survives a refusal; a payment is already committed
+    record = db.session.scalar(
+        select(PaymentEvent).where(
+            PaymentEvent.gateway == SANDBOX_CARD.code, PaymentEvent.event_id == event["id"]
+        )
+    )
+    record.outcome, record.invoice_id = outcome[:200], invoice_id
+    db.session.commit()
+    if error:
+        raise error
+    return outcome
+
+
+def _settle(
+    event: dict, data: dict, shop_id: int, invoice: Invoice | None
+) -> tuple[str, CallbackRejected | None]:
+    if data["shop"] != shop_id or invoice is None:
+        return "refused: not an invoice of this shop", CallbackRejected("unknown invoice for this shop")
+    if event["type"] != "payment.succeeded":
+        return "declined", None
+    try:
+        record_payment(
+            invoice,
+            SANDBOX_CARD,
+            data.get("charge") or event["id"],
+            data["amount"],
+            data["currency"],
+            recorded_by="sandbox card gateway",
+        )
+    except InvoiceAlreadyPaid as error:
+        return f"refused: {error}", CallbackRejected(str(error), 409)
+    except PaymentRefused as error:
+        return f"refused: {error}", CallbackRejected(str(error))
+    return "paid", None

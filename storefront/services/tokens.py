@@ -1,0 +1,60 @@
+"""Emailed one-time tokens: random, stored hashed, short-lived, single-use, per shop."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import AccountToken, Customer, TokenPurpose, utcnow
+
+LIFETIMES = {
+    TokenPurpose.VERIFY_EMAIL: timedelta(days=2),
+    TokenPurpose.RESET_PASSWORD: timedelta(hours=1),
+}
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(customer: Customer, purpose: TokenPurpose) -> str:
+    """Create a token for a customer and return its secret, which is never stored."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        AccountToken(
+            reseller_id=customer.reseller_id,
+            customer_id=customer.id,
+            purpose=purpose,
+            token_hash=_digest(token),
+            expires_at=utcnow() + LIFETIMES[purpose],
+        )
+    )
+    return token
+
+
+def find_live_token(reseller_id: int, token: str, purpose: TokenPurpose) -> AccountToken | None:
+    """Return the shop's unused, unexpired token with this secret and purpose, if any."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(
+        select(AccountToken).where(
+            AccountToken.reseller_id == reseller_id,
+            AccountToken.token_hash == _digest(token),
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+            AccountToken.expires_at > utcnow(),
+        )
+    )
+
+
+def consume_token(reseller_id: int, token: str, purpose: TokenPurpose) -> Customer | None:
+    """Use up a live token and return its customer; None if it is unknown, used or expired."""
+    record = find_live_token(reseller_id, token, purpose)
+    if record is None:
+        return None
+    record.used_at = utcnow()
+    return db.session.get(Customer, record.customer_id)

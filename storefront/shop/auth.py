@@ -1,0 +1,127 @@
+"""Customer sign-up, email verification, sign-in, sign-out and password reset."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..extensions import limiter
+from ..ratelimits import address_key, email_key
+from ..services import customers
+from ..theming import render_themed
+from . import bp
+from .forms import LoginForm, ResetForm, ResetRequestForm, SignUpForm
+
+
+def _limit(setting: str):
+    """A POST-only rate limit read from configuration when the request comes."""
+    return lambda: current_app.config[setting]
+
+
+def safe_next(default: str) -> str:
+    """Return the ``next`` path when it stays on this shop, else ``default``."""
+    target = request.values.get("next", "")
+    parts = urlsplit(target)
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or parts.scheme
+        or parts.netloc
+        or "\\" in target
+    ):
+        return default
+    return target
+
+
+def sign_in(customer) -> None:
+    """Start a fresh session for the customer, keeping the cart."""
+    cart = session.get("cart")
+    session.clear()
+    if cart:
+        session["cart"] = cart
+    login_user(customer)
+
+
+def _page(template: str, form, status: int = 200):
+    return render_themed(template, form=form), 400 if form.errors else status
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup() -> Response | tuple[str, int]:
+    """Open an account with a name, an email and a password."""
+    form = SignUpForm()
+    if form.validate_on_submit():
+        customers.sign_up(g.shop, form.name.data, form.email.data, form.password.data)
+        return redirect(url_for("shop.check_email", reason="signup"))
+    return _page("auth/signup.html", form)
+
+
+@bp.get("/check-email")
+def check_email() -> str:
+    """The same answer whatever the email: look in your inbox."""
+    return render_themed("auth/check_email.html", reason=request.args.get("reason", "signup"))
+
+
+@bp.get("/verify/<token>")
+def verify(token: str) -> Response | tuple[str, int]:
+    """Confirm the email address from the emailed link, and sign in."""
+    customer = customers.verify_email(g.shop, token)
+    if customer is None:
+        return render_themed("auth/link_expired.html", purpose="verify"), 400
+    sign_in(customer)
+    flash("Thank you, your email address is confirmed.", "success")
+    return redirect(url_for("shop.cart") if session.get("cart") else url_for("shop.account"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_SIGN_IN_PER_EMAIL"), key_func=email_key, methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_SIGN_IN_PER_ADDRESS"), key_func=address_key, methods=["POST"])
+def login() -> Response | tuple[str, int]:
+    """Sign in with email and password."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        customer = customers.authenticate(g.shop, form.email.data, form.password.data)
+        if customer is not None:
+            sign_in(customer)
+            return redirect(safe_next(url_for("shop.account")))
+        form.password.errors.append("That email and password do not match an account here.")
+    return _page("auth/login.html", form)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out, ending this account's sessions everywhere."""
+    if current_user.is_authenticated:
+        customers.sign_out_everywhere(current_user)
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "success")
+    return redirect(url_for("shop.home"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_RESET_PER_EMAIL"), key_func=email_key, methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_RESET_PER_ADDRESS"), key_func=address_key, methods=["POST"])
+def reset_request() -> Response | tuple[str, int]:
+    """Ask for a password reset link; the answer never says whether the account exists."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        customers.request_password_reset(g.shop, form.email.data)
+        return redirect(url_for("shop.check_email", reason="reset"))
+    return _page("auth/reset_request.html", form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> Response | tuple[str, int]:
+    """Choose a new password with an emailed link."""
+    form = ResetForm()
+    if form.validate_on_submit():
+        if customers.reset_password(g.shop, token, form.password.data) is None:
+            return render_themed("auth/link_expired.html", purpose="reset"), 400
+        logout_user()
+        flash("Your password is changed. Please sign in with it.", "success")
+        return redirect(url_for("shop.login"))
+    return _page("auth/reset.html", form)

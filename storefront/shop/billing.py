@@ -1,0 +1,110 @@
+"""Orders, invoices and services in the account; paying an invoice; the gateway's callback."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..extensions import csrf
+from ..models import Invoice
+from ..services import sandbox_gateway
+from ..services.fulfilment import shop_nameservers
+from ..services.orders import find_invoice, list_invoices, list_orders, list_services
+from ..services.payments import GATEWAYS
+from ..theming import render_themed
+from . import bp
+from .account import customer_required
+
+
+def _my_invoice(number: int) -> Invoice:
+    invoice = find_invoice(g.shop, current_user._get_current_object(), number)
+    if invoice is None:
+        abort(404)
+    return invoice
+
+
+@bp.get("/account/orders")
+@customer_required
+def orders() -> str:
+    """The customer's orders."""
+    return render_themed("account/orders.html", orders=list_orders(g.shop, current_user))
+
+
+@bp.get("/account/invoices")
+@customer_required
+def invoices() -> str:
+    """The customer's invoices."""
+    return render_themed("account/invoices.html", invoices=list_invoices(g.shop, current_user))
+
+
+@bp.get("/account/invoices/<int:number>")
+@customer_required
+def invoice(number: int) -> str:
+    """One invoice, printable, with the ways to pay it while it is unpaid."""
+    return render_themed("account/invoice.html", invoice=_my_invoice(number), gateways=GATEWAYS)
+
+
+@bp.get("/account/services")
+@customer_required
+def services() -> str:
+    """The customer's hosting, with the shop's own nameservers."""
+    return render_themed(
+        "account/services.html",
+        services=list_services(g.shop, current_user),
+        nameservers=shop_nameservers(g.shop.id),
+    )
+
+
+@bp.post("/account/invoices/<int:number>/pay/card")
+@customer_required
+def pay_by_card(number: int) -> Response:
+    """Go to the card gateway's hosted payment page."""
+    invoice = _my_invoice(number)
+    if invoice.status != "issued":
+        abort(409)
+    return redirect(url_for("shop.card_page", token=sandbox_gateway.checkout_token(g.shop.id, number)), 303)
+
+
+def _payable_invoice(token: str) -> Invoice:
+    found = sandbox_gateway.read_checkout_token(token)
+    if found is None or found[0] != g.shop.id:
+        abort(404)
+    invoice = find_invoice(g.shop, current_user._get_current_object(), found[1])
+    if invoice is None:
+        abort(404)
+    return invoice
+
+
+@bp.route("/pay/card/<token>", methods=["GET", "POST"])
+@customer_required
+def card_page(token: str) -> Response | str | tuple[str, int]:
+    """The sandbox gateway's hosted page; paying sends its signed callback."""
+    invoice = _payable_invoice(token)
+    if invoice.status != "issued":
+        abort(409)
+    if request.method == "GET":
+        return render_themed("pay/card.html", invoice=invoice, error=None)
+    body, signature = sandbox_gateway.charge(invoice, request.form.get("card_number", "")[:40])
+    try:
+        outcome = sandbox_gateway.handle_callback(g.shop.id, body, signature)
+    except sandbox_gateway.CallbackRejected as error:
+        return render_themed("pay/card.html", invoice=invoice, error=str(error)), error.status
+    if outcome.result != "paid":
+        return render_themed("pay/card.html", invoice=invoice, error="The card was declined."), 402
+    flash("Thank you, your payment is received.", "success")
+    return redirect(url_for("shop.invoice", number=invoice.number), 303)
+
+
+@bp.post("/payments/sandbox/callback")
+@csrf.exempt
+def sandbox_callback() -> tuple[str, int]:
+    """The card gateway's server-to-server callback."""
+    body = request.get_data(cache=False)
+    try:
+        outcome = sandbox_gateway.handle_callback(
+            g.shop.id, body, request.headers.get("Sandbox-Signature", "")
+        )
+    except sandbox_gateway.CallbackRejected as error:
+        return f"{error}\n", error.status
+    return f"{outcome.result}\n", 200

@@ -1,0 +1,69 @@
+"""Checkout: name a domain for each plan, then one order and one invoice, however often it is sent."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import g, redirect, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..models import DomainChoice
+from ..services.cart import price_cart
+from ..services.orders import CheckoutError, DomainRequest, invoice_of, place_order, registration_tlds
+from ..theming import render_themed
+from . import bp
+from .account import customer_required
+from .cart import cart_items
+
+
+def _domain_requests(cart) -> dict[str, DomainRequest]:
+    """Read each cart item's domain choice from the form; unknown choices mean 'register'."""
+    requests = {}
+    for line in cart.lines:
+        raw_choice = request.form.get(f"choice-{line.item_id}", "register")
+        choice = DomainChoice.EXISTING if raw_choice == "existing" else DomainChoice.REGISTER
+        requests[line.item_id] = DomainRequest(choice, request.form.get(f"domain-{line.item_id}", "")[:300])
+    return requests
+
+
+def _page(cart, error: str | None = None, field_errors: dict | None = None, status: int = 200):
+    key = request.form.get("idempotency_key") or secrets.token_urlsafe(24)
+    return render_themed(
+        "checkout.html",
+        cart=cart,
+        error=error,
+        field_errors=field_errors or {},
+        values=request.form,
+        idempotency_key=key,
+        tlds=registration_tlds(g.shop),
+    ), status
+
+
+@bp.get("/checkout")
+@customer_required
+def checkout() -> Response | tuple[str, int]:
+    """Review the cart and name the domains."""
+    cart = price_cart(g.shop, cart_items())
+    if not cart.lines:
+        return redirect(url_for("shop.cart"))
+    return _page(cart)
+
+
+@bp.post("/checkout")
+@customer_required
+def place() -> Response | tuple[str, int]:
+    """Place the order; prices come from the catalogue, never from the form."""
+    cart = price_cart(g.shop, cart_items())
+    try:
+        order = place_order(
+            g.shop,
+            current_user._get_current_object(),
+            cart,
+            _domain_requests(cart),
+            request.form.get("idempotency_key", ""),
+        )
+    except CheckoutError as error:
+        return _page(cart, str(error), error.field_errors, 400)
+    session.pop("cart", None)
+    return redirect(url_for("shop.invoice", number=invoice_of(order).number), 303)
