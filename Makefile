@@ -7,13 +7,16 @@ HTMX_VERSION := 2.0.11
 HTMX := storefront/static/vendor/htmx.min.js
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Development: the pinned htmx copy, demo .test addresses, and email links that open locally.
+DEV_ENV := STOREFRONT_HTMX_USE_LOCAL=true STOREFRONT_EMAIL_ALLOW_TEST_DOMAINS=true \
+	STOREFRONT_SHOP_URL_SCHEME=http STOREFRONT_SHOP_URL_PORT=$(PORT) STOREFRONT_SHOP_URLS_ON_SLUG_HOST=true
 
 .PHONY: run test install lint bench clean
 
 run: install
 	$(BIN)/storefront init-db
 	$(BIN)/storefront seed-demo --port $(PORT)
-	STOREFRONT_HTMX_USE_LOCAL=true STOREFRONT_EMAIL_ALLOW_TEST_DOMAINS=true $(BIN)/storefront run --host $(HOST) --port $(PORT)
+	$(DEV_ENV) $(BIN)/storefront run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest

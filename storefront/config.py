@@ -56,6 +56,8 @@ class DefaultConfig:
     # Links in emails point at the shop's primary domain with this scheme (and port, in development).
     SHOP_URL_SCHEME = "https"
     SHOP_URL_PORT: int | None = None
+    # Development only: link to <slug>.<base domain>, since demo custom domains do not resolve.
+    SHOP_URLS_ON_SLUG_HOST = False
 
     # Rate limits (Flask-Limiter); storage is shared by every worker in production (Redis).
     RATELIMIT_STORAGE_URI = "memory://"

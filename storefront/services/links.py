@@ -11,7 +11,12 @@ from .shops import ShopLike
 
 
 def primary_host(shop: ShopLike) -> str:
-    """Return the shop's primary verified domain, or its slug host when it has none."""
+    """Return the shop's primary verified domain, or its slug host when it has none.
+
+    Development sets SHOP_URLS_ON_SLUG_HOST, where custom domains do not resolve.
+    """
+    if current_app.config["SHOP_URLS_ON_SLUG_HOST"]:
+        return f"{shop.slug}.{current_app.config['STOREFRONT_BASE_DOMAIN']}"
     hostname = db.session.scalar(
         select(Domain.hostname).where(
             Domain.reseller_id == shop.id, Domain.is_primary.is_(True), Domain.verified_at.is_not(None)
