@@ -10,7 +10,9 @@ from werkzeug.wrappers import Response
 
 from ..extensions import limiter
 from ..ratelimits import address_key, email_key
+from ..models import TokenPurpose
 from ..services import customers
+from ..services.tokens import find_live_token
 from ..theming import render_themed
 from . import bp
 from .forms import LoginForm, ResetForm, ResetRequestForm, SignUpForm
@@ -117,6 +119,8 @@ def reset_request() -> Response | tuple[str, int]:
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset(token: str) -> Response | tuple[str, int]:
     """Choose a new password with an emailed link."""
+    if find_live_token(g.shop.id, token, TokenPurpose.RESET_PASSWORD) is None:
+        return render_themed("auth/link_expired.html", purpose="reset"), 400
     form = ResetForm()
     if form.validate_on_submit():
         if customers.reset_password(g.shop, token, form.password.data) is None:
