@@ -116,9 +116,10 @@ def _registration_prices(shop: ShopLike) -> dict[str, tuple[int, int]]:
     return {tld: (retail, wholesale) for tld, retail, wholesale in rows}
 
 
-def registration_tlds(shop: ShopLike) -> list[str]:
-    """Return the domain endings the shop registers, shortest first."""
-    return sorted(_registration_prices(shop), key=lambda tld: (len(tld), tld))
+def registration_tlds(shop: ShopLike) -> list[tuple[str, int]]:
+    """Return the domain endings the shop registers with their yearly retail price, shortest first."""
+    prices = _registration_prices(shop)
+    return [(tld, prices[tld][0]) for tld in sorted(prices, key=lambda tld: (len(tld), tld))]
 
 
 def invoice_of(order: Order) -> Invoice:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import g, redirect, request, session, url_for
+from flask import flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -66,4 +66,5 @@ def place() -> Response | tuple[str, int]:
     except CheckoutError as error:
         return _page(cart, str(error), error.field_errors, 400)
     session.pop("cart", None)
+    flash("Thank you, your order is placed. Here is its invoice.", "success")
     return redirect(url_for("shop.invoice", number=invoice_of(order).number), 303)
