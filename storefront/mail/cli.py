@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import OutboxMessage
-
 from .delivery import deliver_due
 from .relay import MailConfigError
 

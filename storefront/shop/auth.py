@@ -9,8 +9,8 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..extensions import limiter
-from ..ratelimits import address_key, email_key
 from ..models import TokenPurpose
+from ..ratelimits import address_key, email_key
 from ..services import customers
 from ..services.tokens import find_live_token
 from ..theming import render_themed
