@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import DefaultConfig
 from .configuration import load_configuration
@@ -16,6 +17,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_object(DefaultConfig)
     load_configuration(app, test_config)
 
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
     db.init_app(app)
     migrate.init_app(
         app,

@@ -64,13 +64,22 @@ class DefaultConfig:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SIGN_IN_PER_EMAIL = "10 per 15 minutes"
     RATELIMIT_SIGN_IN_PER_ADDRESS = "60 per 15 minutes"
+    RATELIMIT_SIGN_UP_PER_EMAIL = "3 per hour"
+    RATELIMIT_SIGN_UP_PER_ADDRESS = "20 per hour"
     RATELIMIT_RESET_PER_EMAIL = "3 per hour"
     RATELIMIT_RESET_PER_ADDRESS = "20 per hour"
 
     # The sandbox card gateway: its signing secret (derived from SECRET_KEY when unset)
     # and how old a callback may be.
+    # Off in production: its test card pays invoices without money moving.
+    SANDBOX_GATEWAY_ENABLED = False
     SANDBOX_GATEWAY_SECRET: str | None = None
     SANDBOX_CALLBACK_TOLERANCE_SECONDS = 300
+
+    # Sessions travel over HTTPS only; development over plain HTTP turns this off.
+    SESSION_COOKIE_SECURE = True
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (never -Host).
+    PROXY_FIX_HOPS = 0
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

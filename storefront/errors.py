@@ -11,7 +11,7 @@ from .theming import render_themed
 
 MESSAGES = {
     400: ("Bad request", "We could not understand that request. Please check it and try again."),
-    403: ("Not allowed", "You do not have access to this page."),
+    403: ("Not allowed", "Your role does not give access to this page."),
     404: ("Page not found", "We could not find that page. It may have moved or never existed."),
     405: ("Not allowed", "That action is not available on this page."),
     409: ("Already done", "That step has already happened, so nothing was changed."),

@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+import unicodedata
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, g, request
 from flask_limiter.util import get_remote_address
 
 from .extensions import limiter
+from .services.addresses import InvalidEmail, normalise_email
 
 
 def email_key() -> str:
-    """Key a limit on the shop and the case-folded email the form names."""
-    email = (request.form.get("email") or "").strip().casefold()
+    """Key a limit on the shop and the email the form names, in the normal form sign-in uses.
+
+    Every spelling that reaches one account (case, width, spaces) shares one counter.
+    """
+    raw = request.form.get("email") or ""
+    try:
+        email = normalise_email(raw, allow_test_domains=True)
+    except InvalidEmail:
+        email = unicodedata.normalize("NFKC", raw).strip().casefold()
     return f"email:{g.shop.id if g.get('shop') else 'staff'}:{email}"
+
+
+def failed_attempt(response: Response) -> bool:
+    """Count only refused attempts, so a customer who signs in is not held back by them."""
+    return response.status_code != 302
+
+
+def limited(config_key: str, key_func: Callable[[], str], *, failures_only: bool = False) -> Callable:
+    """A POST-only rate limit whose rate is read from configuration at request time."""
+    return limiter.limit(
+        lambda: current_app.config[config_key],
+        key_func=key_func,
+        methods=["POST"],
+        deduct_when=failed_attempt if failures_only else None,
+    )
 
 
 def address_key() -> str:

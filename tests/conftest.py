@@ -48,6 +48,8 @@ def _test_config(url: str, instance: Path) -> dict:
         "HTMX_USE_LOCAL": True,
         "EMAIL_ALLOW_TEST_DOMAINS": True,
         "SHOP_URL_SCHEME": "http",
+        "SESSION_COOKIE_SECURE": False,
+        "SANDBOX_GATEWAY_ENABLED": True,
         # Cheap hashes keep the suite fast; production uses scrypt.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }

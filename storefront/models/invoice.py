@@ -64,7 +64,7 @@ class InvoiceLine(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
-    description: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(400))
     amount_minor: Mapped[int]
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")

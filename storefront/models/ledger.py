@@ -21,6 +21,6 @@ class LedgerEntry(TenantScoped, Timestamped, db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"), index=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id", ondelete="RESTRICT"))
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="RESTRICT"))
-    description: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(400))
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))

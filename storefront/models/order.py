@@ -76,7 +76,7 @@ class OrderLine(TenantScoped, db.Model):
     cycle: Mapped[BillingCycle | None] = mapped_column(CYCLE_TYPE)
     domain: Mapped[str] = mapped_column(String(253))
     domain_choice: Mapped[DomainChoice | None] = mapped_column(_enum(DomainChoice, 16))
-    description: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(400))
     amount_minor: Mapped[int]
     wholesale_minor: Mapped[int]
 

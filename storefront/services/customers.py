@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..mail.outbox import send_templated
+from ..mail.rendering import render_email
 from ..models import Customer, TokenPurpose, utcnow
 from .links import shop_url
 from .shops import ShopLike
-from .tokens import consume_token, issue_token
+from .tokens import consume_token, issue_token, revoke_tokens
 
 # Checked when the email is unknown, so both answers take as long.
 _UNKNOWN_CUSTOMER_HASH = generate_password_hash("no-such-customer")
@@ -29,6 +31,7 @@ def sign_up(shop: ShopLike, name: str, email: str, password: str) -> None:
     """
     existing = find_customer(shop, email)
     if existing is not None:
+        generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])  # same time
         send_templated(
             shop,
             email,
@@ -91,6 +94,7 @@ def request_password_reset(shop: ShopLike, email: str) -> None:
     """Email a reset link if the shop has this customer; say nothing either way."""
     customer = find_customer(shop, email)
     if customer is None:
+        render_email(shop, "reset_password", {"customer_name": "", "reset_url": ""})  # as slow as a real one
         return
     token = issue_token(customer, TokenPurpose.RESET_PASSWORD)
     send_templated(
@@ -110,6 +114,7 @@ def reset_password(shop: ShopLike, token: str, password: str) -> Customer | None
         db.session.rollback()
         return None
     customer.set_password(password)
+    revoke_tokens(customer)
     customer.email_verified_at = customer.email_verified_at or utcnow()  # the link proved the address
     db.session.commit()
     return customer
@@ -120,6 +125,7 @@ def change_password(customer: Customer, current: str, new: str) -> bool:
     if not customer.check_password(current):
         return False
     customer.set_password(new)
+    revoke_tokens(customer, TokenPurpose.RESET_PASSWORD)
     db.session.commit()
     return True
 

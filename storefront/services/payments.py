@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
@@ -30,11 +31,25 @@ class Gateway:
 
 BANK_TRANSFER = Gateway("bank_transfer", "Bank transfer", instant=False)
 SANDBOX_CARD = Gateway("sandbox_card", "Card (test payments)", instant=True)
-GATEWAYS = {gateway.code: gateway for gateway in (BANK_TRANSFER, SANDBOX_CARD)}
+
+
+def enabled_gateways() -> dict[str, Gateway]:
+    """Return the ways to pay this deployment offers; the sandbox card only where switched on."""
+    gateways = [BANK_TRANSFER]
+    if current_app.config["SANDBOX_GATEWAY_ENABLED"]:
+        gateways.append(SANDBOX_CARD)
+    return {gateway.code: gateway for gateway in gateways}
 
 
 def record_payment(
-    invoice: Invoice, gateway: Gateway, reference: str, amount_minor: int, currency: str, recorded_by: str
+    invoice: Invoice,
+    gateway: Gateway,
+    reference: str,
+    amount_minor: int,
+    currency: str,
+    recorded_by: str,
+    *,
+    commit: bool = True,
 ) -> Payment:
     """Settle an invoice and fulfil its order in one transaction; mismatches change nothing."""
     locked = db.session.scalar(
@@ -61,7 +76,8 @@ def record_payment(
     locked.payment_gateway, locked.payment_reference = gateway.code, reference
     db.session.flush()
     fulfil_paid_order(locked)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return payment
 
 

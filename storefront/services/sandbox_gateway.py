@@ -120,58 +120,65 @@ def _parse_event(body: bytes) -> dict:
 
 
 def handle_callback(shop_id: int, body: bytes, header: str, now: float | None = None) -> CallbackOutcome:
-    """Verify and apply a callback that arrived at a shop; raise CallbackRejected when it changes nothing."""
+    """Verify and apply a callback that arrived at a shop; raise CallbackRejected when it changes nothing.
+
+    The event id is stored in the same transaction as its effect, so a failure part-way
+    stores nothing and the gateway's retry is applied as new; a refusal is stored too,
+    so a replay of it is a duplicate.
+    """
     if len(body) > MAX_BODY:
         raise CallbackRejected("event too large", 413)
     _verify_signature(body, header, time.time() if now is None else now)
     event = _parse_event(body)
-    if not _first_sighting(event, shop_id):
-        return CallbackOutcome(event["id"], "duplicate")
-    return CallbackOutcome(event["id"], _apply(event, shop_id))
-
-
-def _first_sighting(event: dict, shop_id: int) -> bool:
-    """Store the event id once; False when it was seen before."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                PaymentEvent(
-                    gateway=SANDBOX_CARD.code, event_id=event["id"], reseller_id=shop_id, outcome="received"
-                )
-            )
-    except IntegrityError:
-        return False
-    db.session.commit()
-    return True
-
-
-def _apply(event: dict, shop_id: int) -> str:
     data = event["data"]
     invoice = db.session.scalar(
         select(Invoice).where(Invoice.reseller_id == shop_id, Invoice.number == data["invoice"])
     )
-    invoice_id = invoice.id if invoice else None
-    outcome, error = _settle(event, data, shop_id, invoice)
-    db.session.rollback()  # nothing half-done survives a refusal; a payment is already committed
-    record = db.session.scalar(
-        select(PaymentEvent).where(
-            PaymentEvent.gateway == SANDBOX_CARD.code, PaymentEvent.event_id == event["id"]
+    record = PaymentEvent(
+        gateway=SANDBOX_CARD.code,
+        event_id=event["id"],
+        reseller_id=shop_id,
+        invoice_id=invoice.id if invoice else None,
+        outcome="received",
+    )
+    db.session.add(record)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return CallbackOutcome(event["id"], "duplicate")
+    try:
+        record.outcome = _settle(event, data, shop_id, invoice)
+    except CallbackRejected as error:
+        db.session.rollback()
+        _store_refusal(event["id"], shop_id, invoice.id if invoice else None, str(error))
+        raise
+    db.session.commit()
+    return CallbackOutcome(event["id"], record.outcome)
+
+
+def _store_refusal(event_id: str, shop_id: int, invoice_id: int | None, reason: str) -> None:
+    db.session.add(
+        PaymentEvent(
+            gateway=SANDBOX_CARD.code,
+            event_id=event_id,
+            reseller_id=shop_id,
+            invoice_id=invoice_id,
+            outcome=f"refused: {reason}"[:200],
         )
     )
-    record.outcome, record.invoice_id = outcome[:200], invoice_id
-    db.session.commit()
-    if error:
-        raise error
-    return outcome
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same event, refused at the same moment
+        db.session.rollback()
 
 
-def _settle(
-    event: dict, data: dict, shop_id: int, invoice: Invoice | None
-) -> tuple[str, CallbackRejected | None]:
+def _settle(event: dict, data: dict, shop_id: int, invoice: Invoice | None) -> str:
+    """Apply the event to the invoice in the open transaction; return the outcome to store."""
     if data["shop"] != shop_id or invoice is None:
-        return "refused: not an invoice of this shop", CallbackRejected("unknown invoice for this shop")
+        raise CallbackRejected("unknown invoice for this shop")
     if event["type"] != "payment.succeeded":
-        return "declined", None
+        return "declined"
     try:
         record_payment(
             invoice,
@@ -180,9 +187,10 @@ def _settle(
             data["amount"],
             data["currency"],
             recorded_by="sandbox card gateway",
+            commit=False,
         )
     except InvoiceAlreadyPaid as error:
-        return f"refused: {error}", CallbackRejected(str(error), 409)
+        raise CallbackRejected(str(error), 409) from None
     except PaymentRefused as error:
-        return f"refused: {error}", CallbackRejected(str(error))
-    return "paid", None
+        raise CallbackRejected(str(error)) from None
+    return "paid"

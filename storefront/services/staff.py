@@ -61,3 +61,9 @@ def shop_overview() -> list[ShopSummary]:
     for domain in domains:
         hosts.setdefault(domain.reseller_id, []).append(domain.hostname)
     return [ShopSummary(r, hosts.get(r.id, []), n) for r, n in rows]
+
+
+def end_staff_sessions(staff: StaffUser) -> None:
+    """End every session of a staff account."""
+    staff.end_sessions()
+    db.session.commit()

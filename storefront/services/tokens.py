@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import AccountToken, Customer, TokenPurpose, utcnow
@@ -58,3 +58,13 @@ def consume_token(reseller_id: int, token: str, purpose: TokenPurpose) -> Custom
         return None
     record.used_at = utcnow()
     return db.session.get(Customer, record.customer_id)
+
+
+def revoke_tokens(customer: Customer, purpose: TokenPurpose | None = None) -> None:
+    """Use up the customer's open tokens (of one purpose, or all), so older links stop working."""
+    query = update(AccountToken).where(
+        AccountToken.customer_id == customer.id, AccountToken.used_at.is_(None)
+    )
+    if purpose is not None:
+        query = query.where(AccountToken.purpose == purpose)
+    db.session.execute(query.values(used_at=utcnow()))

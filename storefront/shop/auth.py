@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..extensions import limiter
 from ..models import TokenPurpose
-from ..ratelimits import address_key, email_key
+from ..ratelimits import address_key, email_key, limited
 from ..services import customers
 from ..services.tokens import find_live_token
 from ..theming import render_themed
 from . import bp
 from .forms import LoginForm, ResetForm, ResetRequestForm, SignUpForm
-
-
-def _limit(setting: str):
-    """A POST-only rate limit read from configuration when the request comes."""
-    return lambda: current_app.config[setting]
 
 
 def safe_next(default: str) -> str:
@@ -52,6 +46,8 @@ def _page(template: str, form, status: int = 200):
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limited("RATELIMIT_SIGN_UP_PER_EMAIL", email_key)
+@limited("RATELIMIT_SIGN_UP_PER_ADDRESS", address_key)
 def signup() -> Response | tuple[str, int]:
     """Open an account with a name, an email and a password."""
     form = SignUpForm()
@@ -67,20 +63,28 @@ def check_email() -> str:
     return render_themed("auth/check_email.html", reason=request.args.get("reason", "signup"))
 
 
-@bp.get("/verify/<token>")
-def verify(token: str) -> Response | tuple[str, int]:
-    """Confirm the email address from the emailed link, and sign in."""
-    customer = customers.verify_email(g.shop, token)
-    if customer is None:
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify(token: str) -> Response | str | tuple[str, int]:
+    """Confirm the email address: the link shows a button, and only the POST changes anything.
+
+    Confirming never signs anyone in, so a link planted by someone else cannot sign a
+    visitor into the planter's account.
+    """
+    if find_live_token(g.shop.id, token, TokenPurpose.VERIFY_EMAIL) is None:
         return render_themed("auth/link_expired.html", purpose="verify"), 400
-    sign_in(customer)
+    if request.method == "GET":
+        return render_themed("auth/verify.html")
+    customer = customers.verify_email(g.shop, token)
     flash("Thank you, your email address is confirmed.", "success")
-    return redirect(url_for("shop.cart") if session.get("cart") else url_for("shop.account"))
+    if current_user.is_authenticated and current_user.get_id() == customer.get_id():
+        return redirect(url_for("shop.cart") if session.get("cart") else url_for("shop.account"), 303)
+    next_page = url_for("shop.checkout") if session.get("cart") else url_for("shop.account")
+    return redirect(url_for("shop.login", next=next_page), 303)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_SIGN_IN_PER_EMAIL"), key_func=email_key, methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_SIGN_IN_PER_ADDRESS"), key_func=address_key, methods=["POST"])
+@limited("RATELIMIT_SIGN_IN_PER_EMAIL", email_key, failures_only=True)
+@limited("RATELIMIT_SIGN_IN_PER_ADDRESS", address_key, failures_only=True)
 def login() -> Response | tuple[str, int]:
     """Sign in with email and password."""
     form = LoginForm()
@@ -105,8 +109,8 @@ def logout() -> Response:
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_RESET_PER_EMAIL"), key_func=email_key, methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_RESET_PER_ADDRESS"), key_func=address_key, methods=["POST"])
+@limited("RATELIMIT_RESET_PER_EMAIL", email_key)
+@limited("RATELIMIT_RESET_PER_ADDRESS", address_key)
 def reset_request() -> Response | tuple[str, int]:
     """Ask for a password reset link; the answer never says whether the account exists."""
     form = ResetRequestForm()

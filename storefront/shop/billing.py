@@ -11,10 +11,16 @@ from ..models import Invoice
 from ..services import sandbox_gateway
 from ..services.fulfilment import shop_nameservers
 from ..services.orders import find_invoice, list_invoices, list_orders, list_services
-from ..services.payments import GATEWAYS
+from ..services.payments import SANDBOX_CARD, enabled_gateways
 from ..theming import render_themed
 from . import bp
 from .account import customer_required
+
+
+def _require_card_gateway() -> None:
+    """The sandbox card gateway answers only where the deployment switched it on."""
+    if SANDBOX_CARD.code not in enabled_gateways():
+        abort(404)
 
 
 def _my_invoice(number: int) -> Invoice:
@@ -38,11 +44,11 @@ def invoices() -> str:
     return render_themed("account/invoices.html", invoices=list_invoices(g.shop, current_user))
 
 
-@bp.get("/account/invoices/<int:number>")
+@bp.get("/account/invoices/<int(max=2147483647):number>")
 @customer_required
 def invoice(number: int) -> str:
     """One invoice, printable, with the ways to pay it while it is unpaid."""
-    return render_themed("account/invoice.html", invoice=_my_invoice(number), gateways=GATEWAYS)
+    return render_themed("account/invoice.html", invoice=_my_invoice(number), gateways=enabled_gateways())
 
 
 @bp.get("/account/services")
@@ -56,10 +62,11 @@ def services() -> str:
     )
 
 
-@bp.post("/account/invoices/<int:number>/pay/card")
+@bp.post("/account/invoices/<int(max=2147483647):number>/pay/card")
 @customer_required
 def pay_by_card(number: int) -> Response:
     """Go to the card gateway's hosted payment page."""
+    _require_card_gateway()
     invoice = _my_invoice(number)
     if invoice.status != "issued":
         abort(409)
@@ -80,6 +87,7 @@ def _payable_invoice(token: str) -> Invoice:
 @customer_required
 def card_page(token: str) -> Response | str | tuple[str, int]:
     """The sandbox gateway's hosted page; paying sends its signed callback."""
+    _require_card_gateway()
     invoice = _payable_invoice(token)
     if invoice.status != "issued":
         abort(409)
@@ -100,6 +108,7 @@ def card_page(token: str) -> Response | str | tuple[str, int]:
 @csrf.exempt
 def sandbox_callback() -> tuple[str, int]:
     """The card gateway's server-to-server callback."""
+    _require_card_gateway()
     body = request.get_data(cache=False)
     try:
         outcome = sandbox_gateway.handle_callback(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
@@ -12,17 +12,18 @@ from ..services.invoices import invoice_label
 from ..services.payments import InvoiceAlreadyPaid, PaymentRefused, mark_bank_transfer_paid
 from ..services.provisioning import ProvisioningError, activate, pending_services, unpaid_invoices
 from . import bp
+from .roles import BILLING_DESK, role_required
 
 
 @bp.get("/provisioning")
-@login_required
+@role_required(*BILLING_DESK)
 def provisioning() -> str:
     """Paid services waiting to be set up, across every shop."""
     return render_template("staff/provisioning.html", queue=pending_services(), error=None)
 
 
-@bp.post("/provisioning/<int:service_id>/activate")
-@login_required
+@bp.post("/provisioning/<int(max=2147483647):service_id>/activate")
+@role_required(*BILLING_DESK)
 def activate_service(service_id: int) -> Response | tuple[str, int]:
     """Record the server and username of a set-up service."""
     try:
@@ -39,14 +40,14 @@ def activate_service(service_id: int) -> Response | tuple[str, int]:
 
 
 @bp.get("/payments")
-@login_required
+@role_required(*BILLING_DESK)
 def payments() -> str:
     """Unpaid invoices across shops, to match against bank transfers."""
     return render_template("staff/payments.html", invoices=unpaid_invoices(), label=invoice_label, error=None)
 
 
-@bp.post("/payments/<int:invoice_id>/bank-transfer")
-@login_required
+@bp.post("/payments/<int(max=2147483647):invoice_id>/bank-transfer")
+@role_required(*BILLING_DESK)
 def confirm_bank_transfer(invoice_id: int) -> Response | tuple[str, int]:
     """Mark an invoice paid by bank transfer, with the bank's reference."""
     invoice = db.session.get(Invoice, invoice_id)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..services.staff import authenticate_staff, shop_overview
+from ..ratelimits import address_key, email_key, limited
+from ..services.staff import authenticate_staff, end_staff_sessions, shop_overview
 from . import bp
 from .forms import StaffLoginForm
 
@@ -19,6 +20,8 @@ def require_staff_host() -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limited("RATELIMIT_SIGN_IN_PER_EMAIL", email_key, failures_only=True)
+@limited("RATELIMIT_SIGN_IN_PER_ADDRESS", address_key, failures_only=True)
 def login() -> str | Response:
     """Sign a platform employee in."""
     form = StaffLoginForm()
@@ -35,8 +38,10 @@ def login() -> str | Response:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    """Sign out."""
+    """Sign out, ending every session of this account."""
+    end_staff_sessions(current_user._get_current_object())
     logout_user()
+    session.clear()
     return redirect(url_for("staff.login"))
 
 

@@ -41,11 +41,63 @@ def test_sign_up_then_verify_by_the_emailed_link(app, demo, client_for) -> None:
     [message] = outbox(app, to="siti@example.com")
     link = link_in(message, "/verify/")
     assert urlsplit(link).hostname == "shop.acme-hosting.test"  # the shop's primary domain
-    verified = client.get(urlsplit(link).path)
-    assert verified.status_code == 302
+    path = urlsplit(link).path
+    shown = client.get(path)
+    assert shown.status_code == 200 and "Confirm my email address" in shown.text
+    assert _customers(app, "siti@example.com")[0].email_verified_at is None  # a GET changes nothing
+    confirmed = post_form(client, path, {})
+    assert confirmed.status_code == 303 and confirmed.headers["Location"].startswith("/login?next=")
     assert _customers(app, "siti@example.com")[0].email_verified_at is not None
+    assert client.get("/account").status_code == 302  # confirming does not sign anyone in
+    assert client.get(path).status_code == 400  # single use
+    assert sign_in(client, "siti@example.com", "a good long password").status_code == 302
     assert "Hello, Siti Rahmah" in client.get("/account").text
-    assert client.get(urlsplit(link).path).status_code == 400  # single use
+
+
+def test_a_verification_link_never_signs_a_visitor_into_someone_elses_account(app, demo, client_for) -> None:
+    _sign_up(client_for(ACME), name="Mallory", email="mallory@example.com")
+    path = urlsplit(link_in(outbox(app, to="mallory@example.com")[0], "/verify/")).path
+    victim = client_for(ACME)
+    sign_in(victim, "aisyah@example.com")
+    post_form(victim, path, {})
+    assert "Hello, Nur Aisyah" in victim.get("/account").text
+
+
+def test_sign_up_is_rate_limited(app, demo, client_for) -> None:
+    app.config["RATELIMIT_SIGN_UP_PER_EMAIL"] = "2 per hour"
+    client = client_for(ACME)
+    statuses = [_sign_up(client, email="aisyah@example.com").status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+    assert len(outbox(app, to="aisyah@example.com")) == 2
+
+
+def test_email_spellings_share_one_rate_limit(app, demo, client_for) -> None:
+    app.config["RATELIMIT_SIGN_IN_PER_EMAIL"] = "2 per minute"
+    client = client_for(ACME)
+    for spelling in ("aisyah@example.com", "AISYAH@EXAMPLE.COM "):
+        assert sign_in(client, spelling, "wrong password").status_code == 400
+    assert sign_in(client, "aisyah@\uff45xample.com", "storefront-demo").status_code == 429
+
+
+def test_only_failed_sign_ins_count_towards_the_limit(app, demo, client_for) -> None:
+    app.config["RATELIMIT_SIGN_IN_PER_EMAIL"] = "2 per minute"
+    for _ in range(3):
+        client = client_for(ACME)
+        assert sign_in(client, "aisyah@example.com").status_code == 302
+
+
+def test_a_password_change_retires_open_reset_links(app, demo, client_for) -> None:
+    client = client_for(ACME)
+    post_form(client, "/reset", {"email": "aisyah@example.com"})
+    path = urlsplit(link_in(outbox(app, kind="reset_password")[0], "/reset/")).path
+    sign_in(client, "aisyah@example.com")
+    form = {
+        "current": "storefront-demo",
+        "password": "another long password",
+        "confirm": "another long password",
+    }
+    post_form(client, "/account/password", form, page="/account/profile")
+    assert client_for(ACME).get(path).status_code == 400
 
 
 def test_links_ignore_the_host_and_forwarded_host_the_client_sent(app, demo, client_for) -> None:

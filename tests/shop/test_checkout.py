@@ -215,3 +215,11 @@ def test_concurrent_checkouts_take_distinct_gapless_numbers(app, demo, client_fo
         thread.join()
     with app.app_context():
         assert sorted(db.session.scalars(select(Invoice.number))) == [1, 2, 3, 4, 5]
+
+
+def test_the_longest_valid_domain_checks_out(app, demo, client_for) -> None:
+    client, item, form = signed_in_with_cart(client_for)
+    domain = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57]) + ".org"
+    assert len(domain) == 253
+    response = client.post("/checkout", data=form | {f"choice-{item}": "existing", f"domain-{item}": domain})
+    assert response.status_code == 303

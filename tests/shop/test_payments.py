@@ -191,3 +191,38 @@ def test_issued_invoices_never_change(app, ordered) -> None:
             db.session.flush()
         db.session.rollback()
     assert _invoice(app).total_minor == 34800
+
+
+def test_the_card_gateway_is_off_unless_switched_on(app, ordered, client_for) -> None:
+    app.config["SANDBOX_GATEWAY_ENABLED"] = False
+    page = ordered.get("/account/invoices/1").text
+    assert "by card" not in page and "Bank transfer" in page
+    token = csrf_from(page)
+    assert ordered.post("/account/invoices/1/pay/card", data={"csrf_token": token}).status_code == 404
+    body = _event(_invoice(app))
+    assert _callback(client_for(ACME), body, _sign(app, body)).status_code == 404
+    assert not _paid(app)
+
+
+def test_a_callback_that_fails_part_way_is_applied_on_the_gateways_retry(
+    app, ordered, client_for, monkeypatch
+):
+    from storefront.services import fulfilment
+
+    body = _event(_invoice(app))
+    gateway = client_for(ACME)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("mail template missing")
+
+    monkeypatch.setattr(fulfilment, "send_templated", broken)
+    assert _callback(gateway, body, _sign(app, body)).status_code == 500
+    assert not _paid(app)
+    monkeypatch.undo()
+    assert _callback(gateway, body, _sign(app, body)).text == "paid\n"
+    assert _paid(app)
+
+
+def test_huge_numbers_in_paths_are_not_found(ordered) -> None:
+    for path in ("/account/invoices/99999999999999999999999", "/account/invoices/2147483648"):
+        assert ordered.get(path).status_code == 404

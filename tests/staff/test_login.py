@@ -95,3 +95,29 @@ def test_malformed_identities_load_nothing(app, demo, user_id: str) -> None:
     with app.test_request_context("/", headers={"Host": "staff.localhost"}):
         app.preprocess_request()
         assert load_identity(user_id) is None
+
+
+def test_staff_sign_out_ends_the_session_for_real(client_for, make_staff) -> None:
+    make_staff()
+    client = client_for(STAFF)
+    sign_in(client, "ops@platform.test", "correct horse battery")
+    old_cookie = client.get_cookie("session", domain="staff.localhost").value
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client.get("/staff/login").text)})
+    replay = client_for(STAFF)
+    replay.set_cookie("session", old_cookie, domain="staff.localhost")
+    assert replay.get("/staff/").status_code == 302
+
+
+def test_staff_sign_in_is_rate_limited(app, client_for, make_staff) -> None:
+    app.config["RATELIMIT_SIGN_IN_PER_EMAIL"] = "3 per minute"
+    make_staff()
+    client = client_for(STAFF)
+    statuses = [sign_in(client, "ops@platform.test", "wrong").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_session_cookies_are_secure_by_default() -> None:
+    from storefront.config import DefaultConfig
+
+    assert DefaultConfig.SESSION_COOKIE_SECURE is True
+    assert DefaultConfig.SANDBOX_GATEWAY_ENABLED is False

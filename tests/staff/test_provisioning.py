@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.models import Invoice, OutboxMessage, Service
+from storefront.models import Invoice, OutboxMessage, Service, StaffRole
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, sign_in
 from tests.shop.test_checkout import signed_in_with_cart
@@ -21,8 +21,8 @@ def _order(client_for, host="acme.localhost", email="aisyah@example.com", domain
     return client
 
 
-def _staff(client_for, make_staff):
-    make_staff(email="ops@platform.test")
+def _staff(client_for, make_staff, role=StaffRole.BILLING):
+    make_staff(email="ops@platform.test", role=role)
     client = client_for(STAFF)
     staff_sign_in(client, "ops@platform.test", "correct horse battery")
     return client
@@ -125,4 +125,17 @@ def test_unknown_ids_are_not_found(demo, client_for, make_staff) -> None:
             "/staff/payments/999/bank-transfer", data={"reference": "abc", "csrf_token": token}
         ).status_code
         == 404
+    )
+
+
+def test_support_staff_cannot_use_the_billing_desk(demo, client_for, make_staff) -> None:
+    staff = _staff(client_for, make_staff, role=StaffRole.SUPPORT)
+    for path in ("/staff/provisioning", "/staff/payments"):
+        assert staff.get(path).status_code == 403
+    token = csrf_from(staff.get("/staff/login").text)
+    assert (
+        staff.post(
+            "/staff/payments/1/bank-transfer", data={"reference": "x", "csrf_token": token}
+        ).status_code
+        == 403
     )
