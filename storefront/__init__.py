@@ -32,11 +32,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import accounts, errors, health, htmx, pagecache, ratelimits, security_headers, tenancy, theming
+    from . import (
+        accounts,
+        errors,
+        health,
+        htmx,
+        pagecache,
+        ratelimits,
+        security_headers,
+        sessions,
+        tenancy,
+        theming,
+    )
     from .cli import register_commands
     from .shop import bp as shop_bp
     from .staff import bp as staff_bp
 
+    sessions.init_app(app)
     tenancy.init_app(app)
     theming.init_app(app)
     pagecache.init_app(app)

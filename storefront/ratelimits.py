@@ -45,6 +45,12 @@ def address_key() -> str:
     return f"address:{get_remote_address()}"
 
 
+def _not_a_form_submission() -> bool:
+    """Every limit here is on a POST; other requests skip the limiter's work entirely."""
+    return request.method != "POST"
+
+
 def init_app(app: Flask) -> None:
     """Bind the limiter; storage comes from RATELIMIT_STORAGE_URI."""
     limiter.init_app(app)
+    limiter.request_filter(_not_a_form_submission)

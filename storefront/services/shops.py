@@ -53,12 +53,13 @@ _BY_DOMAIN = _ACTIVE_SHOPS.join(Domain, Domain.reseller_id == Reseller.id).where
 def find_shop(host: str, base_domain: str) -> Shop | None:
     """Return the active shop a normalised host belongs to, if any."""
     slug = host.removesuffix(f".{base_domain}")
-    # A plain Core query on the session's connection: this runs on every request.
-    connection = db.session.connection()
-    if slug != host and "." not in slug:
-        row = connection.execute(_BY_SLUG, {"slug": slug}).first()
-    else:
-        row = connection.execute(_BY_DOMAIN, {"hostname": host}).first()
+    # A plain Core query on a pooled connection of its own: this runs on every request,
+    # and a page served from the cache then needs no session at all.
+    with db.engine.connect() as connection:
+        if slug != host and "." not in slug:
+            row = connection.execute(_BY_SLUG, {"slug": slug}).first()
+        else:
+            row = connection.execute(_BY_DOMAIN, {"hostname": host}).first()
     return Shop(*row) if row else None
 
 

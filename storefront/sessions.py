@@ -1,0 +1,20 @@
+"""The signed-cookie session, skipping all signing work for visitors who have no cookie yet."""
+
+from __future__ import annotations
+
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+
+
+class CookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's cookie session; a request without the cookie gets an empty session at once."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+def init_app(app: Flask) -> None:
+    """Use the cookie session interface above."""
+    app.session_interface = CookieSessionInterface()
