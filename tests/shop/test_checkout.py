@@ -223,3 +223,17 @@ def test_the_longest_valid_domain_checks_out(app, demo, client_for) -> None:
     assert len(domain) == 253
     response = client.post("/checkout", data=form | {f"choice-{item}": "existing", f"domain-{item}": domain})
     assert response.status_code == 303
+
+
+def test_account_lists_orders_and_the_invoice_is_printable_and_branded(app, demo, client_for) -> None:
+    client, item, form = signed_in_with_cart(client_for)
+    client.post("/checkout", data=form | {f"choice-{item}": "existing", f"domain-{item}": "mine.org"})
+    orders = client.get("/account/orders").text
+    assert "Business hosting for mine.org, billed annually" in orders and "Awaiting payment" in orders
+    overview = client.get("/account").text
+    assert "INV-000001" in overview and "RM 249.00" in overview
+    invoice = client.get("/account/invoices/1").text
+    assert 'class="invoice__logo" src="/logo?v=' in invoice
+    assert "Reference</dt><dd><strong>INV-000001</strong>" in invoice.replace("\n", "").replace("  ", "")
+    css = client.get("/theme/base.css").text
+    assert "@media print" in css and ".no-print" in css
