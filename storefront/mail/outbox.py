@@ -22,9 +22,20 @@ _PLAIN_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+")
 
 
 def queue_email(
-    shop: ShopLike, to: str, kind: str, subject: str, text_body: str, html_body: str | None = None
+    shop: ShopLike,
+    to: str,
+    kind: str,
+    subject: str,
+    text_body: str,
+    html_body: str | None = None,
+    *,
+    reply_to: str | None = None,
 ) -> OutboxMessage:
-    """Add an email from ``shop`` to the session, to be sent when the caller's transaction commits."""
+    """Add an email from ``shop`` to the session, to be sent when the caller's transaction commits.
+
+    ``reply_to`` (a plain address, for example a ticket's reply address) replaces the
+    shop's support address as Reply-To.
+    """
     if not 0 < len(kind) <= KIND_MAX:
         raise ValueError(f"kind must be 1 to {KIND_MAX} characters")
     support = _plain_address(shop.support_email)
@@ -32,7 +43,7 @@ def queue_email(
         reseller_id=shop.id,
         message_id=f"<{secrets.token_hex(16)}@{_message_id_domain(shop)}>",
         from_address=_from_header(shop.brand_name, support),
-        reply_to=support,
+        reply_to=_plain_address(reply_to) if reply_to else support,
         to_address=_single_recipient(to),
         subject=_one_line(subject)[:SUBJECT_MAX],
         text_body=text_body,
@@ -43,10 +54,12 @@ def queue_email(
     return message
 
 
-def send_templated(shop: ShopLike, to: str, template: str, **context: object) -> OutboxMessage:
+def send_templated(
+    shop: ShopLike, to: str, template: str, *, reply_to: str | None = None, **context: object
+) -> OutboxMessage:
     """Render ``email/<template>`` in the shop's brand and queue it."""
     subject, text_body, html_body = render_email(shop, template, context)
-    return queue_email(shop, to, template, subject, text_body, html_body)
+    return queue_email(shop, to, template, subject, text_body, html_body, reply_to=reply_to)
 
 
 def _one_line(value: str) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from . import revisions  # noqa: F401  (registers the revision listeners)
 from .account import Customer, StaffRole, StaffUser, TeamMember, TeamRole
+from .audit import AuditEntry
 from .base import TenantScoped, utcnow
 from .catalog import BillingCycle, Offer, OfferPrice, Plan, PlanPrice, Tld
+from .inbound import InboundEmail, InboundOutcome
 from .invoice import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
 from .ledger import LedgerEntry
 from .order import DomainChoice, LineKind, Order, OrderLine, OrderStatus
@@ -14,9 +16,20 @@ from .payment import Payment, PaymentEvent
 from .reseller import Domain, DomainOffer, Nameserver, Reseller
 from .scoping import bind_tenant, current_tenant
 from .service import DomainRegistration, Service, ServiceStatus
+from .ticket import Attachment, Author, Escalation, Ticket, TicketMessage, TicketStatus, TicketTier
 from .token import AccountToken, TokenPurpose
 
 __all__ = [
+    "Attachment",
+    "AuditEntry",
+    "Author",
+    "Escalation",
+    "InboundEmail",
+    "InboundOutcome",
+    "Ticket",
+    "TicketMessage",
+    "TicketStatus",
+    "TicketTier",
     "AccountToken",
     "DomainChoice",
     "DomainOffer",

@@ -62,6 +62,12 @@ def local_date_filter(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(g.shop.timezone)).strftime("%-d %b %Y")
 
 
+@bp.app_template_filter("local_time")
+def local_time_filter(moment: datetime) -> str:
+    """Show a UTC time in the shop's time zone, for example ``24 Nov 2026, 14:05``."""
+    return moment.astimezone(ZoneInfo(g.shop.timezone)).strftime("%-d %b %Y, %H:%M")
+
+
 @bp.app_template_global("visitor_signed_in")
 def visitor_signed_in() -> bool:
     """True when a customer of this shop is signed in."""

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.mail.delivery import build_email
-from storefront.models import BillingCycle, OutboxMessage, Reseller, Service
+from storefront.models import BillingCycle, OutboxMessage, Reseller, Service, StaffRole, StaffUser, Ticket
 from storefront.services.provisioning import activate
+from storefront.services.tickets import add_staff_reply
 from tests.leakguard import find_leaks, response_texts
 from tests.shop.helpers import csrf_from, sign_in
 
@@ -56,6 +57,10 @@ ACCOUNT = [
     "/account/invoices/2",
     "/account/services",
     "/account/profile",
+    "/account/tickets",
+    "/account/tickets/new",
+    "/account/tickets/1",
+    "/account/tickets/2",
     "/checkout",
     "/pay/card/forged-token",
 ]
@@ -74,6 +79,11 @@ BAD_POSTS = {  # endpoint path: form data that it refuses with a message
     "/checkout": {"idempotency_key": "bad"},
     "/account/invoices/1/pay/card": {},
     "/payments/sandbox/callback": {},
+    "/account/tickets/new": {"subject": "", "body": ""},
+    "/account/tickets/1/reply": {"body": ""},
+    "/account/tickets/1/escalate": {"reason": ""},
+    "/account/tickets/1/reopen": {},
+    "/account/tickets/1/close": {},
     "/logout": {},
 }
 
@@ -112,6 +122,25 @@ def _buy_and_activate(app, client, plan: str) -> None:
     with app.app_context():
         service_id = db.session.scalar(select(Service.id).where(Service.domain == domain))
         activate(service_id, "web12", "guarded")
+    _escalated_ticket_with_staff_reply(app, client, page)
+
+
+def _escalated_ticket_with_staff_reply(app, client, page: str) -> None:
+    """Open a ticket, escalate it, and have platform staff answer it."""
+    token = csrf_from(page)
+    opened = client.post("/account/tickets/new", data={"subject": "Site down", "body": "Help", "csrf_token": token})
+    client.post(f"{opened.headers['Location']}/escalate", data={"reason": "No answer", "csrf_token": token})
+    with app.app_context():
+        ticket = db.session.scalar(select(Ticket).order_by(Ticket.id.desc()))
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.email == "guard@platform.test"))
+        if staff is None:
+            staff = StaffUser(email="guard@platform.test", name="Guard Staffer", role=StaffRole.SUPPORT)
+            staff.set_password("a long enough password")
+            db.session.add(staff)
+            db.session.flush()
+        reseller = db.session.get(Reseller, ticket.reseller_id)
+        add_staff_reply(reseller, ticket, staff, "We are on it.")
+        db.session.commit()
 
 
 class Guard:
@@ -235,6 +264,13 @@ def test_the_walk_covers_every_shop_route(app) -> None:
         "/cart/<item_id>/cycle",
         "/cart/<item_id>/remove",
         "/checkout",
+        "/account/tickets",
+        "/account/tickets/new",
+        "/account/tickets/<int(max=2147483647):ticket_id>",
+        "/account/tickets/<int(max=2147483647):ticket_id>/reply",
+        "/account/tickets/<int(max=2147483647):ticket_id>/close",
+        "/account/tickets/<int(max=2147483647):ticket_id>/reopen",
+        "/account/tickets/<int(max=2147483647):ticket_id>/escalate",
     }
     routes = {
         rule.rule

@@ -1,0 +1,96 @@
+"""Ticket emails: to the customer with a per-ticket reply address, and to the shop's team."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..mail.outbox import send_templated
+from ..models import Author, Customer, OutboxMessage, Reseller, TeamMember, Ticket, TicketMessage
+from .links import shop_url
+
+
+def reply_address(reseller: Reseller, ticket: Ticket) -> str:
+    """Return the ticket's own reply address: ``support+<token>@<shop domain>``."""
+    local, _, domain = reseller.support_email.partition("@")
+    return f"{local}+{ticket.reply_token}@{domain}"
+
+
+def requester(ticket: Ticket) -> tuple[str, str]:
+    """Return the name and address of the ticket's customer (or guest)."""
+    if ticket.customer_id:
+        customer = db.session.get(Customer, ticket.customer_id)
+        return customer.name, customer.email
+    return ticket.guest_name or "there", ticket.guest_email
+
+
+def author_name(reseller: Reseller, message: TicketMessage) -> str:
+    """Return the name the customer sees: staff always appear as the shop's escalation persona."""
+    if message.author == Author.STAFF:
+        return reseller.escalation_persona
+    if message.author == Author.TEAM:
+        member = db.session.get(TeamMember, message.team_member_id) if message.team_member_id else None
+        return member.name if member else f"{reseller.brand_name} support"
+    return requester(message.ticket)[0] if message.author == Author.CUSTOMER else reseller.brand_name
+
+
+def _to_customer(
+    reseller: Reseller, ticket: Ticket, template: str, **context: object
+) -> OutboxMessage | None:
+    name, address = requester(ticket)
+    if not address:
+        return None
+    return send_templated(
+        reseller,
+        address,
+        template,
+        reply_to=reply_address(reseller, ticket),
+        customer_name=name,
+        ticket=ticket,
+        ticket_url=shop_url(reseller, f"/account/tickets/{ticket.id}"),
+        **context,
+    )
+
+
+def _to_team(reseller: Reseller, ticket: Ticket, template: str, **context: object) -> None:
+    members = db.session.scalars(select(TeamMember).where(TeamMember.reseller_id == reseller.id))
+    for member in members:
+        send_templated(
+            reseller,
+            member.email,
+            template,
+            member_name=member.name,
+            ticket=ticket,
+            ticket_url=shop_url(reseller, f"/console/tickets/{ticket.id}"),
+            **context,
+        )
+
+
+def ticket_opened(reseller: Reseller, ticket: Ticket) -> None:
+    """Acknowledge the new ticket to the customer and tell the team."""
+    _to_customer(reseller, ticket, "ticket_received", due_at=ticket.reply_due_at)
+    _to_team(reseller, ticket, "team_ticket_new", body=ticket.messages[0].body)
+
+
+def customer_wrote(reseller: Reseller, ticket: Ticket, message: TicketMessage) -> None:
+    """Tell the team the customer wrote again."""
+    _to_team(reseller, ticket, "team_customer_reply", body=message.body)
+
+
+def answered(reseller: Reseller, ticket: Ticket, message: TicketMessage) -> None:
+    """Send the answer to the customer; its Message-ID lets a reply thread back."""
+    outbox = _to_customer(
+        reseller, ticket, "ticket_reply", body=message.body, author=author_name(reseller, message)
+    )
+    if outbox is not None:
+        message.email_message_id = outbox.message_id
+
+
+def status_changed(reseller: Reseller, ticket: Ticket) -> None:
+    """Tell the customer the ticket's status changed."""
+    _to_customer(reseller, ticket, "ticket_status")
+
+
+def escalated(reseller: Reseller, ticket: Ticket, reason: str, note: str) -> None:
+    """Tell the team their ticket went to the escalations team."""
+    _to_team(reseller, ticket, "team_escalated", reason=reason, note=note)
