@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         theming,
     )
     from .cli import register_commands
+    from .console import bp as console_bp
     from .shop import bp as shop_bp
     from .staff import bp as staff_bp
 
@@ -60,5 +61,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     health.init_app(app)
     app.register_blueprint(shop_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(console_bp)
     register_commands(app)
     return app

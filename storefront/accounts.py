@@ -26,5 +26,9 @@ def load_identity(user_id: str) -> Customer | TeamMember | StaffUser | None:
 def init_app(app: Flask) -> None:
     """Register the identity loader."""
     login_manager.user_loader(load_identity)
-    login_manager.blueprint_login_views = {"staff": "staff.login", "shop": "shop.login"}
+    login_manager.blueprint_login_views = {
+        "staff": "staff.login",
+        "shop": "shop.login",
+        "console": "console.login",
+    }
     login_manager.login_message = "Please sign in to continue."

@@ -16,6 +16,7 @@ from storefront.services.provisioning import activate
 from storefront.services.tickets import add_staff_reply
 from tests.leakguard import find_leaks, response_texts
 from tests.shop.helpers import csrf_from, sign_in
+from tests.support import team_sign_in
 
 SHOPS = {
     "acme": (["acme.localhost", "shop.acme-hosting.test"], "aisyah@example.com", "business"),
@@ -61,6 +62,7 @@ ACCOUNT = [
     "/account/tickets/new",
     "/account/tickets/1",
     "/account/tickets/2",
+    "/account/tickets/1/attachments/not-a-file",
     "/checkout",
     "/pay/card/forged-token",
 ]
@@ -128,7 +130,9 @@ def _buy_and_activate(app, client, plan: str) -> None:
 def _escalated_ticket_with_staff_reply(app, client, page: str) -> None:
     """Open a ticket, escalate it, and have platform staff answer it."""
     token = csrf_from(page)
-    opened = client.post("/account/tickets/new", data={"subject": "Site down", "body": "Help", "csrf_token": token})
+    opened = client.post(
+        "/account/tickets/new", data={"subject": "Site down", "body": "Help", "csrf_token": token}
+    )
     client.post(f"{opened.headers['Location']}/escalate", data={"reason": "No answer", "csrf_token": token})
     with app.app_context():
         ticket = db.session.scalar(select(Ticket).order_by(Ticket.id.desc()))
@@ -192,7 +196,38 @@ def test_no_storefront_response_names_the_platform(app, demo, client_for, slug: 
             guard = Guard(app, client)
             _walk(guard, signed_in)
             statuses |= guard.statuses
+    _walk_console(app, client_for(hosts[0]))
     assert {200, 302, 303, 400, 404, 405, 409, 413, 429, 500} <= statuses
+
+
+def _walk_console(app, client) -> None:
+    """The console is on the shop's host too: walk it as the shop's owner."""
+    team_sign_in(client, _owner_email(app, client.host))
+    guard = Guard(app, client)
+    pages = [
+        guard.check("GET", path)
+        for path in (
+            "/console/",
+            "/console/login",
+            "/console/tickets",
+            "/console/tickets?view=escalated",
+            "/console/tickets/999",
+        )
+    ]
+    links = {url for html in pages for url in re.findall(r'(?:href|src)="(/[^"]+)"', html)}
+    for url in links:  # the ticket pages the inbox links to, and the assets
+        guard.check("GET", url)
+    token = csrf_from(client.get("/console/tickets").text)
+    for action in ("reply", "note", "status", "escalate"):
+        guard.check("POST", f"/console/tickets/999/{action}", data={"csrf_token": token})
+    guard.check("POST", "/console/logout", data={"csrf_token": token})
+
+
+def _owner_email(app, host: str) -> str:
+    with app.app_context():
+        slug = host.split(".", 1)[0]
+        reseller = db.session.scalar(select(Reseller).where(Reseller.slug == slug))
+        return f"owner@{reseller.support_email.split('@', 1)[1]}"
 
 
 def test_no_email_names_the_platform(app, demo, client_for) -> None:
@@ -271,11 +306,21 @@ def test_the_walk_covers_every_shop_route(app) -> None:
         "/account/tickets/<int(max=2147483647):ticket_id>/close",
         "/account/tickets/<int(max=2147483647):ticket_id>/reopen",
         "/account/tickets/<int(max=2147483647):ticket_id>/escalate",
+        "/account/tickets/<int(max=2147483647):ticket_id>/attachments/<stored_name>",
+        "/console/",
+        "/console/login",
+        "/console/logout",
+        "/console/tickets",
+        "/console/tickets/<int(max=2147483647):ticket_id>",
+        "/console/tickets/<int(max=2147483647):ticket_id>/reply",
+        "/console/tickets/<int(max=2147483647):ticket_id>/note",
+        "/console/tickets/<int(max=2147483647):ticket_id>/status",
+        "/console/tickets/<int(max=2147483647):ticket_id>/escalate",
     }
     routes = {
         rule.rule
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith("shop.") or rule.endpoint == "healthz"
+        if rule.endpoint.startswith(("shop.", "console.")) or rule.endpoint == "healthz"
     }
     assert routes <= walked_rules, f"add {routes - walked_rules} to the leak guard"
 

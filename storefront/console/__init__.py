@@ -1,0 +1,9 @@
+"""The reseller's console: its team, on the shop's own host, under /console; unthemed."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+from . import auth, tickets  # noqa: E402, F401  (routes register on import)

@@ -1,0 +1,85 @@
+"""Team sign-in and sign-out; every console page needs a team member of this shop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..models import TeamMember
+from ..ratelimits import address_key, email_key, limited
+from ..shop.auth import safe_next
+from ..shop.forms import LoginForm
+from . import bp
+
+_UNKNOWN_MEMBER_HASH = generate_password_hash("no-such-member")
+
+
+@bp.before_request
+def require_shop_host() -> None:
+    """The console lives on a shop's host only."""
+    if g.get("shop") is None:
+        abort(404)
+
+
+def team_required(view: Callable) -> Callable:
+    """Send anyone who is not signed in as this shop's team member to the console sign-in."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not isinstance(current_user._get_current_object(), TeamMember):
+            return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def _authenticate(email: str, password: str) -> TeamMember | None:
+    member = db.session.scalar(
+        select(TeamMember).where(TeamMember.reseller_id == g.shop.id, TeamMember.email == email)
+    )
+    if member is None:
+        check_password_hash(_UNKNOWN_MEMBER_HASH, password)
+        return None
+    return member if member.check_password(password) else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limited("RATELIMIT_SIGN_IN_PER_EMAIL", email_key, failures_only=True)
+@limited("RATELIMIT_SIGN_IN_PER_ADDRESS", address_key, failures_only=True)
+def login() -> Response | tuple[str, int]:
+    """Sign a team member in to the console."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        member = _authenticate(form.email.data, form.password.data)
+        if member is not None:
+            session.clear()
+            login_user(member)
+            return redirect(safe_next(url_for("console.tickets")))
+        form.password.errors.append("That email and password do not match a team account of this shop.")
+    return render_template("console/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out, ending this team account's sessions everywhere."""
+    if isinstance(current_user._get_current_object(), TeamMember):
+        current_user.end_sessions()
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "success")
+    return redirect(url_for("console.login"))
+
+
+@bp.get("/")
+@team_required
+def index() -> Response:
+    """The console opens on the ticket inbox."""
+    return redirect(url_for("console.tickets"))

@@ -1,0 +1,122 @@
+"""The team's ticket inbox: reply, internal notes, status, and handing a ticket to the platform."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..htmx import is_htmx
+from ..models import Reseller, Ticket, TicketStatus, utcnow
+from ..services import audit
+from ..services import tickets as ticket_service
+from ..services.escalation import escalate
+from ..services.inbox import VIEWS, inbox_page, team_ticket
+from ..services.ticket_mail import author_name, requester
+from ..services.tickets import TicketError
+from . import bp
+from .auth import team_required
+
+ID = "<int(max=2147483647):ticket_id>"
+
+
+@bp.get("/tickets")
+@team_required
+def tickets() -> str:
+    """The inbox: open tickets by default, the late ones first."""
+    view = request.args.get("view", "open")
+    view = view if view in VIEWS else "open"
+    page = inbox_page(g.shop.id, view, request.args.get("page", 1, type=int) or 1, utcnow())
+    template = "console/_inbox.html" if is_htmx() else "console/tickets.html"
+    return render_template(template, inbox=page, view=view, views=VIEWS, now=utcnow())
+
+
+def _ticket(ticket_id: int) -> Ticket:
+    found = team_ticket(g.shop.id, ticket_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get(f"/tickets/{ID}")
+@team_required
+def ticket(ticket_id: int) -> str:
+    """A ticket with its whole thread and internal notes; the view is audited."""
+    found = _ticket(ticket_id)
+    reseller = db.session.get(Reseller, g.shop.id)
+    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, f"ticket:{found.id}", "view")
+    db.session.commit()
+    messages = [(m, author_name(reseller, m)) for m in found.messages]
+    name, email = requester(found)
+    return render_template(
+        "console/ticket.html",
+        ticket=found,
+        messages=messages,
+        requester_name=name,
+        requester_email=email,
+        now=utcnow(),
+        statuses=ticket_service.TEAM_STATUSES,
+    )
+
+
+def _act(ticket_id: int, action, done: str) -> Response:
+    found = _ticket(ticket_id)
+    try:
+        action(db.session.get(Reseller, g.shop.id), found)
+    except TicketError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("console.ticket", ticket_id=ticket_id), 303)
+    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, f"ticket:{found.id}", done)
+    db.session.commit()
+    return redirect(url_for("console.ticket", ticket_id=ticket_id), 303)
+
+
+@bp.post(f"/tickets/{ID}/reply")
+@team_required
+def reply(ticket_id: int) -> Response:
+    """Answer the customer."""
+    body = request.form.get("body", "")
+    return _act(ticket_id, lambda r, t: ticket_service.add_team_reply(r, t, current_user, body), "reply")
+
+
+@bp.post(f"/tickets/{ID}/note")
+@team_required
+def note(ticket_id: int) -> Response:
+    """Add an internal note the customer never sees."""
+    body = request.form.get("body", "")
+    return _act(
+        ticket_id, lambda r, t: ticket_service.add_note(t, body, team_member_id=current_user.id), "note"
+    )
+
+
+@bp.post(f"/tickets/{ID}/status")
+@team_required
+def status(ticket_id: int) -> Response:
+    """Set the ticket's status."""
+    value = request.form.get("status", "")
+    if value not in TicketStatus._value2member_map_:
+        return _act(ticket_id, _refuse("Please choose a status."), "status")
+    return _act(ticket_id, lambda r, t: ticket_service.set_status(r, t, TicketStatus(value)), "status")
+
+
+@bp.post(f"/tickets/{ID}/escalate")
+@team_required
+def hand_over(ticket_id: int) -> Response:
+    """Hand the ticket to the platform's escalations team, with a note."""
+    text = (request.form.get("note") or "").strip()
+
+    def hand(reseller: Reseller, found: Ticket) -> None:
+        if not text:
+            raise TicketError("Please add a note for the escalations team.")
+        escalate(reseller, found, f"team:{current_user.id}", "handed_over", text)
+
+    return _act(ticket_id, hand, "escalate")
+
+
+def _refuse(message: str):
+    def refuse(reseller: Reseller, found: Ticket) -> None:
+        raise TicketError(message)
+
+    return refuse

@@ -1,0 +1,63 @@
+"""The shop team's ticket inbox: a fixed number of queries per page however many tickets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+
+from ..extensions import db
+from ..models import Customer, Ticket, TicketStatus
+from .tickets import OPEN_STATUSES
+
+PAGE_SIZE = 50
+VIEWS = {
+    "open": OPEN_STATUSES,
+    "waiting_on_customer": (TicketStatus.WAITING_ON_CUSTOMER,),
+    "escalated": (TicketStatus.ESCALATED,),
+    "resolved": (TicketStatus.RESOLVED,),
+    "closed": (TicketStatus.CLOSED,),
+}
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One ticket line of the inbox."""
+
+    ticket: Ticket
+    requester: str
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """A page of the inbox."""
+
+    rows: list[InboxRow]
+    total: int
+    page: int
+    pages: int
+
+
+def inbox_page(reseller_id: int, view: str, page: int, now: datetime) -> InboxPage:
+    """Return a page of the shop's tickets in a view: missed deadlines first, then the soonest due."""
+    statuses = VIEWS.get(view, OPEN_STATUSES)
+    condition = (Ticket.reseller_id == reseller_id) & Ticket.status.in_(statuses)
+    total = db.session.scalar(select(func.count()).select_from(Ticket).where(condition))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    due_order = case((Ticket.reply_due_at.is_(None), 1), else_=0)
+    rows = db.session.execute(
+        select(Ticket, func.coalesce(Customer.name, Ticket.guest_name, Ticket.guest_email))
+        .outerjoin(Customer, Customer.id == Ticket.customer_id)
+        .where(condition)
+        .order_by(due_order, Ticket.reply_due_at, Ticket.updated_at.desc(), Ticket.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return InboxPage([InboxRow(ticket, name or "") for ticket, name in rows], total, page, pages)
+
+
+def team_ticket(reseller_id: int, ticket_id: int) -> Ticket | None:
+    """Return one of the shop's tickets."""
+    return db.session.scalar(select(Ticket).where(Ticket.reseller_id == reseller_id, Ticket.id == ticket_id))

@@ -1,0 +1,149 @@
+"""The shop team's console inbox: sign-in, the queue, replies, notes, status, hand-over."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select
+
+from storefront.extensions import db
+from storefront.models import AuditEntry, Reseller, Ticket, TicketStatus, utcnow
+from tests.shop.helpers import csrf_from, outbox, sign_in
+from tests.support import load_ticket, make_ticket, team_sign_in
+
+ACME = "acme.localhost"
+
+
+def _owner(client_for):
+    client = client_for(ACME)
+    assert team_sign_in(client).status_code == 302
+    return client
+
+
+def test_team_and_customer_sign_ins_do_not_open_each_others_areas(demo, client_for) -> None:
+    customer = client_for(ACME)
+    sign_in(customer, "aisyah@example.com")
+    assert customer.get("/console/tickets").headers["Location"].startswith("/console/login")
+    team = _owner(client_for)
+    assert team.get("/account").headers["Location"].startswith("/login")
+    wrong = team_sign_in(client_for(ACME), "aisyah@example.com")
+    assert wrong.status_code == 400 and "do not match a team account" in wrong.text
+    assert team_sign_in(client_for("kedai.localhost")).status_code == 400  # Acme's owner, Kedai's console
+    assert client_for("staff.localhost").get("/console/login").status_code == 404
+
+
+def test_inbox_lists_late_tickets_first(app, demo, client_for) -> None:
+    on_time = make_ticket(app, subject="On time")
+    late = make_ticket(app, subject="Late one", now=utcnow() - timedelta(hours=6))
+    make_ticket(app, "kedai", "raj@example.org", subject="Kedai only")
+    html = _owner(client_for).get("/console/tickets").text
+    assert html.index("Late one") < html.index("On time")
+    assert "Kedai only" not in html and "late</span>" in html
+    assert f"/console/tickets/{late}" in html and f"/console/tickets/{on_time}" in html
+
+
+def test_reply_note_and_status(app, demo, client_for) -> None:
+    ticket_id = make_ticket(app)
+    team = _owner(client_for)
+    page = team.get(f"/console/tickets/{ticket_id}").text
+    token = csrf_from(page)
+    team.post(f"/console/tickets/{ticket_id}/reply", data={"body": "We are looking.", "csrf_token": token})
+    team.post(
+        f"/console/tickets/{ticket_id}/note", data={"body": "Server web12 overloaded", "csrf_token": token}
+    )
+    ticket = load_ticket(app, ticket_id)
+    assert ticket.status == TicketStatus.WAITING_ON_CUSTOMER and ticket.reply_due_at is None
+    customer = client_for(ACME)
+    sign_in(customer, "aisyah@example.com")
+    seen = customer.get(f"/account/tickets/{ticket_id}").text
+    assert "We are looking." in seen and "Farid Hassan" in seen and "web12" not in seen
+    [reply_mail] = outbox(app, kind="ticket_reply")
+    assert "Farid Hassan replied" in reply_mail.text_body and "web12" not in reply_mail.text_body
+    team.post(f"/console/tickets/{ticket_id}/status", data={"status": "resolved", "csrf_token": token})
+    assert load_ticket(app, ticket_id).status == TicketStatus.RESOLVED
+    bad = team.post(
+        f"/console/tickets/{ticket_id}/status",
+        data={"status": "escalated", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert (
+        "escalate to hand it over" in bad.text and load_ticket(app, ticket_id).status == TicketStatus.RESOLVED
+    )
+
+
+def test_hand_over_keeps_read_access_and_stops_replies(app, demo, client_for) -> None:
+    ticket_id = make_ticket(app)
+    team = _owner(client_for)
+    token = csrf_from(team.get(f"/console/tickets/{ticket_id}").text)
+    team.post(
+        f"/console/tickets/{ticket_id}/escalate", data={"note": "Needs server access", "csrf_token": token}
+    )
+    ticket = load_ticket(app, ticket_id)
+    assert ticket.tier.value == "platform"
+    page = team.get(f"/console/tickets/{ticket_id}").text
+    assert "My site shows an error." in page and "read only" in page and 'action="/console/tickets/' in page
+    refused = team.post(
+        f"/console/tickets/{ticket_id}/reply", data={"body": "x", "csrf_token": token}, follow_redirects=True
+    )
+    assert "with the escalations team" in refused.text
+
+
+def test_other_shops_tickets_are_not_found_in_the_console(app, demo, client_for) -> None:
+    theirs = make_ticket(app, "kedai", "raj@example.org")
+    team = _owner(client_for)
+    token = csrf_from(team.get("/console/tickets").text)
+    assert team.get(f"/console/tickets/{theirs}").status_code == 404
+    for action in ("reply", "note", "status", "escalate"):
+        response = team.post(
+            f"/console/tickets/{theirs}/{action}",
+            data={"body": "x", "note": "x", "status": "closed", "csrf_token": token},
+        )
+        assert response.status_code == 404
+    assert load_ticket(app, theirs).status == TicketStatus.OPEN
+
+
+def test_every_team_view_is_audited(app, demo, client_for) -> None:
+    ticket_id = make_ticket(app)
+    _owner(client_for).get(f"/console/tickets/{ticket_id}")
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry))
+        assert (entry.record, entry.action, entry.actor_role) == (f"ticket:{ticket_id}", "view", "owner")
+        assert entry.actor.startswith("team:") and entry.request_id
+
+
+def test_inbox_queries_do_not_grow_with_the_queue(app, demo, client_for, count_queries) -> None:
+    team = _owner(client_for)
+
+    def queries() -> int:
+        team.get("/console/tickets")
+        with count_queries() as statements:
+            assert team.get("/console/tickets").status_code == 200
+        return len(statements)
+
+    make_ticket(app)
+    few = queries()
+    with app.app_context():
+        acme = db.session.scalar(select(Reseller.id).where(Reseller.slug == "acme"))
+        now = utcnow()
+        rows = [
+            {
+                "reseller_id": acme,
+                "guest_email": f"g{i}@example.com",
+                "guest_name": f"Guest {i}",
+                "subject": f"Bulk {i}",
+                "reply_token": f"tok{i:08d}xxxxxxxxxxxxxxxx",
+                "status": "open",
+                "tier": "reseller",
+                "priority": 0,
+                "created_at": now,
+                "updated_at": now,
+                "awaiting_reply_since": now,
+                "reply_due_at": now + timedelta(hours=i % 48),
+            }
+            for i in range(2000)
+        ]
+        db.session.execute(insert(Ticket), rows)
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 2001
+    assert queries() == few
+    assert "Page 1 of 41" in team.get("/console/tickets").text
