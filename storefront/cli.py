@@ -12,6 +12,7 @@ from .mail.cli import mail_group
 from .models import StaffRole
 from .services.addresses import InvalidEmail, normalise_email
 from .services.staff import StaffExists, create_staff
+from .tickets_cli import tickets_group
 
 
 @click.command("init-db")
@@ -57,7 +58,7 @@ def create_staff_command(email: str, name: str, role: str, password: str) -> Non
 
 def register_commands(app: Flask) -> None:
     """Attach the product's commands to the app's CLI."""
-    for command in (init_db_command, seed_demo_command, create_staff_command, mail_group):
+    for command in (init_db_command, seed_demo_command, create_staff_command, mail_group, tickets_group):
         app.cli.add_command(command)
 
 

@@ -48,6 +48,7 @@ def upgrade():
     sa.Column('awaiting_reply_since', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reply_due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('first_response_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reminded_for_due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('assignee_staff_id', sa.Integer(), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),

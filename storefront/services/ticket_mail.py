@@ -94,3 +94,8 @@ def status_changed(reseller: Reseller, ticket: Ticket) -> None:
 def escalated(reseller: Reseller, ticket: Ticket, reason: str, note: str) -> None:
     """Tell the team their ticket went to the escalations team."""
     _to_team(reseller, ticket, "team_escalated", reason=reason, note=note)
+
+
+def deadline_close(reseller: Reseller, ticket: Ticket) -> None:
+    """Warn the team that a ticket's answer is due soon."""
+    _to_team(reseller, ticket, "team_deadline_close")
