@@ -53,6 +53,16 @@ class DefaultConfig:
     # Minutes to wait before each retry of a message the relay deferred; then it fails.
     MAIL_RETRY_MINUTES = [1, 5, 15, 60, 240, 720]
 
+    # Incoming mail (`storefront mail ingest` and `mail serve`): larger messages are kept aside
+    # unread; attachments beyond these limits are left out of the ticket with a note.
+    INBOUND_MAX_BYTES = 10 * 1024 * 1024
+    INBOUND_MAX_ATTACHMENTS = 10
+    INBOUND_MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+    # `mail serve` refuses (552) anything larger outright; between the two, mail is kept aside.
+    INBOUND_SMTP_MAX_BYTES = 32 * 1024 * 1024
+    # The name `mail serve` greets with; None uses this machine's FQDN, which may name the platform.
+    INBOUND_SMTP_HOSTNAME: str | None = None
+
     # Links in emails point at the shop's primary domain with this scheme (and port, in development).
     SHOP_URL_SCHEME = "https"
     SHOP_URL_PORT: int | None = None

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("shop", __name__)
 
-from . import account, assets, auth, billing, cart, checkout, tickets, views  # noqa: E402, F401  (routes register on import)
+from . import account, assets, attachments, auth, billing, cart, checkout, tickets, views  # noqa: E402, F401  (routes register on import)

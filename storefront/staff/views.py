@@ -1,4 +1,4 @@
-"""Staff sign-in and the shop overview."""
+"""Staff sign-in, the landing redirect and the shop overview."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..ratelimits import address_key, email_key, limited
+from ..services.escalation_screen import ESCALATION_DESK
 from ..services.staff import authenticate_staff, end_staff_sessions, shop_overview
 from . import bp
 from .forms import StaffLoginForm
@@ -47,6 +48,15 @@ def logout() -> Response:
 
 @bp.get("/")
 @login_required
-def index() -> str:
+def index() -> Response:
+    """Lead each role to its work: the escalation screen, or the billing desk's provisioning queue."""
+    if current_user.role in ESCALATION_DESK:
+        return redirect(url_for("staff.escalations"))
+    return redirect(url_for("staff.provisioning"))
+
+
+@bp.get("/shops")
+@login_required
+def shops() -> str:
     """The platform's shops at a glance: brand, theme, hosts, offers."""
     return render_template("staff/index.html", shops=shop_overview(), staff=current_user)

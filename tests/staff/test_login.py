@@ -21,12 +21,13 @@ def sign_in(client, email: str, password: str):
     return client.post("/staff/login", data={"email": email, "password": password, "csrf_token": token})
 
 
-def test_staff_sign_in_leads_to_the_shop_overview(demo, client_for, make_staff) -> None:
+def test_staff_sign_in_leads_to_the_escalation_screen(demo, client_for, make_staff) -> None:
     make_staff(email="ops@platform.test", role=StaffRole.ADMIN)
     client = client_for(STAFF)
     response = sign_in(client, "OPS@platform.test ", "correct horse battery")
     assert response.status_code == 302 and response.headers["Location"] == "/staff/"
-    overview = client.get("/staff/").text
+    assert client.get("/staff/").headers["Location"] == "/staff/escalations"
+    overview = client.get("/staff/shops").text
     for shop in ("Acme Hosting", "BlueWave Web", "Kedai Hosting", "shop.acme-hosting.test", "bazaar"):
         assert shop in overview
 
