@@ -31,6 +31,16 @@ def _vary_on_htmx(response: Response) -> Response:
     return response
 
 
+def _redirect_the_page(response: Response) -> Response:
+    """A redirect answering htmx (say, to sign in after a session ended) moves the whole page."""
+    if is_htmx() and response.status_code in (301, 302, 303) and response.location:
+        redirected = Response(status=200)
+        redirected.headers["HX-Redirect"] = response.location
+        return redirected
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Make every response vary on HX-Request, since one URL serves page and fragment."""
+    """Vary every response on HX-Request (one URL serves page and fragment); redirect htmx pages whole."""
     app.after_request(_vary_on_htmx)
+    app.after_request(_redirect_the_page)

@@ -139,13 +139,14 @@ def _file(raw: bytes, message_id: str, envelope_to: list[str]) -> InboundEmail:
         reason = f"too large: {len(raw):,} bytes (the limit is {limit:,})"
         return _record(raw, message_id, Filing(InboundOutcome.QUARANTINED, reason))
     try:
-        email = parse_email(raw, envelope_to, _attachment_limits())
+        email = parse_email(raw, envelope_to, attachment_limits())
     except MalformedEmail as error:
         return _record(raw, message_id, Filing(InboundOutcome.QUARANTINED, f"malformed: {error}"))
     return _record(raw, message_id, _route(email), email)
 
 
-def _attachment_limits() -> AttachmentLimits:
+def attachment_limits() -> AttachmentLimits:
+    """Return the configured attachment limits."""
     config = current_app.config
     return AttachmentLimits(config["INBOUND_MAX_ATTACHMENTS"], config["INBOUND_MAX_ATTACHMENT_BYTES"])
 
@@ -258,7 +259,7 @@ def _open_for_shop(email: ParsedEmail, reseller: Reseller) -> Filing:
     if customer is None and not email.sender.isascii():
         reason = "a guest address our mail cannot reach (not ASCII)"
         return Filing(InboundOutcome.TRIAGE, reason, reseller.id)
-    ticket = _open(email, reseller, customer)
+    ticket = open_from_email(email, reseller, customer)
     who = "its customer" if customer else "a guest"
     return Filing(InboundOutcome.OPENED, f"new ticket {ticket.id} from {who}", reseller.id, ticket.id)
 
@@ -274,13 +275,14 @@ def _open_for_platform(email: ParsedEmail) -> Filing:
         return Filing(InboundOutcome.TRIAGE, "customer of several shops: staff choose")
     customer = customers[0]
     reseller = db.session.get(Reseller, customer.reseller_id)
-    ticket = _open(email, reseller, customer)
+    ticket = open_from_email(email, reseller, customer)
     escalate(reseller, ticket, "email", "email", note=PLATFORM_NOTE)
     reason = f"new ticket {ticket.id}, escalated: emailed the platform's support address"
     return Filing(InboundOutcome.OPENED, reason, reseller.id, ticket.id)
 
 
-def _open(email: ParsedEmail, reseller: Reseller, customer: Customer | None) -> Ticket:
+def open_from_email(email: ParsedEmail, reseller: Reseller, customer: Customer | None) -> Ticket:
+    """Open a ticket at ``reseller`` from a parsed email, with its attachments."""
     ticket = open_ticket(
         reseller,
         email.subject[:SUBJECT_MAX] or NO_SUBJECT,

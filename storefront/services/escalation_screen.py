@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.parser import BytesParser
-from html.parser import HTMLParser
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 
 from ..extensions import db
+from ..mail.mailtext import html_to_text
 from ..models import (
     Escalation,
     InboundEmail,
@@ -297,30 +297,6 @@ def triage_email(inbound_id: int) -> InboundEmail | None:
 
 
 BODY_SHOWN = 20_000
-_HIDDEN_TAGS = ("script", "style", "head", "title")
-
-
-class _TextOnly(HTMLParser):
-    """Collects an HTML email's text, dropping every tag, script and style."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in _HIDDEN_TAGS:
-            self._skipping += 1
-        elif tag in ("br", "p", "div", "li", "tr"):
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN_TAGS and self._skipping:
-            self._skipping -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
 
 
 def readable_body(raw: bytes) -> str:
@@ -330,9 +306,7 @@ def readable_body(raw: bytes) -> str:
         part = message.get_body(preferencelist=("plain", "html"))
         text = part.get_content() if part is not None else ""
         if part is not None and part.get_content_type() == "text/html":
-            parser = _TextOnly()
-            parser.feed(text)
-            text = "".join(parser.parts)
+            text = html_to_text(text)
     except Exception:  # a message kept aside may be malformed in any way; show none of it
         return "(This message could not be decoded.)"
     printable = "".join(char for char in str(text) if char.isprintable() or char in "\n\t")

@@ -68,7 +68,7 @@ def _filters(args: Mapping[str, str], me: int) -> tuple[QueueFilters, dict[str, 
     return QueueFilters(shop, reason, assignee, status), {k: v for k, v in chosen.items() if v}
 
 
-def _page_number(args: Mapping[str, str]) -> int:
+def page_number(args: Mapping[str, str]) -> int:
     return _whole_number(args.get("page"), "page number", upper=1_000_000) or 1
 
 
@@ -86,7 +86,7 @@ def escalations() -> Response | str | tuple[str, int]:
     now = utcnow()
     try:
         filters, chosen = _filters(request.args, current_user.id)
-        page = _page_number(request.args)
+        page = page_number(request.args)
     except BadInput as error:
         return _queue_error(str(error))
     state = screen.queue_state(now, filters)
@@ -312,33 +312,3 @@ def escalation_shop(reseller_id: int) -> str:
         duration=screen.duration,
         reason_labels=screen.REASON_LABELS,
     )
-
-
-@bp.get("/escalations/triage")
-@role_required(*DESK)
-def escalation_triage() -> str | tuple[str, int]:
-    """Emails to the platform that no rule could place, waiting for staff to decide."""
-    try:
-        page = _page_number(request.args)
-    except BadInput as error:
-        return render_template("staff/escalations/triage.html", emails=[], total=0, error=str(error)), 400
-    emails, total = screen.triage_emails(page)
-    pages = max(1, -(-total // screen.PAGE_SIZE))
-    return render_template(
-        "staff/escalations/triage.html", emails=emails, total=total, page=page, pages=pages, error=None
-    )
-
-
-@bp.get("/escalations/triage/<int(max=2147483647):inbound_id>")
-@role_required(*DESK)
-def escalation_triage_email(inbound_id: int) -> str:
-    """One email in triage, reduced to safe text; the view is audited."""
-    email = screen.triage_email(inbound_id)
-    if email is None:
-        abort(404)
-    _audit(email.reseller_id, f"inbound:{email.id}", "view", "triage email")
-    page = render_template(
-        "staff/escalations/triage_email.html", email=email, body=screen.readable_body(email.raw)
-    )
-    db.session.commit()
-    return page

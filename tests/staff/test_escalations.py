@@ -250,3 +250,9 @@ def test_hostile_subjects_show_as_text_on_the_queue(app, demo, client_for, make_
     assert re.search(
         r'<td class="queue__subject" hx-disable>\s*<a [^>]*><span class="queue__id">#\d+</span> Help', page
     )
+
+
+def test_a_poll_after_the_session_ended_moves_the_page_to_sign_in(demo, client_for) -> None:
+    response = client_for("staff.localhost").get("/staff/escalations", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.data == b""
+    assert response.headers["HX-Redirect"].startswith("/staff/login")

@@ -1,0 +1,73 @@
+"""Triage on the escalation screen: emails no rule could place, and opening them at a shop."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..mail.triage import TriageError, open_from_triage
+from ..services import audit
+from ..services import escalation_screen as screen
+from . import bp
+from .escalations import DESK, BadInput, page_number
+from .roles import role_required
+
+
+def _audit(reseller_id: int | None, subject: str, action: str, reason: str) -> None:
+    audit.record(f"staff:{current_user.id}", current_user.role.value, reseller_id, subject, action, reason)
+
+
+@bp.get("/escalations/triage")
+@role_required(*DESK)
+def escalation_triage() -> str | tuple[str, int]:
+    """Emails to the platform that no rule could place, waiting for staff to decide."""
+    try:
+        page = page_number(request.args)
+    except BadInput as error:
+        return render_template("staff/escalations/triage.html", emails=[], total=0, error=str(error)), 400
+    emails, total = screen.triage_emails(page)
+    pages = max(1, -(-total // screen.PAGE_SIZE))
+    return render_template(
+        "staff/escalations/triage.html", emails=emails, total=total, page=page, pages=pages, error=None
+    )
+
+
+@bp.get("/escalations/triage/<int(max=2147483647):inbound_id>")
+@role_required(*DESK)
+def escalation_triage_email(inbound_id: int) -> str:
+    """One email in triage, reduced to safe text; the view is audited."""
+    email = screen.triage_email(inbound_id)
+    if email is None:
+        abort(404)
+    _audit(email.reseller_id, f"inbound:{email.id}", "view", "triage email")
+    page = render_template(
+        "staff/escalations/triage_email.html",
+        email=email,
+        body=screen.readable_body(email.raw),
+        shops=screen.shop_choices(),
+        error=None,
+    )
+    db.session.commit()
+    return page
+
+
+@bp.post("/escalations/triage/<int(max=2147483647):inbound_id>/open")
+@role_required(*DESK)
+def escalation_triage_open(inbound_id: int) -> Response:
+    """Open the email as an escalated ticket at the shop staff chose."""
+    reseller_id = request.form.get("reseller_id", type=int)
+    try:
+        ticket = open_from_triage(inbound_id, reseller_id or 0, current_user.id)
+    except LookupError:
+        db.session.rollback()
+        abort(404)
+    except TriageError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("staff.escalation_triage_email", inbound_id=inbound_id), 303)
+    _audit(ticket.reseller_id, f"inbound:{inbound_id}", "open_ticket", f"ticket {ticket.id}")
+    db.session.commit()
+    flash(f"Ticket {ticket.id} is open and escalated.", "success")
+    return redirect(url_for("staff.escalation_ticket", ticket_id=ticket.id), 303)
