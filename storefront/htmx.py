@@ -34,9 +34,10 @@ def _vary_on_htmx(response: Response) -> Response:
 def _redirect_the_page(response: Response) -> Response:
     """A redirect answering htmx (say, to sign in after a session ended) moves the whole page."""
     if is_htmx() and response.status_code in (301, 302, 303) and response.location:
-        redirected = Response(status=200)
-        redirected.headers["HX-Redirect"] = response.location
-        return redirected
+        response.headers["HX-Redirect"] = response.location
+        del response.headers["Location"]
+        response.status_code = 200
+        response.set_data(b"")
     return response
 
 
