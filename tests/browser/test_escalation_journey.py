@@ -1,0 +1,77 @@
+"""A customer escalates; the escalation screen shows it without a reload; the answer arrives as the persona."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.leakguard import find_leaks
+
+pytestmark = pytest.mark.browser
+SUBJECT = "Email stopped working"
+
+
+def _watch_console(page: Page) -> list[str]:
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
+def _sign_in(page: Page, url: str, email: str, password: str) -> None:
+    """Fill a sign-in form and submit it."""
+    page.goto(url)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _open_and_escalate(page: Page, shop: str) -> None:
+    """As the customer: ask for help, then escalate with a reason."""
+    page.goto(f"{shop}/account/tickets/new")
+    page.get_by_label("Subject").fill(SUBJECT)
+    page.get_by_label("Message").fill("Since this morning no email arrives.")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url(re.compile(r"/account/tickets/\d+$"))
+    page.get_by_label(re.compile("Not getting the help you need")).fill("It is urgent, my shop is down")
+    page.get_by_role("button", name="Escalate").click()
+    expect(page.get_by_role("status")).to_contain_text("Acme Escalations Team")
+
+
+def test_escalation_reaches_staff_live_and_the_answer_comes_as_the_persona(
+    app, browser, live_server, screenshot, make_staff
+) -> None:
+    make_staff(email="ops@platform.test")
+    shop, staff_host = f"http://acme.localhost:{live_server}", f"http://staff.localhost:{live_server}"
+    customer = browser.new_context().new_page()
+    staff = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    problems = _watch_console(customer) + _watch_console(staff)
+
+    _sign_in(staff, f"{staff_host}/staff/login", "ops@platform.test", "correct horse battery")
+    staff.wait_for_url(re.compile(r"/staff/escalations"))
+    staff.evaluate("() => { window.sameDocument = true }")
+    expect(staff.get_by_role("link", name=re.compile(SUBJECT))).to_have_count(0)
+
+    _sign_in(customer, f"{shop}/login", "aisyah@example.com", "storefront-demo")
+    _open_and_escalate(customer, shop)
+
+    row = staff.get_by_role("link", name=re.compile(SUBJECT))
+    expect(row).to_be_visible(timeout=15_000)  # the queue polls every 10 s
+    assert staff.evaluate("() => window.sameDocument") is True  # no reload
+    screenshot(staff, "escalation-screen-live")
+
+    row.click()
+    staff.get_by_label(re.compile("Reply to the customer as")).fill("We fixed your mail server. Sorry!")
+    staff.get_by_role("button", name="Send reply").click()
+    expect(staff.get_by_text("We fixed your mail server. Sorry!")).to_be_visible()
+
+    customer.reload()
+    answer = customer.locator(".thread__message--staff")
+    expect(answer).to_contain_text("We fixed your mail server. Sorry!")
+    expect(answer.locator(".thread__meta strong")).to_have_text("Acme Escalations Team")
+    assert "Ops Person" not in customer.content()
+    assert find_leaks(app.config, customer.content()) == []
+    screenshot(customer, "escalation-answer-as-persona")
+    assert problems == []
