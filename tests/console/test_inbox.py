@@ -147,3 +147,59 @@ def test_inbox_queries_do_not_grow_with_the_queue(app, demo, client_for, count_q
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 2001
     assert queries() == few
     assert "Page 1 of 41" in team.get("/console/tickets").text
+
+
+def test_owners_set_the_response_targets_new_deadlines_use(app, demo, client_for) -> None:
+    team = _owner(client_for)
+    page = team.get("/console/settings/support").text
+    token = csrf_from(page)
+    bad = team.post(
+        "/console/settings/support",
+        data={
+            "first_response_hours": "0",
+            "follow_up_hours": "x",
+            "escalation_persona": "",
+            "csrf_token": token,
+        },
+    )
+    assert bad.status_code == 400 and "Number must be between 1 and 168." in bad.text
+    saved = team.post(
+        "/console/settings/support",
+        data={
+            "first_response_hours": "2",
+            "follow_up_hours": "12",
+            "escalation_persona": "Acme Care",
+            "csrf_token": token,
+        },
+    )
+    assert saved.status_code == 303
+    ticket = load_ticket(app, make_ticket(app))
+    assert ticket.reply_due_at - ticket.created_at == timedelta(hours=2)
+
+
+def test_agents_cannot_change_settings(app, demo, client_for) -> None:
+    from storefront.models import TeamMember, TeamRole
+
+    with app.app_context():
+        acme = db.session.scalar(select(Reseller.id).where(Reseller.slug == "acme"))
+        agent = TeamMember(
+            reseller_id=acme, email="agent@acme-hosting.test", name="Agent", role=TeamRole.AGENT
+        )
+        agent.set_password("storefront-demo")
+        db.session.add(agent)
+        db.session.commit()
+    client = client_for(ACME)
+    team_sign_in(client, "agent@acme-hosting.test")
+    assert client.get("/console/tickets").status_code == 200
+    assert client.get("/console/settings/support").status_code == 403
+
+
+def test_hostile_text_is_shown_as_text_in_the_console(app, demo, client_for) -> None:
+    ticket_id = make_ticket(
+        app, subject="<script>alert(1)</script> {{7*7}}", body='"><img src=x onerror=alert(1)>'
+    )
+    team = _owner(client_for)
+    for path in ("/console/tickets", f"/console/tickets/{ticket_id}"):
+        html = team.get(path).text
+        assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;" in html and "{{7*7}}" in html

@@ -211,6 +211,7 @@ def _walk_console(app, client) -> None:
             "/console/login",
             "/console/tickets",
             "/console/tickets?view=escalated",
+            "/console/settings/support",
             "/console/tickets/999",
         )
     ]
@@ -220,6 +221,7 @@ def _walk_console(app, client) -> None:
     token = csrf_from(client.get("/console/tickets").text)
     for action in ("reply", "note", "status", "escalate"):
         guard.check("POST", f"/console/tickets/999/{action}", data={"csrf_token": token})
+    guard.check("POST", "/console/settings/support", data={"first_response_hours": "0", "csrf_token": token})
     guard.check("POST", "/console/logout", data={"csrf_token": token})
 
 
@@ -311,6 +313,7 @@ def test_the_walk_covers_every_shop_route(app) -> None:
         "/console/login",
         "/console/logout",
         "/console/tickets",
+        "/console/settings/support",
         "/console/tickets/<int(max=2147483647):ticket_id>",
         "/console/tickets/<int(max=2147483647):ticket_id>/reply",
         "/console/tickets/<int(max=2147483647):ticket_id>/note",
