@@ -1,4 +1,4 @@
-"""A customer escalates; the escalation screen shows it without a reload; the answer arrives as the persona."""
+"""A customer escalates; staff see it live on the escalation screen; the answer comes as the persona."""
 
 from __future__ import annotations
 
