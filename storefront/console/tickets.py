@@ -8,12 +8,12 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..htmx import is_htmx
-from ..models import Reseller, Ticket, TicketStatus, utcnow
+from ..models import Reseller, Ticket, TicketStatus, TicketTier, utcnow
 from ..services import audit
 from ..services import tickets as ticket_service
 from ..services.escalation import escalate
 from ..services.inbox import VIEWS, inbox_page, team_ticket
-from ..services.ticket_mail import author_name, requester
+from ..services.ticket_mail import requester, shown_thread
 from ..services.tickets import TicketError
 from . import bp
 from .auth import team_required
@@ -47,7 +47,7 @@ def ticket(ticket_id: int) -> str:
     reseller = db.session.get(Reseller, g.shop.id)
     audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, f"ticket:{found.id}", "view")
     db.session.commit()
-    messages = [(m, author_name(reseller, m)) for m in found.messages]
+    messages = shown_thread(reseller, found, internal=True)
     name, email = requester(found)
     return render_template(
         "console/ticket.html",
@@ -96,9 +96,15 @@ def note(ticket_id: int) -> Response:
 def status(ticket_id: int) -> Response:
     """Set the ticket's status."""
     value = request.form.get("status", "")
-    if value not in TicketStatus._value2member_map_:
-        return _act(ticket_id, _refuse("Please choose a status."), "status")
-    return _act(ticket_id, lambda r, t: ticket_service.set_status(r, t, TicketStatus(value)), "status")
+
+    def set_it(reseller: Reseller, found: Ticket) -> None:
+        if found.tier == TicketTier.PLATFORM:
+            raise TicketError("This ticket is with the escalations team; its status is theirs to set.")
+        if value not in TicketStatus._value2member_map_:
+            raise TicketError("Please choose a status.")
+        ticket_service.set_status(reseller, found, TicketStatus(value))
+
+    return _act(ticket_id, set_it, "status")
 
 
 @bp.post(f"/tickets/{ID}/escalate")
@@ -113,10 +119,3 @@ def hand_over(ticket_id: int) -> Response:
         escalate(reseller, found, f"team:{current_user.id}", "handed_over", text)
 
     return _act(ticket_id, hand, "escalate")
-
-
-def _refuse(message: str):
-    def refuse(reseller: Reseller, found: Ticket) -> None:
-        raise TicketError(message)
-
-    return refuse

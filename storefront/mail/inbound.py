@@ -182,9 +182,10 @@ def reply_token_of(address: str) -> str | None:
 
 def _ticket_replied_to(email: ParsedEmail) -> Ticket | None:
     """Return the ticket whose reply address or whose answer's Message-ID this message names."""
-    for token in filter(None, map(reply_token_of, email.recipients)):
-        ticket = db.session.scalar(select(Ticket).where(Ticket.reply_token == token))
-        if ticket is not None:
+    for address in email.recipients:
+        token = reply_token_of(address)
+        ticket = db.session.scalar(select(Ticket).where(Ticket.reply_token == token)) if token else None
+        if ticket is not None and _is_shop_reply_address(address, token, ticket):
             return ticket
     if not email.references:
         return None
@@ -205,6 +206,13 @@ def _ticket_replied_to(email: ParsedEmail) -> Ticket | None:
     )
 
 
+def _is_shop_reply_address(address: str, token: str, ticket: Ticket) -> bool:
+    """True when ``address`` is the ticket's shop support address with ``+token`` added."""
+    support = db.session.scalar(select(Reseller.support_email).where(Reseller.id == ticket.reseller_id))
+    local, _, domain = (support or "").lower().partition("@")
+    return address.lower() == f"{local}+{token.lower()}@{domain}"
+
+
 def _owner_address(ticket: Ticket) -> str:
     """Return the lower-cased address of the ticket's customer (or guest)."""
     if ticket.customer_id is None:
@@ -219,10 +227,10 @@ def _owner_address(ticket: Ticket) -> str:
 
 def _thread(email: ParsedEmail, ticket: Ticket) -> Filing:
     """Add the reply to its ticket, only when the ticket's own customer sent it."""
-    if not email.sender or email.sender != _owner_address(ticket):
-        reason = "reply from someone other than the ticket's customer"
-        return Filing(InboundOutcome.TRIAGE, reason, ticket.reseller_id, ticket.id)
     reseller = db.session.get(Reseller, ticket.reseller_id)
+    if not email.sender or email.sender != _owner_address(ticket):
+        # Not the ticket's customer: never threaded, but still heard, as a new ticket at that shop.
+        return _open_for_shop(email, reseller)
     body = _message_body(strip_quoted_reply(email.body), email.notes)
     message = add_customer_message(reseller, ticket, body, email_message_id=email.message_id)
     store_attachments(message, email.files)

@@ -29,6 +29,7 @@ class InboundHandler:
         """File the message in a worker thread, so the listener keeps serving other connections."""
         content = envelope.original_content or envelope.content or b""
         raw = content.encode("utf-8", "surrogateescape") if isinstance(content, str) else bytes(content)
+        raw = with_return_path(envelope.mail_from, raw)
         recipients = [str(address) for address in envelope.rcpt_tos]
         try:
             await asyncio.get_running_loop().run_in_executor(None, self.file, raw, recipients)
@@ -41,6 +42,12 @@ class InboundHandler:
         """Ingest one message in its own app context; return its outcome."""
         with self.app.app_context():
             return ingest(raw, envelope_to=recipients).outcome.value
+
+
+def with_return_path(mail_from: str | None, raw: bytes) -> bytes:
+    """Record the envelope sender as Return-Path, as a delivering MTA does; ``<>`` marks a bounce."""
+    sender = "".join(ch for ch in (mail_from or "") if ch.isprintable()).strip().strip("<>").strip()
+    return f"Return-Path: <{sender}>\r\n".encode("utf-8", "surrogateescape") + raw
 
 
 def inbound_controller(app: Flask, host: str, port: int) -> Controller:

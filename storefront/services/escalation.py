@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, or_, select
 from ..extensions import db
 from ..models import Escalation, Reseller, Ticket, TicketStatus, TicketTier, utcnow
 from . import ticket_mail
-from .tickets import OPEN_STATUSES, TicketError
+from .tickets import OPEN_STATUSES, TicketError, reply_due
 
 REASONS = {
     "asked": "Customer asked",
@@ -37,6 +37,10 @@ def escalate(
         now,
         now,
     )
+    if ticket.awaiting_reply_since is None and by.startswith("customer:"):
+        # The customer asks for help again by escalating: an answer falls due.
+        ticket.awaiting_reply_since = now
+        ticket.reply_due_at = reply_due(reseller, now, answered_before=ticket.first_response_at is not None)
     record = Escalation(
         reseller_id=ticket.reseller_id,
         ticket_id=ticket.id,

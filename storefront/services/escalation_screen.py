@@ -29,7 +29,7 @@ from ..models import (
     TicketTier,
 )
 from .escalation import REASONS, QueueFilters, on_escalation_screen, queue_query
-from .tickets import OPEN_STATUSES
+from .tickets import OPEN_STATUSES, THREAD_LOADED
 
 PAGE_SIZE = 50
 RECORD_DAYS = 30
@@ -88,9 +88,10 @@ def queue_state(now: datetime, filters: QueueFilters) -> QueueState:
         func.count(Ticket.id),
         func.max(Ticket.updated_at),
         select(func.max(Escalation.id)).scalar_subquery(),
+        func.count(case((Ticket.reply_due_at < now, 1))),  # a deadline passing changes the queue too
     ).where(_condition(now, filters))
-    total, last_update, last_escalation = db.session.execute(aggregate).one()
-    raw = f"{total}|{last_update.isoformat() if last_update else '-'}|{last_escalation or 0}"
+    total, last_update, last_escalation, missed = db.session.execute(aggregate).one()
+    raw = f"{total}|{last_update.isoformat() if last_update else '-'}|{last_escalation or 0}|{missed}"
     return QueueState(total, hashlib.blake2s(raw.encode(), digest_size=8).hexdigest())
 
 
@@ -179,7 +180,9 @@ def staff_name(staff_id: int | None) -> str | None:
 
 def screen_ticket(ticket_id: int, now: datetime) -> Ticket | None:
     """Return the ticket if it is on the escalation screen now, else None."""
-    return db.session.scalar(select(Ticket).where(Ticket.id == ticket_id, on_escalation_screen(now)))
+    return db.session.scalar(
+        select(Ticket).where(Ticket.id == ticket_id, on_escalation_screen(now)).options(*THREAD_LOADED)
+    )
 
 
 @dataclass(frozen=True)

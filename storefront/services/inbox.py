@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 
 from ..extensions import db
 from ..models import Customer, Ticket, TicketStatus
-from .tickets import OPEN_STATUSES
+from .tickets import OPEN_STATUSES, THREAD_LOADED
 
 PAGE_SIZE = 50
 VIEWS = {
@@ -60,4 +60,8 @@ def inbox_page(reseller_id: int, view: str, page: int, now: datetime) -> InboxPa
 
 def team_ticket(reseller_id: int, ticket_id: int) -> Ticket | None:
     """Return one of the shop's tickets."""
-    return db.session.scalar(select(Ticket).where(Ticket.reseller_id == reseller_id, Ticket.id == ticket_id))
+    return db.session.scalar(
+        select(Ticket)
+        .where(Ticket.reseller_id == reseller_id, Ticket.id == ticket_id)
+        .options(*THREAD_LOADED)
+    )

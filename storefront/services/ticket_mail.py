@@ -34,6 +34,26 @@ def author_name(reseller: Reseller, message: TicketMessage) -> str:
     return requester(message.ticket)[0] if message.author == Author.CUSTOMER else reseller.brand_name
 
 
+def shown_thread(reseller: Reseller, ticket: Ticket, *, internal: bool) -> list[tuple[TicketMessage, str]]:
+    """Return the thread (internal notes only if asked) with the names the shop shows, in two queries."""
+    messages = [m for m in ticket.messages if internal or not m.internal]
+    team_ids = {m.team_member_id for m in messages if m.team_member_id}
+    team = dict(
+        db.session.execute(select(TeamMember.id, TeamMember.name).where(TeamMember.id.in_(team_ids))).all()
+    )
+    customer_name = requester(ticket)[0]
+    names = {Author.STAFF: reseller.escalation_persona, Author.CUSTOMER: customer_name}
+    return [
+        (
+            m,
+            team.get(m.team_member_id, f"{reseller.brand_name} support")
+            if m.author == Author.TEAM
+            else names.get(m.author, reseller.brand_name),
+        )
+        for m in messages
+    ]
+
+
 def _to_customer(
     reseller: Reseller, ticket: Ticket, template: str, **context: object
 ) -> OutboxMessage | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import selectinload
+
 from ..extensions import db
 from ..models import (
     Author,
@@ -25,6 +27,8 @@ from ..models import (
 )
 from . import ticket_mail
 
+# Load a ticket's thread and attachments in two queries, not one per message.
+THREAD_LOADED = (selectinload(Ticket.messages).selectinload(TicketMessage.attachments),)
 OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.WAITING_ON_CUSTOMER, TicketStatus.ESCALATED)
 SUBJECT_MAX, BODY_MAX = 200, 20_000
 

@@ -11,8 +11,8 @@ from ..extensions import db
 from ..models import Reseller, Service, Ticket, utcnow
 from ..services import tickets as ticket_service
 from ..services.escalation import escalate
-from ..services.ticket_mail import author_name
-from ..services.tickets import OPEN_STATUSES, TicketError
+from ..services.ticket_mail import shown_thread
+from ..services.tickets import OPEN_STATUSES, THREAD_LOADED, TicketError
 from ..theming import render_themed
 from . import bp
 from .account import customer_required
@@ -36,9 +36,9 @@ def _my_services() -> list[Service]:
 
 def _my_ticket(ticket_id: int) -> Ticket:
     ticket = db.session.scalar(
-        select(Ticket).where(
-            Ticket.id == ticket_id, Ticket.reseller_id == g.shop.id, Ticket.customer_id == current_user.id
-        )
+        select(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.reseller_id == g.shop.id, Ticket.customer_id == current_user.id)
+        .options(*THREAD_LOADED)
     )
     if ticket is None:
         abort(404)
@@ -91,7 +91,7 @@ def ticket(ticket_id: int) -> str:
     """The conversation, without internal notes, with the reply deadline."""
     found = _my_ticket(ticket_id)
     reseller = _reseller()
-    messages = [(m, author_name(reseller, m)) for m in found.messages if not m.internal]
+    messages = shown_thread(reseller, found, internal=False)
     return render_themed(
         "tickets/thread.html",
         ticket=found,

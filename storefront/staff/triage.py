@@ -29,6 +29,8 @@ def escalation_triage() -> str | tuple[str, int]:
         return render_template("staff/escalations/triage.html", emails=[], total=0, error=str(error)), 400
     emails, total = screen.triage_emails(page)
     pages = max(1, -(-total // screen.PAGE_SIZE))
+    _audit(None, f"triage:page-{page}", "list", f"{len(emails)} emails waiting for staff")
+    db.session.commit()
     return render_template(
         "staff/escalations/triage.html", emails=emails, total=total, page=page, pages=pages, error=None
     )
@@ -57,9 +59,10 @@ def escalation_triage_email(inbound_id: int) -> str:
 @role_required(*DESK)
 def escalation_triage_open(inbound_id: int) -> Response:
     """Open the email as an escalated ticket at the shop staff chose."""
-    reseller_id = request.form.get("reseller_id", type=int)
+    raw_id = request.form.get("reseller_id", "")
+    reseller_id = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 9 else 0
     try:
-        ticket = open_from_triage(inbound_id, reseller_id or 0, current_user.id)
+        ticket = open_from_triage(inbound_id, reseller_id, current_user.id)
     except LookupError:
         db.session.rollback()
         abort(404)

@@ -194,10 +194,19 @@ def test_a_reply_from_someone_else_is_not_threaded(app, demo, by) -> None:
 
     filed = file_email(app, raw)
 
-    assert filed.outcome == InboundOutcome.TRIAGE
-    assert filed.reason == "reply from someone other than the ticket's customer"
-    assert (filed.ticket_id, filed.reseller_id) == (ticket_id, shop_id(app, "acme"))
-    assert len(_messages(app, ticket_id)) == 2 and len(outbox(app)) == before
+    # Never threaded into the customer's ticket, but still heard: a new ticket at the same shop.
+    assert filed.outcome == InboundOutcome.OPENED
+    assert filed.reseller_id == shop_id(app, "acme") and filed.ticket_id != ticket_id
+    assert len(_messages(app, ticket_id)) == 2
+    assert {m.kind for m in outbox(app)[before:]} == {"ticket_received", "team_ticket_new"}
+
+
+def test_a_reply_token_only_threads_at_its_own_shops_address(app, demo) -> None:
+    ticket_id, address, _ = _answered_ticket(app)
+    token = address.split("+", 1)[1].split("@", 1)[0]
+    filed = file_email(app, _reply(f"support+{token}@bluewave-web.test", "<x@y.test>"))
+    assert filed.ticket_id != ticket_id
+    assert len(_messages(app, ticket_id)) == 2
 
 
 def test_a_customers_own_message_id_does_not_thread(app, demo) -> None:

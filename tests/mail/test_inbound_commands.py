@@ -141,3 +141,14 @@ def test_serve_listens_until_stopped(app, demo, monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     assert f"Receiving mail on 127.0.0.1:{port}" in result.output and "Stopped." in result.output
     assert _records(app)[0][:2] == (InboundOutcome.OPENED, shop_id(app, "acme"))
+
+
+def test_the_smtp_listener_never_answers_mail_with_an_empty_envelope_sender(app, demo) -> None:
+    controller = inbound_controller(app, "127.0.0.1", free_port())
+    controller.start()
+    try:
+        _send(controller.port, eml("to-reseller-new-ticket.eml"), ["support@acme-hosting.test"], "")
+    finally:
+        controller.stop()
+    assert [record[0] for record in _records(app)] == [InboundOutcome.AUTO_REPLY]
+    assert count(app, Ticket) == 0
