@@ -155,7 +155,8 @@ def demo_guide(port: int) -> str:
     lines = ["", "Shops:"]
     for shop in data["resellers"]:
         lines.append(f"  {shop['brand_name']:<14} http://{shop['slug']}.{base}:{port}/")
-        lines.append(f"  {'':<14} customer {shop['customer']['email']}, team owner {shop['owner']['email']}")
+        customer, owner = shop["customer"]["email"], shop["owner"]["email"]
+        lines.append(f"  {'':<14} customer {customer}; team console /console/ as {owner}")
     staff = ", ".join(f"{s['local_part']}@{config['PLATFORM_DOMAINS'][0]}" for s in data["staff"])
     lines += ["", f"Staff console:  http://{staff_host}:{port}/  ({staff})"]
     lines.append(f"Every demo password: {data['password']}")
