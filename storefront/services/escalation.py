@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import ColumnElement, and_, case, or_
 
 from ..extensions import db
 from ..models import Escalation, Reseller, Ticket, TicketStatus, TicketTier, utcnow
 from . import ticket_mail
-from .tickets import OPEN_STATUSES, TicketError, reply_due
+from .tickets import OPEN_STATUSES, TicketError, add_note, reply_due
 
+NOTE_MAX = 2000
 REASONS = {
     "asked": "Customer asked",
     "deadline_missed": "Reply deadline missed",
@@ -46,7 +47,7 @@ def escalate(
         ticket_id=ticket.id,
         by=by,
         reason=reason,
-        note=(note or "").strip()[:2000],
+        note=(note or "").strip()[:NOTE_MAX],
         created_at=now,
     )
     db.session.add(record)
@@ -54,10 +55,15 @@ def escalate(
     return record
 
 
-def hand_back(ticket: Ticket, staff_id: int, note: str, now: datetime | None = None) -> Escalation:
-    """Return an escalated ticket to the shop's team."""
+def hand_back(
+    reseller: Reseller, ticket: Ticket, staff_id: int, note: str, now: datetime | None = None
+) -> Escalation:
+    """Return an escalated ticket to the shop's team with a note; a waiting customer gets a fresh deadline."""
     if ticket.tier != TicketTier.PLATFORM:
         raise TicketError("This ticket is with the shop already.")
+    note = (note or "").strip()
+    if not note or len(note) > NOTE_MAX:
+        raise TicketError(f"Write a note for the shop's team (at most {NOTE_MAX:,} characters).")
     now = now or utcnow()
     ticket.tier, ticket.status, ticket.assignee_staff_id, ticket.updated_at = (
         TicketTier.RESELLER,
@@ -65,12 +71,15 @@ def hand_back(ticket: Ticket, staff_id: int, note: str, now: datetime | None = N
         None,
         now,
     )
+    if ticket.awaiting_reply_since is not None:
+        ticket.reply_due_at = reply_due(reseller, now, answered_before=ticket.first_response_at is not None)
+    add_note(ticket, f"Handed back to the shop: {note}", staff_id=staff_id, now=now)
     record = Escalation(
         reseller_id=ticket.reseller_id,
         ticket_id=ticket.id,
         by=f"staff:{staff_id}",
         reason="handed_back",
-        note=(note or "").strip()[:2000],
+        note=note,
         created_at=now,
     )
     db.session.add(record)
@@ -93,27 +102,34 @@ class QueueFilters:
     status: str | None = None
 
 
-def queue_query(now: datetime, filters: QueueFilters):
-    """Return the queue's select, most urgent first: missed longest, then priority, then oldest."""
-    query = select(Ticket, Reseller.brand_name).join(Reseller, Reseller.id == Ticket.reseller_id)
-    query = query.where(on_escalation_screen(now))
+def queue_condition(now: datetime, filters: QueueFilters) -> ColumnElement[bool]:
+    """Return the queue's WHERE clause: on the screen now, narrowed by the filters."""
+    conditions = [on_escalation_screen(now)]
     if filters.reseller_id:
-        query = query.where(Ticket.reseller_id == filters.reseller_id)
+        conditions.append(Ticket.reseller_id == filters.reseller_id)
     if filters.reason == "missed":
-        query = query.where(Ticket.reply_due_at < now)
+        conditions.append(Ticket.reply_due_at < now)
     elif filters.reason == "escalated":
-        query = query.where(Ticket.tier == TicketTier.PLATFORM)
+        conditions.append(Ticket.tier == TicketTier.PLATFORM)
     if filters.assignee_id is not None:
-        query = (
-            query.where(Ticket.assignee_staff_id == (filters.assignee_id or None))
+        conditions.append(
+            Ticket.assignee_staff_id == filters.assignee_id
             if filters.assignee_id
-            else query.where(Ticket.assignee_staff_id.is_(None))
+            else Ticket.assignee_staff_id.is_(None)
         )
     if filters.status:
-        query = query.where(Ticket.status == filters.status)
-    missed_first = case((Ticket.reply_due_at < now, 0), else_=1)
-    return query.order_by(
-        missed_first, Ticket.reply_due_at, Ticket.priority.desc(), Ticket.escalated_at, Ticket.id
+        conditions.append(Ticket.status == filters.status)
+    return and_(*conditions)
+
+
+def queue_order(now: datetime) -> tuple[ColumnElement, ...]:
+    """Most urgent first on every database: missed longest, then waiting, then priority, then oldest."""
+    return (
+        case((Ticket.reply_due_at < now, 0), else_=1),
+        Ticket.reply_due_at.asc().nulls_last(),
+        Ticket.priority.desc(),
+        Ticket.escalated_at.asc().nulls_last(),
+        Ticket.id,
     )
 
 

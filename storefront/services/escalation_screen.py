@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 
 from ..extensions import db
 from ..mail.mailtext import html_to_text
@@ -28,7 +28,7 @@ from ..models import (
     TicketMessage,
     TicketTier,
 )
-from .escalation import REASONS, QueueFilters, on_escalation_screen, queue_query
+from .escalation import REASONS, QueueFilters, on_escalation_screen, queue_condition, queue_order
 from .tickets import OPEN_STATUSES, THREAD_LOADED
 
 PAGE_SIZE = 50
@@ -77,11 +77,6 @@ class QueueRow:
         return self.tier == TicketTier.RESELLER.value
 
 
-def _condition(now: datetime, filters: QueueFilters) -> ColumnElement[bool]:
-    """Return the queue's WHERE clause (the screen and the filters), reusing queue_query's rules."""
-    return queue_query(now, filters).whereclause
-
-
 def queue_state(now: datetime, filters: QueueFilters) -> QueueState:
     """Return the count and fingerprint of the filtered queue, in one query on the ticket table."""
     aggregate = select(
@@ -89,29 +84,18 @@ def queue_state(now: datetime, filters: QueueFilters) -> QueueState:
         func.max(Ticket.updated_at),
         select(func.max(Escalation.id)).scalar_subquery(),
         func.count(case((Ticket.reply_due_at < now, 1))),  # a deadline passing changes the queue too
-    ).where(_condition(now, filters))
+    ).where(queue_condition(now, filters))
     total, last_update, last_escalation, missed = db.session.execute(aggregate).one()
     raw = f"{total}|{last_update.isoformat() if last_update else '-'}|{last_escalation or 0}|{missed}"
     return QueueState(total, hashlib.blake2s(raw.encode(), digest_size=8).hexdigest())
 
 
-def _urgency(now: datetime) -> tuple[ColumnElement, ...]:
-    """Most urgent first on every database: missed longest, then waiting, then priority, then oldest."""
-    return (
-        case((Ticket.reply_due_at < now, 0), else_=1),
-        Ticket.reply_due_at.asc().nulls_last(),
-        Ticket.priority.desc(),
-        Ticket.escalated_at.asc().nulls_last(),
-        Ticket.id,
-    )
-
-
 def queue_rows(now: datetime, filters: QueueFilters, page: int) -> list[QueueRow]:
     """Return one page of the queue with shop, assignee and latest reason, in two queries."""
-    order = _urgency(now)
+    order = queue_order(now)
     page_ids = (
         select(Ticket.id)
-        .where(_condition(now, filters))
+        .where(queue_condition(now, filters))
         .order_by(*order)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)

@@ -284,14 +284,7 @@ def escalation_hand_back(ticket_id: int) -> BaseResponse | tuple:
     """Return the ticket to the shop's team with a note; a waiting customer gets a fresh deadline."""
 
     def hand_back(reseller: Reseller, ticket: Ticket, now: datetime) -> str:
-        note = (request.form.get("handback", "") or "").strip()
-        if not note or len(note) > NOTE_MAX:
-            raise TicketError(f"Write a note for the shop's team (at most {NOTE_MAX:,} characters).")
-        escalation_service.hand_back(ticket, current_user.id, note, now)
-        ticket_service.add_note(ticket, f"Handed back to the shop: {note}", staff_id=current_user.id, now=now)
-        if ticket.awaiting_reply_since is not None:
-            answered_before = ticket.first_response_at is not None
-            ticket.reply_due_at = ticket_service.reply_due(reseller, now, answered_before)
+        escalation_service.hand_back(reseller, ticket, current_user.id, request.form.get("handback", ""), now)
         return f"Ticket {ticket.id} is back with {reseller.brand_name}."
 
     return _act(ticket_id, "hand_back", hand_back, leaves_queue=True)

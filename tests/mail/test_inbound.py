@@ -27,7 +27,7 @@ from storefront.models import (
     current_tenant,
     utcnow,
 )
-from storefront.services.escalation import QueueFilters, queue_query
+from storefront.services.escalation import QueueFilters, queue_condition
 from storefront.services.ticket_mail import reply_address
 from storefront.services.tickets import add_team_reply, open_ticket
 from tests.mail.inbound_support import count, eml, file_email, needs_fixtures, shop_id
@@ -100,7 +100,9 @@ def test_mail_to_the_platform_from_a_shops_customer_opens_an_escalated_ticket(ap
     with app.app_context():
         [escalation] = db.session.scalars(select(Escalation).where(Escalation.ticket_id == ticket.id))
         assert (escalation.by, escalation.reason, escalation.note) == ("email", "email", PLATFORM_NOTE)
-        on_screen = [row.Ticket.id for row in db.session.execute(queue_query(utcnow(), QueueFilters()))]
+        on_screen = list(
+            db.session.scalars(select(Ticket.id).where(queue_condition(utcnow(), QueueFilters())))
+        )
     assert on_screen == [ticket.id]
     assert "team_escalated" in [m.kind for m in outbox(app, to="owner@acme-hosting.test")]
     # The acknowledgement comes from the shop, never from the platform the customer wrote to.
