@@ -8,17 +8,15 @@ from functools import wraps
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import TeamMember
+from ..models.account import verified
 from ..ratelimits import address_key, email_key, limited
 from ..shop.auth import safe_next
 from ..shop.forms import LoginForm
 from . import bp
-
-_UNKNOWN_MEMBER_HASH = generate_password_hash("no-such-member")
 
 
 @bp.before_request
@@ -44,10 +42,7 @@ def _authenticate(email: str, password: str) -> TeamMember | None:
     member = db.session.scalar(
         select(TeamMember).where(TeamMember.reseller_id == g.shop.id, TeamMember.email == email)
     )
-    if member is None:
-        check_password_hash(_UNKNOWN_MEMBER_HASH, password)
-        return None
-    return member if member.check_password(password) else None
+    return verified(member, password)
 
 
 @bp.route("/login", methods=["GET", "POST"])

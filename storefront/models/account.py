@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
@@ -13,6 +14,26 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .base import TenantScoped, Timestamped, UTCDateTime
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with the configured method (scrypt unless configured otherwise)."""
+    method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+    return generate_password_hash(password, method=method)
+
+
+@lru_cache(maxsize=4)
+def _decoy_hash(method: str) -> str:
+    return generate_password_hash("decoy-for-unknown-accounts", method=method)
+
+
+def verified(account: PasswordMixin | None, password: str) -> PasswordMixin | None:
+    """Return the account if the password is right; for no account, take as long and return None."""
+    if account is None:
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+        check_password_hash(_decoy_hash(method), password)
+        return None
+    return account if account.check_password(password) else None
 
 
 class PasswordMixin(UserMixin):
@@ -27,8 +48,7 @@ class PasswordMixin(UserMixin):
     auth_epoch: Mapped[int] = mapped_column(default=0)
 
     def set_password(self, password: str) -> None:
-        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = hash_password(password)
         self.end_sessions()
 
     def check_password(self, password: str) -> bool:

@@ -5,13 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Domain, Offer, Reseller, StaffRole, StaffUser
-
-# A hash to check against when the email is unknown, so both answers take as long.
-_UNKNOWN_USER_HASH = generate_password_hash("not-a-real-password")
+from ..models.account import verified
 
 
 class StaffExists(ValueError):
@@ -20,11 +17,10 @@ class StaffExists(ValueError):
 
 def authenticate_staff(email: str, password: str) -> StaffUser | None:
     """Return the active staff user with these credentials, else None."""
-    staff = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
-    if staff is None:
-        check_password_hash(_UNKNOWN_USER_HASH, password)
-        return None
-    return staff if staff.active and staff.check_password(password) else None
+    staff = verified(
+        db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower())), password
+    )
+    return staff if staff is not None and staff.active else None
 
 
 def create_staff(email: str, name: str, password: str, role: StaffRole) -> StaffUser:
