@@ -32,12 +32,9 @@ def _visible_offers(shop: ShopLike):
     )
 
 
-def list_offers(shop: ShopLike, *, featured_only: bool = False) -> list[Offer]:
+def list_offers(shop: ShopLike) -> list[Offer]:
     """Return the shop's visible offers in display order, prices loaded."""
-    query = _visible_offers(shop)
-    if featured_only:
-        query = query.where(Offer.featured.is_(True))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_visible_offers(shop)))
 
 
 def find_offer(shop: ShopLike, plan_code: str) -> Offer | None:

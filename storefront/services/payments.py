@@ -22,15 +22,14 @@ class InvoiceAlreadyPaid(PaymentRefused):
 
 @dataclass(frozen=True)
 class Gateway:
-    """A way to pay: its code, its label for customers, and whether it pays at once."""
+    """A way to pay: its code and its label for customers."""
 
     code: str
     label: str
-    instant: bool
 
 
-BANK_TRANSFER = Gateway("bank_transfer", "Bank transfer", instant=False)
-SANDBOX_CARD = Gateway("sandbox_card", "Card (test payments)", instant=True)
+BANK_TRANSFER = Gateway("bank_transfer", "Bank transfer")
+SANDBOX_CARD = Gateway("sandbox_card", "Card (test payments)")
 
 
 def enabled_gateways() -> dict[str, Gateway]:
