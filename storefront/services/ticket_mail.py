@@ -24,34 +24,25 @@ def requester(ticket: Ticket) -> tuple[str, str]:
     return ticket.guest_name or "there", ticket.guest_email
 
 
-def author_name(reseller: Reseller, message: TicketMessage) -> str:
-    """Return the name the customer sees: staff always appear as the shop's escalation persona."""
-    if message.author == Author.STAFF:
-        return reseller.escalation_persona
-    if message.author == Author.TEAM:
-        member = db.session.get(TeamMember, message.team_member_id) if message.team_member_id else None
-        return member.name if member else f"{reseller.brand_name} support"
-    return requester(message.ticket)[0] if message.author == Author.CUSTOMER else reseller.brand_name
-
-
-def shown_thread(reseller: Reseller, ticket: Ticket, *, internal: bool) -> list[tuple[TicketMessage, str]]:
-    """Return the thread (internal notes only if asked) with the names the shop shows, in two queries."""
-    messages = [m for m in ticket.messages if internal or not m.internal]
+def shown_names(reseller: Reseller, ticket: Ticket, messages: list[TicketMessage]) -> list[str]:
+    """Return the name the shop shows for each message, in one query: staff always appear as the persona."""
     team_ids = {m.team_member_id for m in messages if m.team_member_id}
     team = dict(
         db.session.execute(select(TeamMember.id, TeamMember.name).where(TeamMember.id.in_(team_ids))).all()
     )
-    customer_name = requester(ticket)[0]
-    names = {Author.STAFF: reseller.escalation_persona, Author.CUSTOMER: customer_name}
+    fixed = {Author.STAFF: reseller.escalation_persona, Author.CUSTOMER: requester(ticket)[0]}
     return [
-        (
-            m,
-            team.get(m.team_member_id, f"{reseller.brand_name} support")
-            if m.author == Author.TEAM
-            else names.get(m.author, reseller.brand_name),
-        )
+        team.get(m.team_member_id, f"{reseller.brand_name} support")
+        if m.author == Author.TEAM
+        else fixed.get(m.author, reseller.brand_name)
         for m in messages
     ]
+
+
+def shown_thread(reseller: Reseller, ticket: Ticket, *, internal: bool) -> list[tuple[TicketMessage, str]]:
+    """Return the thread (internal notes only if asked) with the names the shop shows."""
+    messages = [m for m in ticket.messages if internal or not m.internal]
+    return list(zip(messages, shown_names(reseller, ticket, messages), strict=True))
 
 
 def _to_customer(
@@ -100,7 +91,11 @@ def customer_wrote(reseller: Reseller, ticket: Ticket, message: TicketMessage) -
 def answered(reseller: Reseller, ticket: Ticket, message: TicketMessage) -> None:
     """Send the answer to the customer; its Message-ID lets a reply thread back."""
     outbox = _to_customer(
-        reseller, ticket, "ticket_reply", body=message.body, author=author_name(reseller, message)
+        reseller,
+        ticket,
+        "ticket_reply",
+        body=message.body,
+        author=shown_names(reseller, ticket, [message])[0],
     )
     if outbox is not None:
         message.email_message_id = outbox.message_id
