@@ -8,12 +8,12 @@ from functools import lru_cache
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from .base import TenantScoped, Timestamped, UTCDateTime
+from .base import TenantScoped, Timestamped, UTCDateTime, value_enum
 
 
 def hash_password(password: str) -> str:
@@ -98,9 +98,7 @@ class TeamMember(TenantScoped, PasswordMixin, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[TeamRole] = mapped_column(
-        Enum(TeamRole, native_enum=False, length=16, values_callable=lambda e: [r.value for r in e])
-    )
+    role: Mapped[TeamRole] = mapped_column(value_enum(TeamRole, 16))
 
 
 class StaffRole(enum.StrEnum):
@@ -121,9 +119,7 @@ class StaffUser(PasswordMixin, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[StaffRole] = mapped_column(
-        Enum(StaffRole, native_enum=False, length=16, values_callable=lambda e: [r.value for r in e])
-    )
+    role: Mapped[StaffRole] = mapped_column(value_enum(StaffRole, 16))
     active: Mapped[bool] = mapped_column(default=True)
 
     @property

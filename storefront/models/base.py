@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, TypeDecorator
+from sqlalchemy import DateTime, Enum, ForeignKey, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -30,6 +31,13 @@ class UTCDateTime(TypeDecorator):
         if value is None or value.tzinfo is not None:
             return value
         return value.replace(tzinfo=UTC)
+
+
+def value_enum(cls: type[enum.Enum], length: int = 24, **options: object) -> Enum:
+    """A string column holding an enum's values (not its names), without a database enum type."""
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e], **options
+    )
 
 
 class TenantScoped:

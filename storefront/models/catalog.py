@@ -7,7 +7,6 @@ import enum
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     ForeignKey,
     ForeignKeyConstraint,
     String,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import TenantScoped, Timestamped
+from .base import TenantScoped, Timestamped, value_enum
 
 
 class BillingCycle(enum.StrEnum):
@@ -40,14 +39,7 @@ class BillingCycle(enum.StrEnum):
         return {"monthly": "/mo", "quarterly": "/quarter", "annually": "/yr"}[self.value]
 
 
-CYCLE_TYPE = Enum(
-    BillingCycle,
-    name="billing_cycle",
-    native_enum=False,
-    length=16,
-    values_callable=lambda cycles: [c.value for c in cycles],
-    validate_strings=True,
-)
+CYCLE_TYPE = value_enum(BillingCycle, 16, name="billing_cycle", validate_strings=True)
 
 
 class Plan(Timestamped, db.Model):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from ..extensions import db
-from .base import Timestamped
+from .base import Timestamped, value_enum
 
 
 class InboundOutcome(enum.StrEnum):
@@ -29,9 +29,7 @@ class InboundEmail(Timestamped, db.Model):
     from_address: Mapped[str] = mapped_column(String(320), default="")
     to_address: Mapped[str] = mapped_column(String(320), default="")
     subject: Mapped[str] = mapped_column(String(255), default="")
-    outcome: Mapped[InboundOutcome] = mapped_column(
-        Enum(InboundOutcome, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-    )
+    outcome: Mapped[InboundOutcome] = mapped_column(value_enum(InboundOutcome, 16))
     reason: Mapped[str] = mapped_column(String(300), default="")
     reseller_id: Mapped[int | None] = mapped_column(ForeignKey("reseller.id", ondelete="SET NULL"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))

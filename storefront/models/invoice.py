@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
-from .base import TenantScoped, UTCDateTime
+from .base import TenantScoped, UTCDateTime, value_enum
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -34,7 +34,7 @@ class Invoice(TenantScoped, db.Model):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
     number: Mapped[int]
     status: Mapped[InvoiceStatus] = mapped_column(
-        Enum(InvoiceStatus, native_enum=False, length=16, values_callable=lambda e: [s.value for s in e]),
+        value_enum(InvoiceStatus, 16),
         default=InvoiceStatus.ISSUED,
     )
     currency: Mapped[str] = mapped_column(String(3))

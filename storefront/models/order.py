@@ -5,16 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import TenantScoped, Timestamped, UTCDateTime
+from .base import TenantScoped, Timestamped, UTCDateTime, value_enum
 from .catalog import CYCLE_TYPE, BillingCycle
-
-
-def _enum(cls: type[enum.Enum], length: int = 24) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class OrderStatus(enum.StrEnum):
@@ -50,7 +46,7 @@ class Order(TenantScoped, Timestamped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.PENDING_PAYMENT)
+    status: Mapped[OrderStatus] = mapped_column(value_enum(OrderStatus), default=OrderStatus.PENDING_PAYMENT)
     currency: Mapped[str] = mapped_column(String(3))
     total_minor: Mapped[int]
     idempotency_key: Mapped[str] = mapped_column(String(64))
@@ -71,11 +67,11 @@ class OrderLine(TenantScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[LineKind] = mapped_column(_enum(LineKind))
+    kind: Mapped[LineKind] = mapped_column(value_enum(LineKind))
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="RESTRICT"))
     cycle: Mapped[BillingCycle | None] = mapped_column(CYCLE_TYPE)
     domain: Mapped[str] = mapped_column(String(253))
-    domain_choice: Mapped[DomainChoice | None] = mapped_column(_enum(DomainChoice, 16))
+    domain_choice: Mapped[DomainChoice | None] = mapped_column(value_enum(DomainChoice, 16))
     description: Mapped[str] = mapped_column(String(400))
     amount_minor: Mapped[int]
     wholesale_minor: Mapped[int]

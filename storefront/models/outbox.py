@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import Timestamped, UTCDateTime, utcnow
+from .base import Timestamped, UTCDateTime, utcnow, value_enum
 
 
 class OutboxStatus(enum.StrEnum):
@@ -36,7 +36,7 @@ class OutboxMessage(Timestamped, db.Model):
     html_body: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(40))
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(OutboxStatus, native_enum=False, length=16, values_callable=lambda e: [s.value for s in e]),
+        value_enum(OutboxStatus, 16),
         default=OutboxStatus.QUEUED,
     )
     attempts: Mapped[int] = mapped_column(default=0)

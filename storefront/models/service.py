@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import TenantScoped, Timestamped, UTCDateTime
+from .base import TenantScoped, Timestamped, UTCDateTime, value_enum
 from .catalog import CYCLE_TYPE, BillingCycle, Plan
 
 
@@ -32,7 +32,7 @@ class Service(TenantScoped, Timestamped, db.Model):
     cycle: Mapped[BillingCycle] = mapped_column(CYCLE_TYPE)
     domain: Mapped[str] = mapped_column(String(253))
     status: Mapped[ServiceStatus] = mapped_column(
-        Enum(ServiceStatus, native_enum=False, length=16, values_callable=lambda e: [s.value for s in e]),
+        value_enum(ServiceStatus, 16),
         default=ServiceStatus.PENDING,
     )
     server: Mapped[str | None] = mapped_column(String(120))

@@ -5,15 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
-from .base import TenantScoped, Timestamped, UTCDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum], length: int = 24) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+from .base import TenantScoped, Timestamped, UTCDateTime, utcnow, value_enum
 
 
 class TicketStatus(enum.StrEnum):
@@ -59,8 +55,8 @@ class Ticket(TenantScoped, Timestamped, db.Model):
     guest_name: Mapped[str | None] = mapped_column(String(120))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="SET NULL"))
     subject: Mapped[str] = mapped_column(String(200))
-    status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus), default=TicketStatus.OPEN)
-    tier: Mapped[TicketTier] = mapped_column(_enum(TicketTier, 16), default=TicketTier.RESELLER)
+    status: Mapped[TicketStatus] = mapped_column(value_enum(TicketStatus), default=TicketStatus.OPEN)
+    tier: Mapped[TicketTier] = mapped_column(value_enum(TicketTier, 16), default=TicketTier.RESELLER)
     priority: Mapped[int] = mapped_column(default=0)
     reply_token: Mapped[str] = mapped_column(String(64), unique=True)
     # Set when the customer writes and nobody has answered since; cleared by an answer.
@@ -88,7 +84,7 @@ class TicketMessage(TenantScoped, Timestamped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
-    author: Mapped[Author] = mapped_column(_enum(Author, 16))
+    author: Mapped[Author] = mapped_column(value_enum(Author, 16))
     team_member_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id", ondelete="SET NULL"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import TenantScoped, Timestamped, UTCDateTime
+from .base import TenantScoped, Timestamped, UTCDateTime, value_enum
 
 
 class TokenPurpose(enum.StrEnum):
@@ -24,9 +24,7 @@ class AccountToken(TenantScoped, Timestamped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
-    purpose: Mapped[TokenPurpose] = mapped_column(
-        Enum(TokenPurpose, native_enum=False, length=24, values_callable=lambda e: [p.value for p in e])
-    )
+    purpose: Mapped[TokenPurpose] = mapped_column(value_enum(TokenPurpose, 24))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
