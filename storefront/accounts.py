@@ -20,7 +20,10 @@ def load_identity(user_id: str) -> Customer | TeamMember | StaffUser | None:
     if (model is StaffUser) != bool(g.get("is_staff_host")):
         return None
     # A query, not Session.get: the tenant scope applies to queries.
-    return db.session.scalar(select(model).where(model.id == int(raw_id), model.auth_epoch == int(raw_epoch)))
+    identity = db.session.scalar(
+        select(model).where(model.id == int(raw_id), model.auth_epoch == int(raw_epoch))
+    )
+    return identity if identity is not None and identity.is_active else None
 
 
 def init_app(app: Flask) -> None:

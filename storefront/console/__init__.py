@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-from . import auth, settings, tickets  # noqa: E402, F401  (routes register on import)
+from . import auth, brand, customers, domains, orders, pricing, settings, statement, team, tickets  # noqa: E402, F401  (routes register on import)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models import TeamMember
+from ..models import TeamMember, TeamRole
 from ..models.account import verified
 from ..ratelimits import address_key, email_key, limited
 from ..shop.auth import safe_next
@@ -38,9 +38,24 @@ def team_required(view: Callable) -> Callable:
     return guarded
 
 
+def owner_required(view: Callable) -> Callable:
+    """Only the shop's owners may open this page; an agent gets 403."""
+
+    @wraps(view)
+    @team_required
+    def guarded(*args, **kwargs):
+        if current_user.role != TeamRole.OWNER:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return guarded
+
+
 def _authenticate(email: str, password: str) -> TeamMember | None:
     member = db.session.scalar(
-        select(TeamMember).where(TeamMember.reseller_id == g.shop.id, TeamMember.email == email)
+        select(TeamMember).where(
+            TeamMember.reseller_id == g.shop.id, TeamMember.email == email, TeamMember.removed_at.is_(None)
+        )
     )
     return verified(member, password)
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -13,23 +10,10 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..extensions import db
-from ..models import Reseller, TeamRole
+from ..models import Reseller
 from ..services import audit
 from . import bp
-from .auth import team_required
-
-
-def owner_required(view: Callable) -> Callable:
-    """Only the shop's owners may change its settings."""
-
-    @wraps(view)
-    @team_required
-    def guarded(*args, **kwargs):
-        if current_user.role != TeamRole.OWNER:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return guarded
+from .auth import owner_required
 
 
 class SupportSettingsForm(FlaskForm):

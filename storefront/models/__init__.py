@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import revisions  # noqa: F401  (registers the revision listeners)
-from .account import Customer, StaffRole, StaffUser, TeamMember, TeamRole
+from .account import Customer, StaffRole, StaffUser, TeamInvitation, TeamMember, TeamRole
 from .audit import AuditEntry
 from .base import TenantScoped, utcnow
 from .catalog import BillingCycle, Offer, OfferPrice, Plan, PlanPrice, Tld
@@ -62,6 +62,7 @@ __all__ = [
     "Reseller",
     "StaffRole",
     "StaffUser",
+    "TeamInvitation",
     "TeamMember",
     "TeamRole",
     "TenantScoped",

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -99,6 +99,12 @@ class TeamMember(TenantScoped, PasswordMixin, Timestamped, db.Model):
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[TeamRole] = mapped_column(value_enum(TeamRole, 16))
+    # Set when an owner removes the member; a removed member cannot sign in or keep a session.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
 
 
 class StaffRole(enum.StrEnum):
@@ -125,3 +131,19 @@ class StaffUser(PasswordMixin, Timestamped, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+
+class TeamInvitation(TenantScoped, Timestamped, db.Model):
+    """An owner's emailed invitation to join the team; only the secret's hash is stored."""
+
+    __table_args__ = (CheckConstraint("email = lower(email)", "email_lower"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[TeamRole] = mapped_column(value_enum(TeamRole, 16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

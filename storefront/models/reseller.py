@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -87,6 +88,15 @@ class Domain(TenantScoped, Timestamped, db.Model):
 
     __table_args__ = (
         CheckConstraint("hostname = lower(hostname)", "hostname_lower"),
+        UniqueConstraint("reseller_id", "hostname"),
+        # Any shop may claim a name; only one can prove it, and only a verified name serves.
+        Index(
+            "uq_domain_verified_hostname",
+            "hostname",
+            unique=True,
+            sqlite_where=text("verified_at IS NOT NULL"),
+            postgresql_where=text("verified_at IS NOT NULL"),
+        ),
         Index(
             "uq_domain_one_primary",
             "reseller_id",
@@ -97,7 +107,7 @@ class Domain(TenantScoped, Timestamped, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    hostname: Mapped[str] = mapped_column(String(253), unique=True)
+    hostname: Mapped[str] = mapped_column(String(253), index=True)
     is_primary: Mapped[bool] = mapped_column(default=False)
     verification_token: Mapped[str] = mapped_column(String(64))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
