@@ -59,12 +59,13 @@ def test_seed_demo_is_idempotent_and_prints_the_guide(app) -> None:
         "aisyah@example.com",
         "weiming@example.net",
         "raj@example.org",
+        "agent@acme-hosting.test (agent)",
         "storefront-demo",
     ):
         assert line in first.output
     with app.app_context():
         counts = _counts()
-    assert counts == (5, 3, 10, 3, 3, 1)
+    assert counts == (5, 3, 10, 3, 6, 1)
     second = runner.invoke(args=["seed-demo"])
     assert "Demo data already present." in second.output
     with app.app_context():

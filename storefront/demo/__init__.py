@@ -83,19 +83,28 @@ def _ensure_reseller(spec: dict, plans: dict[str, Plan], password: str, created:
             DomainOffer(reseller_id=reseller.id, tld=tld, amount_minor=amount, currency=reseller.currency)
         )
     owner = TeamMember(reseller_id=reseller.id, role=TeamRole.OWNER, **spec["owner"])
+    agent = TeamMember(reseller_id=reseller.id, role=TeamRole.AGENT, **spec["agent"])
     customer = Customer(reseller_id=reseller.id, email_verified_at=utcnow(), **spec["customer"])
-    for person in (owner, customer):
+    for person in (owner, agent, customer):
         person.set_password(password)
         db.session.add(person)
     created.append(f"shop {reseller.slug}")
 
 
+NOT_RESELLER_FIELDS = {
+    "colors",
+    "domains",
+    "nameservers",
+    "offers",
+    "owner",
+    "agent",
+    "customer",
+    "domain_prices",
+}
+
+
 def _new_reseller(spec: dict) -> Reseller:
-    fields = {
-        k: v
-        for k, v in spec.items()
-        if k not in {"colors", "domains", "nameservers", "offers", "owner", "customer", "domain_prices"}
-    }
+    fields = {k: v for k, v in spec.items() if k not in NOT_RESELLER_FIELDS}
     reseller = Reseller(**fields, **{f"color_{k}": v for k, v in spec["colors"].items()})
     reseller.domains = [
         Domain(
@@ -155,8 +164,8 @@ def demo_guide(port: int) -> str:
     lines = ["", "Shops:"]
     for shop in data["resellers"]:
         lines.append(f"  {shop['brand_name']:<14} http://{shop['slug']}.{base}:{port}/")
-        customer, owner = shop["customer"]["email"], shop["owner"]["email"]
-        lines.append(f"  {'':<14} customer {customer}; team console /console/ as {owner}")
+        customer, owner, agent = (shop[who]["email"] for who in ("customer", "owner", "agent"))
+        lines.append(f"  {'':<14} customer {customer}; console /console/ as {owner} (owner), {agent} (agent)")
     staff = ", ".join(f"{s['local_part']}@{config['PLATFORM_DOMAINS'][0]}" for s in data["staff"])
     lines += ["", f"Staff console:  http://{staff_host}:{port}/  ({staff})"]
     lines.append(f"Every demo password: {data['password']}")
