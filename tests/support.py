@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.models import Customer, Reseller, Ticket
+from storefront.models import (
+    Customer,
+    Domain,
+    Invoice,
+    Nameserver,
+    Offer,
+    Order,
+    Reseller,
+    Service,
+    TeamInvitation,
+    TeamMember,
+    Ticket,
+)
 from storefront.services.tickets import open_ticket
 from tests.shop.helpers import csrf_from
 
@@ -44,3 +58,63 @@ def team_sign_in(client, email: str = "owner@acme-hosting.test", password: str =
     """Sign a team member in to the console."""
     token = csrf_from(client.get("/console/login").text)
     return client.post("/console/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def buy_and_pay(client, plan: str, domain: str) -> None:
+    """As the signed-in customer: buy a plan monthly with a new domain and pay by test card."""
+    token = csrf_from(client.get(f"/plans/{plan}").text)
+    client.post("/cart/add", data={"plan": plan, "cycle": "monthly", "csrf_token": token})
+    page = client.get("/checkout").text
+    item = re.search(r'name="domain-([0-9a-f]{8})"', page).group(1)
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    placed = client.post(
+        "/checkout",
+        data={
+            "csrf_token": csrf_from(page),
+            "idempotency_key": key,
+            f"choice-{item}": "register",
+            f"domain-{item}": domain,
+        },
+    )
+    invoice = urlsplit(placed.headers["Location"]).path
+    pay = client.post(f"{invoice}/pay/card", data={"csrf_token": token})
+    path = urlsplit(pay.headers["Location"]).path
+    client.post(path, data={"csrf_token": token, "card_number": "4242424242424242"})
+
+
+# Each id a console URL takes, and the model whose rows it names.
+CONSOLE_ID_MODELS = {
+    "ticket_id": Ticket,
+    "customer_id": Customer,
+    "order_id": Order,
+    "invoice_id": Invoice,
+    "domain_id": Domain,
+    "member_id": TeamMember,
+    "invitation_id": TeamInvitation,
+    "offer_id": Offer,
+    "nameserver_id": Nameserver,
+    "service_id": Service,
+}
+
+
+def console_rules(app) -> list:
+    """Every route of the console."""
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("console.")]
+
+
+def ids_of_shop(app, slug: str) -> dict[str, int | None]:
+    """One id of each kind the console takes that belongs to the shop ``slug``."""
+    with app.app_context():
+        reseller_id = db.session.scalar(select(Reseller.id).where(Reseller.slug == slug))
+        return {
+            argument: db.session.scalar(select(model.id).where(model.reseller_id == reseller_id).limit(1))
+            for argument, model in CONSOLE_ID_MODELS.items()
+        }
+
+
+def console_url(rule, ids: dict[str, int | None]) -> str:
+    """The rule's path with each id taken from ``ids`` (1 where the shop has none)."""
+    unknown = set(rule.arguments) - set(CONSOLE_ID_MODELS) - {"token"}
+    assert not unknown, f"{rule.rule}: teach tests/support.py which model {unknown} names"
+    values = {**{name: ids.get(name) or 1 for name in CONSOLE_ID_MODELS}, "token": "not-a-real-token"}
+    return re.sub(r"<(?:[^<>]*:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule.rule)
