@@ -24,6 +24,13 @@ class DefaultConfig:
     # Glue addresses behind every reseller's private nameservers.
     PLATFORM_NAMESERVER_ADDRESSES = ["203.0.113.53", "198.51.100.53"]
 
+    # Proving a shop's custom domain: the DNS resolvers asked for its TXT record (empty: this
+    # machine's own resolvers), their port, and how long a lookup may take before the owner is
+    # told to try again. Use resolvers that do not keep negative answers for long.
+    DNS_RESOLVER_ADDRESSES: list[str] = []
+    DNS_RESOLVER_PORT = 53
+    DNS_TIMEOUT_SECONDS = 3
+
     DEFAULT_THEME = "default"
     DEFAULT_CURRENCY = "MYR"
     DEFAULT_TIMEZONE = "Asia/Kuala_Lumpur"

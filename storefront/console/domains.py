@@ -1,13 +1,147 @@
-"""Domains section of the console (being built)."""
+"""The shop's addresses (custom domains, proven by DNS) and its private nameservers; owners only."""
 
 from __future__ import annotations
 
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..htmx import is_htmx
+from ..models import Domain, Reseller
+from ..services import audit
+from ..services import shop_domains as claims
+from ..services.domain_verification import record_name, record_value
+from ..services.domains import display_domain
+from ..services.fulfilment import shop_nameservers
+from ..services.links import primary_host
 from . import bp
 from .auth import owner_required
+
+ID = "<int(max=2147483647):domain_id>"
+FRAGMENTS = {"domains": "console/domains_list.html", "nameservers": "console/domains_nameservers.html"}
+
+
+def _page_context(**form_state) -> dict:
+    """Everything the page shows: a fixed number of queries however many domains."""
+    domains = list(
+        db.session.scalars(select(Domain).where(Domain.reseller_id == g.shop.id).order_by(Domain.hostname))
+    )
+    names = shop_nameservers(g.shop.id)
+    return {
+        "slug_host": f"{g.shop.slug}.{current_app.config['STOREFRONT_BASE_DOMAIN']}",
+        "link_host": primary_host(g.shop),
+        "domains": domains,
+        "record_name": record_name,
+        "record_value": record_value,
+        "glue": claims.glue_records(names),
+        "nameserver_values": form_state.pop("nameserver_values", None)
+        or names + [""] * (claims.NAMESERVER_SLOTS - len(names)),
+        **form_state,
+    }
+
+
+def _answer(part: str, *, error: str | None = None, done: str = "", **form_state) -> Response:
+    """htmx gets the updated part of the page; a plain form gets the page (400) or a redirect."""
+    if error:
+        db.session.rollback()
+    notice = {"error": error} if error else {"done": done}
+    if is_htmx():
+        return make_response(render_template(FRAGMENTS[part], **_page_context(**form_state), **notice))
+    if error:
+        page = render_template("console/domains.html", **_page_context(**form_state), part=part, error=error)
+        return make_response(page, 400)
+    flash(done, "success")
+    return redirect(url_for("console.domains"), 303)
+
+
+def _own_domain(domain_id: int) -> Domain:
+    domain = db.session.scalar(select(Domain).where(Domain.id == domain_id, Domain.reseller_id == g.shop.id))
+    if domain is None:
+        abort(404)
+    return domain
+
+
+def _audit(subject: str, action: str, detail: str) -> None:
+    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, subject, action, detail)
+    db.session.commit()
 
 
 @bp.get("/domains")
 @owner_required
 def domains() -> str:
-    """Domains."""
-    return "Domains"
+    """The shop's addresses with their DNS instructions, and its private nameservers."""
+    if is_htmx() and request.args.get("part") in FRAGMENTS:
+        return render_template(FRAGMENTS[request.args["part"]], **_page_context())
+    return render_template("console/domains.html", **_page_context(), part=None)
+
+
+@bp.post("/domains")
+@owner_required
+def domains_add() -> Response:
+    """Claim a domain; the page then shows the TXT record that proves it."""
+    raw = request.form.get("hostname", "")[:300]
+    try:
+        domain = claims.add_domain(db.session.get(Reseller, g.shop.id), raw)
+    except claims.DomainError as error:
+        return _answer("domains", error=str(error), hostname_value=raw)
+    shown = display_domain(domain.hostname)
+    _audit(f"domain:{domain.id}", "domain_add", domain.hostname)
+    return _answer("domains", done=f"{shown} added. Create its TXT record, then verify it.")
+
+
+@bp.post(f"/domains/{ID}/verify")
+@owner_required
+def domains_verify(domain_id: int) -> Response:
+    """Look the domain's TXT record up; once it holds the token, the shop serves on the domain."""
+    domain = _own_domain(domain_id)
+    shown = display_domain(domain.hostname)
+    try:
+        claims.verify_domain(db.session.get(Reseller, g.shop.id), domain)
+    except claims.DomainError as error:
+        return _answer("domains", error=str(error))
+    _audit(f"domain:{domain.id}", "domain_verify", domain.hostname)
+    return _answer("domains", done=f"{shown} is verified: your shop now answers on it.")
+
+
+@bp.post(f"/domains/{ID}/primary")
+@owner_required
+def domains_primary(domain_id: int) -> Response:
+    """Use this domain in the shop's links and emails."""
+    domain = _own_domain(domain_id)
+    shown = display_domain(domain.hostname)
+    try:
+        claims.make_primary(db.session.get(Reseller, g.shop.id), domain)
+    except claims.DomainError as error:
+        return _answer("domains", error=str(error))
+    _audit(f"domain:{domain.id}", "domain_primary", domain.hostname)
+    return _answer("domains", done=f"Links and emails now use {shown}.")
+
+
+@bp.post(f"/domains/{ID}/remove")
+@owner_required
+def domains_remove(domain_id: int) -> Response:
+    """Stop serving the shop on this domain, at once."""
+    domain = _own_domain(domain_id)
+    subject, hostname = f"domain:{domain.id}", domain.hostname
+    claims.remove_domain(domain)
+    _audit(subject, "domain_remove", hostname)
+    return _answer("domains", done=f"{display_domain(hostname)} removed; your shop no longer answers on it.")
+
+
+@bp.post("/domains/nameservers")
+@owner_required
+def domains_nameservers() -> Response:
+    """Rename the shop's private nameservers; customers see the new names on their services."""
+    raw_names = [name[:300] for name in request.form.getlist("nameserver")[: claims.NAMESERVER_SLOTS + 4]]
+    try:
+        changed = claims.set_nameservers(db.session.get(Reseller, g.shop.id), raw_names)
+    except claims.DomainError as error:
+        padded = raw_names + [""] * (claims.NAMESERVER_SLOTS - len(raw_names))
+        return _answer("nameservers", error=str(error), nameserver_values=padded)
+    if not changed:
+        return _answer("nameservers", done="Nothing to change: these are already your nameservers.")
+    names = shop_nameservers(g.shop.id)
+    _audit(f"reseller:{g.shop.id}", "nameservers", ", ".join(names))
+    return _answer("nameservers", done="Nameservers saved. Set up their glue records as shown.")

@@ -15,8 +15,9 @@ def test_a_ticket_due_soon_warns_the_team_once_per_deadline(app, demo) -> None:
     runner = app.test_cli_runner()
     assert "Warned about 1 ticket." in runner.invoke(args=["tickets", "remind"]).output
     assert "Warned about 0 tickets." in runner.invoke(args=["tickets", "remind"]).output
-    [warning] = outbox(app, kind="team_deadline_close")
-    assert warning.to_address == "owner@acme-hosting.test" and "Site down" in warning.subject
+    warnings = outbox(app, kind="team_deadline_close")
+    assert {w.to_address for w in warnings} == {"owner@acme-hosting.test", "agent@acme-hosting.test"}
+    assert len(warnings) == 2 and all("Site down" in w.subject for w in warnings)
 
 
 def test_missed_and_escalated_tickets_are_not_warned_about(app, demo) -> None:
