@@ -82,6 +82,14 @@ def buy_and_pay(client, plan: str, domain: str) -> None:
     client.post(path, data={"csrf_token": token, "card_number": "4242424242424242"})
 
 
+def invite_to_team(client, owner: str, email: str, role: str = "agent") -> None:
+    """Have a shop's owner invite someone to its team through the console."""
+    team_sign_in(client, owner)
+    token = csrf_from(client.get("/console/team").text)
+    data = {"name": "Newcomer", "email": email, "role": role, "csrf_token": token}
+    assert client.post("/console/team/invite", data=data).status_code in (302, 303)
+
+
 # Each id a console URL takes, and the model whose rows it names.
 CONSOLE_ID_MODELS = {
     "ticket_id": Ticket,

@@ -15,7 +15,7 @@ from storefront.services.provisioning import activate
 from storefront.services.tickets import add_staff_reply
 from tests.leakguard import find_leaks, response_texts
 from tests.shop.helpers import csrf_from, sign_in
-from tests.support import buy_and_pay, console_rules, console_url, ids_of_shop, team_sign_in
+from tests.support import buy_and_pay, console_rules, console_url, ids_of_shop, invite_to_team, team_sign_in
 
 SHOPS = {
     "acme": (["acme.localhost", "shop.acme-hosting.test"], "aisyah@example.com", "business"),
@@ -224,6 +224,7 @@ def test_no_email_names_the_platform(app, demo, client_for) -> None:
         client = client_for(hosts[0])
         sign_in(client, email)
         _buy_and_activate(app, client, plan)
+        invite_to_team(client_for(hosts[0]), _owner_email(app, hosts[0]), f"invited-{plan}@example.com")
         token = csrf_from(client.get("/reset").text)
         client.post("/reset", data={"email": email, "csrf_token": token})
         client.post(
@@ -245,6 +246,7 @@ def test_no_email_names_the_platform(app, demo, client_for) -> None:
             "invoice",
             "payment_receipt",
             "service_active",
+            "team_invitation",
         }
         for message in messages:
             raw = build_email(message).as_string()
