@@ -1,13 +1,57 @@
-"""Customers section of the console (being built)."""
+"""The shop's own customers: a searchable list and each customer's record (owners and agents).
+
+Every view of customer data writes an audit entry. The list's entry keeps how long the search
+was and which page, never the search itself: a term is often a name or an email, and the audit
+log should not become a second copy of the personal data it guards.
+"""
 
 from __future__ import annotations
 
+from flask import abort, g, render_template, request
+from flask_login import current_user
+
+from ..extensions import db
+from ..htmx import is_htmx
+from ..services import audit
+from ..services.customer_directory import (
+    DETAIL_LIMIT,
+    SORTS,
+    clean_search,
+    customer_page,
+    customer_record,
+    page_number,
+    shop_customer,
+)
 from . import bp
 from .auth import team_required
+
+
+def _audit(subject: str, action: str, reason: str = "") -> None:
+    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, subject, action, reason)
+    db.session.commit()
 
 
 @bp.get("/customers")
 @team_required
 def customers() -> str:
-    """Customers."""
-    return "Customers"
+    """The shop's customers, newest first or by name, searched by name or email as the team types."""
+    term = clean_search(request.args.get("q"))
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else SORTS[0]
+    page = page_number(request.args.get("page"))
+    _audit("customers", "list", f"search of {len(term)} characters, page {page}")
+    listing = customer_page(g.shop.id, term, sort, page)
+    template = "console/_customer_list.html" if is_htmx() else "console/customers.html"
+    return render_template(template, listing=listing, sorts=SORTS)
+
+
+@bp.get("/customers/<int(max=2147483647):customer_id>")
+@team_required
+def customer(customer_id: int) -> str:
+    """One customer's profile, orders, services and tickets; the view is audited."""
+    found = shop_customer(g.shop.id, customer_id)
+    if found is None:
+        abort(404)
+    _audit(f"customer:{found.id}", "view")
+    return render_template(
+        "console/customer.html", record=customer_record(g.shop.id, found), limit=DETAIL_LIMIT
+    )

@@ -1,13 +1,96 @@
-"""Orders section of the console (being built)."""
+"""The shop's orders (owners only): list and filter, each order's record, and bank transfers seen arriving.
+
+Marking a transfer paid goes through the same payment service the platform's payments desk uses,
+so the invoice, the order, its services, the wholesale ledger and the receipt email move together.
+"""
 
 from __future__ import annotations
 
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..htmx import is_htmx
+from ..models import OrderStatus
+from ..services import audit
+from ..services.customer_directory import clean_search, page_number
+from ..services.invoices import invoice_label
+from ..services.order_book import (
+    BadFilter,
+    order_page,
+    order_record,
+    shop_order,
+    status_filter,
+)
+from ..services.orders import invoice_of
+from ..services.payments import InvoiceAlreadyPaid, PaymentRefused, mark_bank_transfer_paid
 from . import bp
 from .auth import owner_required
+
+ID = "<int(max=2147483647):order_id>"
+
+
+def _audit(subject: str, action: str, reason: str = "") -> None:
+    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, subject, action, reason)
 
 
 @bp.get("/orders")
 @owner_required
-def orders() -> str:
-    """Orders."""
-    return "Orders"
+def orders() -> str | tuple[str, int]:
+    """The shop's orders, newest first, filtered by status and searched by number or customer email."""
+    term = clean_search(request.args.get("q"))
+    try:
+        status = status_filter(request.args.get("status"))
+    except BadFilter as error:
+        return render_template("console/orders.html", listing=None, error=str(error)), 400
+    page = page_number(request.args.get("page"))
+    _audit("orders", "list", f"search of {len(term)} characters, page {page}")
+    db.session.commit()
+    listing = order_page(g.shop.id, status, term, page)
+    template = "console/_order_list.html" if is_htmx() else "console/orders.html"
+    return render_template(template, listing=listing, error=None)
+
+
+def _order_page(order_id: int, error: str | None = None, reference: str = "") -> str:
+    record = order_record(g.shop.id, order_id)
+    if record is None:
+        abort(404)
+    return render_template("console/order.html", record=record, error=error, reference=reference)
+
+
+@bp.get(f"/orders/{ID}")
+@owner_required
+def order(order_id: int) -> str:
+    """One order with its lines, invoice, payment and services; the view is audited."""
+    if shop_order(g.shop.id, order_id) is None:
+        abort(404)
+    _audit(f"order:{order_id}", "view")
+    db.session.commit()
+    return _order_page(order_id)
+
+
+@bp.post(f"/orders/{ID}/bank-transfer")
+@owner_required
+def bank_transfer(order_id: int) -> Response | tuple[str, int]:
+    """Mark the order's invoice paid by a bank transfer the owner has seen arrive, with its reference."""
+    found = shop_order(g.shop.id, order_id)
+    invoice = invoice_of(found) if found is not None else None
+    if invoice is None:
+        abort(404)
+    reference = request.form.get("reference", "")[:200]
+    if found.status == OrderStatus.CANCELLED:
+        return _order_page(
+            order_id, "This order is cancelled, so its invoice cannot be paid.", reference
+        ), 409
+    _audit(f"invoice:{invoice.id}", "bank_transfer", f"order {order_id}")
+    try:
+        mark_bank_transfer_paid(invoice, reference, recorded_by=f"team:{current_user.id}")
+    except InvoiceAlreadyPaid as error:
+        db.session.rollback()
+        return _order_page(order_id, f"{error} Nothing was changed."), 409
+    except PaymentRefused as error:
+        db.session.rollback()
+        return _order_page(order_id, str(error), reference), 400
+    flash(f"{invoice_label(invoice.number)} is paid; the customer has been sent a receipt.", "success")
+    return redirect(url_for("console.order", order_id=order_id), 303)
