@@ -83,6 +83,11 @@ def brand_version() -> str:
     return brand_fingerprint(g.shop)
 
 
+def brand_stylesheet_url() -> str:
+    """Return the versioned URL of the current shop's brand stylesheet (a preview passes its own)."""
+    return url_for("shop.brand_css", v=brand_version())
+
+
 def current_year() -> int:
     """Return the year in the current shop's time zone."""
     return datetime.now(ZoneInfo(g.shop.timezone)).year
@@ -98,6 +103,7 @@ def init_app(app: Flask) -> None:
         theme_asset_url=theme_asset_url,
         htmx_src=htmx_src,
         brand_version=brand_version,
+        brand_stylesheet_url=brand_stylesheet_url,
         current_year=current_year,
     )
     app.context_processor(_shop_context)

@@ -22,7 +22,7 @@ Disallow: /console
 
 
 def _cached(response: Response, etag: str, *, immutable: bool) -> Response:
-    """Answer 304 when the client has this version; versioned URLs are cached for a year."""
+    """Answer 304 when the client has this version; the current version's URL is cached for a year."""
     response.set_etag(etag)
     response.cache_control.public = True
     if immutable:
@@ -46,7 +46,8 @@ def theme_asset(filename: str) -> Response:
 def brand_css() -> Response:
     """The shop's brand colours and logo as CSS custom properties."""
     response = Response(brand_stylesheet(g.shop), mimetype="text/css")
-    return _cached(response, brand_fingerprint(g.shop), immutable="v" in request.args)
+    version = brand_fingerprint(g.shop)
+    return _cached(response, version, immutable=request.args.get("v") == version)
 
 
 def _load_deferred(column) -> bytes | None:
@@ -59,7 +60,7 @@ def logo() -> Response:
     if not g.shop.logo_etag:
         abort(404)
     response = Response(_load_deferred(Reseller.logo_image), mimetype=g.shop.logo_mime)
-    return _cached(response, g.shop.logo_etag, immutable="v" in request.args)
+    return _cached(response, g.shop.logo_etag, immutable=request.args.get("v") == g.shop.logo_etag)
 
 
 @bp.get("/favicon.ico")

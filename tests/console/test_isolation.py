@@ -1,0 +1,109 @@
+"""The console's isolation sweep: every route and form, fed another shop's ids, answers 404 and
+changes nothing; an agent is refused every page that is the owner's alone."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from storefront.extensions import db
+from storefront.models import Reseller
+from tests.shop.helpers import csrf_from, sign_in
+from tests.support import (
+    buy_and_pay,
+    console_rules,
+    console_url,
+    ids_of_shop,
+    invite_to_team,
+    make_ticket,
+    team_sign_in,
+)
+
+ACME = "acme.localhost"
+# Where an agent may go: the tickets and the customers, signing in and out, and invitations.
+AGENT_PATHS = ("/console/tickets", "/console/customers", "/console/invitations/")
+AGENT_ENDPOINTS = {"console.index", "console.login", "console.logout"}
+# Plausible values for every field the console's forms take, so a refusal is about the id.
+FORM = {
+    "body": "Checking in.",
+    "note": "Over to you.",
+    "status": "open",
+    "reference": "MBB-000123",
+    "role": "agent",
+    "name": "Someone",
+    "email": "someone@example.com",
+    "hostname": "shop.example.com",
+}
+
+
+def _methods(rule) -> list[str]:
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def _rows_not_owned_by(app, reseller_id: int) -> dict[str, list[tuple]]:
+    """Every row the signed-in shop does not own, to compare before and after."""
+    rows = {}
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            query = select(table).order_by(*table.primary_key.columns)
+            if "reseller_id" in table.c:
+                query = query.where((table.c.reseller_id != reseller_id) | table.c.reseller_id.is_(None))
+            elif table.name == "reseller":
+                query = query.where(table.c.id != reseller_id)
+            rows[table.name] = [tuple(row) for row in db.session.execute(query)]
+    return rows
+
+
+def _kedai_with_one_of_everything(app, client_for) -> dict[str, int | None]:
+    kedai = client_for("kedai.localhost")
+    sign_in(kedai, "raj@example.org")
+    buy_and_pay(kedai, "starter", "isolated-kedai.com")
+    make_ticket(app, "kedai", "raj@example.org")
+    invite_to_team(client_for("kedai.localhost"), "owner@kedaihosting.test", "newcomer@example.com")
+    ids = ids_of_shop(app, "kedai")
+    assert all(ids.values()), f"Kedai has no row for {[k for k, v in ids.items() if not v]}"
+    return ids
+
+
+def test_every_console_route_refuses_another_shops_ids(app, demo, client_for) -> None:
+    foreign = _kedai_with_one_of_everything(app, client_for)
+    with app.app_context():
+        acme_id = db.session.scalar(select(Reseller.id).where(Reseller.slug == "acme"))
+    owner = client_for(ACME)
+    team_sign_in(owner)
+    token = csrf_from(owner.get("/console/tickets").text)
+    before = _rows_not_owned_by(app, acme_id)
+    swept = []
+    for rule in console_rules(app):
+        if not set(rule.arguments) - {"token"}:
+            continue
+        url = console_url(rule, foreign)
+        for method in _methods(rule):
+            response = owner.open(url, method=method, data={**FORM, "csrf_token": token})
+            assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
+            swept.append(f"{method} {rule.rule}")
+    assert len(swept) >= 10, swept
+    assert _rows_not_owned_by(app, acme_id) == before
+
+
+def _agents_may_open(rule) -> bool:
+    return rule.endpoint in AGENT_ENDPOINTS or rule.rule.startswith(AGENT_PATHS)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_agent_is_refused_every_owner_page(app, demo, client_for, method) -> None:
+    own = ids_of_shop(app, "acme")
+    agent = client_for(ACME)
+    team_sign_in(agent, "agent@acme-hosting.test")
+    token = csrf_from(agent.get("/console/tickets").text)
+    before = _rows_not_owned_by(app, -1)
+    refused = []
+    for rule in console_rules(app):
+        if method not in rule.methods or _agents_may_open(rule):
+            continue
+        url = console_url(rule, own)
+        response = agent.open(url, method=method, data={**FORM, "csrf_token": token})
+        assert response.status_code == 403, f"{method} {url} answered {response.status_code} to an agent"
+        refused.append(rule.rule)
+    assert len(refused) >= 5, refused
+    assert _rows_not_owned_by(app, -1) == before, f"an agent's refused {method} changed something"
