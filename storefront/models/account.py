@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -70,6 +70,8 @@ class Customer(TenantScoped, PasswordMixin, Timestamped, db.Model):
     __table_args__ = (
         UniqueConstraint("reseller_id", "email"),
         CheckConstraint("email = lower(email)", "email_lower"),
+        # The console lists a shop's customers newest first.
+        Index("ix_customer_reseller_created", "reseller_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

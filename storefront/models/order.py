@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -42,6 +42,8 @@ class Order(TenantScoped, Timestamped, db.Model):
         UniqueConstraint("reseller_id", "idempotency_key"),
         UniqueConstraint("id", "reseller_id"),
         CheckConstraint("total_minor >= 0", "total_not_negative"),
+        # A customer's orders within the shop: the console counts them per customer.
+        Index("ix_order_reseller_customer", "reseller_id", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -43,6 +43,7 @@ class Ticket(TenantScoped, Timestamped, db.Model):
 
     __table_args__ = (
         Index("ix_ticket_queue", "tier", "status", "reply_due_at"),
+        Index("ix_ticket_reseller_customer", "reseller_id", "customer_id"),
         CheckConstraint("priority BETWEEN 0 AND 2", "priority_range"),
         CheckConstraint("customer_id IS NOT NULL OR guest_email IS NOT NULL", "has_requester"),
     )

@@ -84,7 +84,11 @@ def _matching(reseller_id: int, term: str) -> ColumnElement[bool]:
     return condition
 
 
-def _counted(reseller_id: int) -> Select:
+def _counted(reseller_id: int, page_ids: Select) -> Select:
+    """The page's customers with their order and open-ticket counts.
+
+    The counts are computed for the page's rows only: the page is chosen first, by id.
+    """
     orders = (
         select(func.count(Order.id))
         .where(Order.reseller_id == reseller_id, Order.customer_id == Customer.id)
@@ -101,15 +105,8 @@ def _counted(reseller_id: int) -> Select:
         .correlate(Customer)
         .scalar_subquery()
     )
-    return select(
-        Customer.id,
-        Customer.name,
-        Customer.email,
-        Customer.email_verified_at,
-        Customer.created_at,
-        orders,
-        open_tickets,
-    )
+    columns = (Customer.email_verified_at, Customer.created_at, orders, open_tickets)
+    return select(Customer.id, Customer.name, Customer.email, *columns).where(Customer.id.in_(page_ids))
 
 
 def customer_page(reseller_id: int, term: str, sort: str, page: int) -> CustomerPage:
@@ -121,13 +118,10 @@ def customer_page(reseller_id: int, term: str, sort: str, page: int) -> Customer
         if sort == "name"
         else (Customer.created_at.desc(), Customer.id.desc())
     )
-    found = db.session.execute(
-        _counted(reseller_id)
-        .where(condition)
-        .order_by(*order)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    page_ids = (
+        select(Customer.id).where(condition).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    )
+    found = db.session.execute(_counted(reseller_id, page_ids).order_by(*order)).all()
     rows = [
         CustomerRow(id, name, email, verified_at is not None, since, orders or 0, tickets or 0)
         for id, name, email, verified_at, since, orders, tickets in found
