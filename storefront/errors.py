@@ -1,8 +1,8 @@
-"""Error pages: branded per shop, plain on the staff host, bare for unknown hosts."""
+"""Error pages: branded per shop (framed by the console there), plain for staff, bare for unknown hosts."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, render_template
+from flask import Flask, Response, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -27,6 +27,8 @@ def render_error(error: HTTPException) -> tuple[str | Response, int]:
     title, message = MESSAGES.get(code, (error.name, "That did not work."))
     if code >= 500:
         db.session.rollback()
+    if g.get("shop") is not None and request.blueprint == "console":
+        return render_template("console/error.html", code=code, title=title, message=message), code
     if g.get("shop") is not None:
         return render_themed("error.html", code=code, title=title, message=message), code
     if g.get("is_staff_host"):

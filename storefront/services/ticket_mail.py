@@ -64,7 +64,9 @@ def _to_customer(
 
 
 def _to_team(reseller: Reseller, ticket: Ticket, template: str, **context: object) -> None:
-    members = db.session.scalars(select(TeamMember).where(TeamMember.reseller_id == reseller.id))
+    members = db.session.scalars(
+        select(TeamMember).where(TeamMember.reseller_id == reseller.id, TeamMember.removed_at.is_(None))
+    )
     for member in members:
         send_templated(
             reseller,
