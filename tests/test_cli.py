@@ -46,6 +46,19 @@ def _counts() -> tuple[int, ...]:
     return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in models)
 
 
+def test_seed_demo_gives_shops_seeded_earlier_their_agents(app) -> None:
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        db.session.execute(TeamMember.__table__.delete().where(TeamMember.email.like("agent@%")))
+        db.session.commit()
+    again = runner.invoke(args=["seed-demo"])
+    assert "agent agent@kedaihosting.test" in again.output
+    with app.app_context():
+        agents = db.session.scalars(select(TeamMember.email).where(TeamMember.role == "agent")).all()
+    assert sorted(agents) == ["agent@acme-hosting.test", "agent@bluewave-web.test", "agent@kedaihosting.test"]
+
+
 def test_seed_demo_is_idempotent_and_prints_the_guide(app) -> None:
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])

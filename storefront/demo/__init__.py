@@ -71,7 +71,9 @@ def _ensure_plan(spec: dict, created: list[str]) -> Plan:
 
 
 def _ensure_reseller(spec: dict, plans: dict[str, Plan], password: str, created: list[str]) -> None:
-    if db.session.scalar(select(Reseller.id).where(Reseller.slug == spec["slug"])):
+    existing = db.session.scalar(select(Reseller.id).where(Reseller.slug == spec["slug"]))
+    if existing:
+        _ensure_agent(existing, spec["agent"], password, created)
         return
     reseller = _new_reseller(spec)
     db.session.add(reseller)
@@ -101,6 +103,16 @@ NOT_RESELLER_FIELDS = {
     "customer",
     "domain_prices",
 }
+
+
+def _ensure_agent(reseller_id: int, spec: dict, password: str, created: list[str]) -> None:
+    """Give a shop seeded before the demo had agents its agent."""
+    if db.session.scalar(select(TeamMember.id).where(TeamMember.email == spec["email"])):
+        return
+    agent = TeamMember(reseller_id=reseller_id, role=TeamRole.AGENT, **spec)
+    agent.set_password(password)
+    db.session.add(agent)
+    created.append(f"agent {spec['email']}")
 
 
 def _new_reseller(spec: dict) -> Reseller:
