@@ -60,14 +60,15 @@ def theme_asset_path(theme: str, filename: str) -> str | None:
 
 
 @cache
-def _asset_fingerprint(path: str) -> str:
+def asset_fingerprint(path: str) -> str:
+    """Return the version of a theme file: a hash of its contents."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
 def theme_asset_url(filename: str) -> str:
     """Return the cache-busting URL of one of the current theme's static files."""
     path = theme_asset_path(g.shop.theme, filename)
-    version = _asset_fingerprint(path) if path else "missing"
+    version = asset_fingerprint(path) if path else "missing"
     return url_for("shop.theme_asset", filename=filename, v=version)
 
 

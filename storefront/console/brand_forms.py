@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import idna
 from flask import current_app, g
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -42,15 +43,37 @@ def no_control_characters(form: FlaskForm, field: Field) -> None:
         raise ValidationError("Remove the invisible control characters from this text.")
 
 
+def same_line(digits: str, other: str) -> bool:
+    """True when two numbers' digits dial the same line, written with or without country code or trunk 0."""
+    shorter, longer = sorted((digits.lstrip("0"), other.lstrip("0")), key=len)
+    return shorter == longer or (len(shorter) >= 8 and longer.endswith(shorter))
+
+
 def phone_number(form: FlaskForm, field: Field) -> None:
     """Accept a phone number people can dial: digits with the usual separators."""
     digits = re.sub(r"\D", "", field.data or "")
     if not PHONE.fullmatch(field.data) or len(digits) < 6:
         raise ValidationError("Use digits, spaces and + ( ) - . only, for example +60 3 1234 5678.")
-    if digits in {re.sub(r"\D", "", phone) for phone in current_app.config["PLATFORM_PHONES"]}:
+    if any(same_line(digits, re.sub(r"\D", "", phone)) for phone in current_app.config["PLATFORM_PHONES"]):
         raise ValidationError(
             "Use your own phone number: customers must never be sent to the hosting platform."
         )
+
+
+def sendable_address(form: FlaskForm, field: Field) -> None:
+    """Keep the address shop emails are sent from in ASCII, as mail headers need (IDN domains as xn--)."""
+    if field.errors:
+        return
+    local, _, domain = field.data.rpartition("@")
+    try:
+        if not local.isascii():
+            raise ValueError(local)
+        field.data = f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except (ValueError, idna.IDNAError):
+        raise ValidationError(
+            "Use an address with plain letters, digits and . _ - + before the @: "
+            "the shop's emails are sent from it."
+        ) from None
 
 
 def shops_own_address(form: FlaskForm, field: Field) -> None:
@@ -109,7 +132,8 @@ class BrandForm(ColoursForm):
     tagline = StringField("Tagline", filters=[one_line], validators=[Length(max=160), no_control_characters])
     theme = SelectField("Theme", validate_choice=False)
     support_email = EmailField(
-        "Support email", validators=[DataRequired(), Length(max=254), usable_email, shops_own_address]
+        "Support email",
+        validators=[DataRequired(), Length(max=254), usable_email, sendable_address, shops_own_address],
     )
     support_phone = StringField(
         "Support phone", filters=[one_line], validators=[Optional(), Length(max=40), phone_number]

@@ -119,6 +119,8 @@ def plan_margin() -> str:
 def domain_margin() -> str:
     """The margin of a domain price being typed (``?tld=<ending>``) or why it is refused; nothing is saved."""
     tld = request.args.get("tld", "")
+    if not tld.isprintable():  # no ending has control characters, and PostgreSQL refuses a NUL
+        abort(404)
     return _margin(
         domain_prices.domain_preview(g.shop, tld, request.args.get(domain_prices.domain_key(tld), ""))
     )

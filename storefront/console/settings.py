@@ -14,6 +14,7 @@ from ..models import Reseller
 from ..services import audit
 from . import bp
 from .auth import owner_required
+from .brand_forms import no_control_characters
 
 
 class SupportSettingsForm(FlaskForm):
@@ -27,7 +28,7 @@ class SupportSettingsForm(FlaskForm):
     )
     escalation_persona = StringField(
         "Escalation persona (the name customers see on escalated answers)",
-        validators=[DataRequired(), Length(max=80)],
+        validators=[DataRequired(), Length(max=80), no_control_characters],
     )
 
 

@@ -76,7 +76,7 @@ def set_logo(reseller: Reseller, image: Image.Image) -> None:
 
 def favicon_from_image(image: Image.Image) -> bytes:
     """Return an ICO with the usual favicon sizes, squared on a transparent canvas."""
-    side = max(image.size)
+    side = max(*image.size, FAVICON_SIZES[0][0])  # a logo smaller than the smallest icon is centred on it
     square = Image.new("RGBA", (side, side), (0, 0, 0, 0))
     square.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
     out = io.BytesIO()

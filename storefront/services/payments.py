@@ -85,6 +85,8 @@ def mark_bank_transfer_paid(invoice: Invoice, bank_reference: str, recorded_by: 
     reference = " ".join(bank_reference.split())
     if not 3 <= len(reference) <= 120:
         raise PaymentRefused("Please enter the bank's reference for the transfer (3 to 120 characters).")
+    if not reference.isprintable():
+        raise PaymentRefused("Remove the invisible control characters from the bank's reference.")
     return record_payment(
         invoice, BANK_TRANSFER, reference, invoice.total_minor, invoice.currency, recorded_by
     )

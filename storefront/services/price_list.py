@@ -94,7 +94,7 @@ def _plan_row(shop: ShopLike, plan: Plan, offer: Offer | None, form: Mapping[str
             price_key(plan.id, wholesale.cycle), wholesale.amount_minor, shop.currency, cycle=wholesale.cycle
         )
         if submitted:
-            read_price(cell, form.get(cell.key, ""), wholesale.currency)
+            read_price(cell, form.get(cell.key, ""), wholesale.currency, free=False)
         else:
             saved = offer.price_for(wholesale.cycle) if offer else None
             show_saved(cell, saved.amount_minor if saved else None)
@@ -180,7 +180,7 @@ def preview_plan_price(shop: ShopLike, plan_id: int, cycle: BillingCycle, text: 
     if wholesale is None:
         return None
     cell = PriceCell(price_key(plan_id, cycle), wholesale.amount_minor, shop.currency, cycle=cycle)
-    return read_price(cell, text, wholesale.currency)
+    return read_price(cell, text, wholesale.currency, free=False)
 
 
 def move_offer(shop: ShopLike, offer_id: int, step: int, actor: str) -> bool | None:

@@ -81,13 +81,18 @@ class PriceCell:
         return margin_of(self.amount_minor, self.wholesale_minor, self.currency)
 
 
-def read_price(cell: PriceCell, text: str, wholesale_currency: str) -> PriceCell:
-    """Fill a cell from what was typed: empty means not sold; a price below wholesale is refused."""
+def read_price(cell: PriceCell, text: str, wholesale_currency: str, *, free: bool = True) -> PriceCell:
+    """Fill a cell from what was typed: empty means not sold; a price below wholesale is refused.
+
+    ``free=False`` also refuses zero: an order of nothing could never be paid, so never fulfilled.
+    """
     cell.text = text.strip()[:_TOO_LONG]
     if not cell.text:
         return cell
     try:
         amount = parse_money(cell.text, cell.currency)
+        if amount == 0 and not free:
+            raise PriceError("A plan's price must be more than zero; leave it empty to stop selling it.")
         if wholesale_currency != cell.currency:
             raise PriceError(
                 f"The wholesale price is in {wholesale_currency}; this shop sells in {cell.currency}."

@@ -87,6 +87,11 @@ def set_nameservers(reseller: Reseller, raw_names: list[str]) -> bool:
             raise DomainError(
                 f"{display_domain(name)} is already a nameserver of another shop; choose another name."
             )
+        if _under_another_shops_domain(name, reseller.id):
+            raise DomainError(
+                f"{display_domain(name)} is under a domain another shop has verified; "
+                "choose a name under a domain of your own."
+            )
     reseller.nameservers.clear()
     db.session.flush()  # free the old positions and names before the new rows take them
     reseller.nameservers.extend(
@@ -168,6 +173,23 @@ def _verified_elsewhere(hostname: str, reseller_id: int) -> bool:
                 _DOMAIN.c.verified_at.is_not(None),
                 _DOMAIN.c.reseller_id != reseller_id,
             )
+        )
+    )
+
+
+def _under_another_shops_domain(hostname: str, reseller_id: int) -> bool:
+    """True when ``hostname`` is, or lies under, a domain that another shop has verified."""
+    labels = hostname.split(".")
+    names = [".".join(labels[index:]) for index in range(len(labels) - 1)]
+    return bool(
+        db.session.scalar(
+            select(_DOMAIN.c.id)
+            .where(
+                _DOMAIN.c.hostname.in_(names),
+                _DOMAIN.c.verified_at.is_not(None),
+                _DOMAIN.c.reseller_id != reseller_id,
+            )
+            .limit(1)
         )
     )
 

@@ -159,6 +159,20 @@ def _close_invitations(shop: ShopLike, email: str, now: datetime) -> None:
     )
 
 
+def _withdraw_invitations_from(shop: ShopLike, member: TeamMember, now: datetime) -> None:
+    """Withdraw every open invitation ``member`` sent: a removed member brings nobody in after them."""
+    db.session.execute(
+        update(TeamInvitation)
+        .where(
+            TeamInvitation.reseller_id == shop.id,
+            TeamInvitation.invited_by_id == member.id,
+            TeamInvitation.accepted_at.is_(None),
+            TeamInvitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+
+
 def find_open_invitation(shop: ShopLike, token: str) -> TeamInvitation | None:
     """Return the shop's unused, unwithdrawn, unexpired invitation with this secret, if any."""
     if not token or len(token) > 100:
@@ -265,8 +279,9 @@ def remove_member(shop: ShopLike, actor: TeamMember, member: TeamMember) -> None
     if member.id == actor.id:
         raise TeamError("You cannot remove yourself. Another owner can do it.")
     _keep_an_owner(shop, member)
-    member.removed_at = utcnow()
+    member.removed_at = now = utcnow()
     member.end_sessions()
+    _withdraw_invitations_from(shop, member, now)
     audit.record(_actor(actor), actor.role.value, shop.id, f"team_member:{member.id}", "remove")
     db.session.commit()
 

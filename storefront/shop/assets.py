@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Reseller
 from ..services.branding import brand_fingerprint, brand_stylesheet, plain_favicon
-from ..theming import theme_asset_path
+from ..theming import asset_fingerprint, theme_asset_path
 from . import bp
 
 YEAR = 365 * 24 * 3600
@@ -39,7 +39,9 @@ def theme_asset(filename: str) -> Response:
     path = theme_asset_path(g.shop.theme, filename)
     if path is None:
         abort(404)
-    return send_file(path, conditional=True, max_age=YEAR if "v" in request.args else 0)
+    # Only the URL of this very file's version is cached for a year; any other could pin a stale file.
+    current = request.args.get("v") == asset_fingerprint(path)
+    return send_file(path, conditional=True, max_age=YEAR if current else 0)
 
 
 @bp.get("/brand.css")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -138,6 +139,18 @@ def _rules(css: str) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("theme", available_themes())
+def test_no_theme_writes_the_accent_or_background_as_text_on_the_page(theme: str) -> None:
+    css = "".join(Path(theme_asset_path(theme, name)).read_text() for name in ("base.css", "theme.css"))
+    unchecked = [
+        rule
+        for rule in _rules(css)
+        if rule.get("color") in {"var(--brand-accent)", "var(--brand-background)"}
+        and rule.get("background", "transparent") == "transparent"
+    ]
+    assert unchecked == []
+
+
+@pytest.mark.parametrize("theme", available_themes())
 def test_the_primary_contrast_rule_follows_the_theme_stylesheets(theme: str) -> None:
     css = "".join(Path(theme_asset_path(theme, name)).read_text() for name in ("base.css", "theme.css"))
     primary_text_on_page = any(
@@ -161,6 +174,9 @@ def test_the_primary_contrast_rule_follows_the_theme_stylesheets(theme: str) -> 
         ({"support_email": "support@kedaihosting.test"}, "Another shop already receives its mail"),
         ({"support_phone": "call me maybe"}, "Use digits, spaces and + ( ) - . only"),
         ({"support_phone": "+603 2770 2833"}, "must never be sent to the hosting platform"),
+        ({"support_phone": "03-2770 2833"}, "must never be sent to the hosting platform"),
+        ({"support_phone": "(03) 27702833"}, "must never be sent to the hosting platform"),
+        ({"support_phone": "00 603 2770 2833"}, "must never be sent to the hosting platform"),
         ({"brand_name": "   "}, "Enter the shop&#39;s name."),
         ({"brand_name": "x" * 81}, "Field cannot be longer than 80 characters."),
         ({"tagline": "Hello\x00there"}, "Remove the invisible control characters"),
@@ -317,3 +333,39 @@ def test_a_stale_brand_stylesheet_version_is_not_cached_for_a_year(demo, client_
     assert {"public", "immutable", "max-age=31536000"} <= set(current.headers["Cache-Control"].split(", "))
     stale = visitor.get("/brand.css?v=0123456789abcdef").headers["Cache-Control"]
     assert "immutable" not in stale and "no-cache" in stale
+
+
+def test_a_theme_file_under_another_files_version_is_not_cached_for_a_year(demo, client_for) -> None:
+    """Asking for a theme file with the version of another theme's file must not pin it in shared caches.
+
+    Otherwise anyone could fetch /theme/theme.css?v=<bazaar's version> while the shop uses the
+    default theme, and a cache would keep serving the default stylesheet there after the switch.
+    """
+    visitor = client_for(ACME)
+    current = visitor.get(_linked(visitor.get("/").text, "/theme/theme.css"))
+    assert "max-age=31536000" in current.headers["Cache-Control"]
+    bazaar = theme_asset_path("bazaar", "theme.css")
+    other_version = hashlib.sha256(Path(bazaar).read_bytes()).hexdigest()[:12]
+    stale = visitor.get(f"/theme/theme.css?v={other_version}").headers["Cache-Control"]
+    assert "max-age=31536000" not in stale
+
+
+def test_a_support_address_on_an_idn_domain_is_kept_in_its_ascii_form(app, demo, client_for) -> None:
+    """Every shop email is sent from the support address, and mail headers need it in ASCII.
+
+    Stored in Unicode, it made every email of the shop (sign-up, reset, checkout) fail with a 500.
+    """
+    assert _save(_owner(client_for), support_email="Help@Bücher.test").status_code == 303
+    assert _acme(app).support_email == "help@xn--bcher-kva.test"
+    visitor = client_for(ACME)
+    reset = visitor.post(
+        "/reset", data={"email": "aisyah@example.com", "csrf_token": csrf_from(visitor.get("/reset").text)}
+    )
+    assert reset.status_code in (302, 303)
+
+
+def test_a_support_address_that_mail_cannot_send_from_is_refused(app, demo, client_for) -> None:
+    before = _brand_of(_acme(app))
+    refused = _save(_owner(client_for), support_email="süpport@acme-hosting.test")
+    assert refused.status_code == 400 and "plain letters" in refused.text
+    assert _brand_of(_acme(app)) == before

@@ -400,6 +400,8 @@ def test_nameservers_can_swap_places(app, owner) -> None:
         (["ns1.acme-dns.test", "ns2.localhost"], "Names under localhost"),
         (["ns1.acme-dns.test", "ns2.webserver.com.my"], "reserved"),
         (["ns1.acme-dns.test", "ns1.kedaihosting.test"], "already a nameserver of another shop"),
+        (["ns1.acme-dns.test", "ns9.bluewave-web.test"], "under a domain another shop has verified"),
+        (["ns1.acme-dns.test", "bluewave-web.test"], "under a domain another shop has verified"),
         ([f"ns{i}.acme-dns.test" for i in range(1, 7)], "up to 4 nameservers"),
     ],
 )

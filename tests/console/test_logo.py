@@ -175,6 +175,15 @@ def test_the_favicon_is_made_from_the_new_logo(app, demo, client_for) -> None:
     assert visitor.get("/favicon.ico", headers={"If-None-Match": new.headers["ETag"]}).status_code == 304
 
 
+@pytest.mark.parametrize("size", [(1, 1), (15, 15), (40, 8)])
+def test_a_logo_smaller_than_a_favicon_is_saved_with_a_favicon(app, demo, client_for, size) -> None:
+    """A tiny image is a valid logo: it gets a favicon like any other, never a 500."""
+    saved = _upload(_owner(client_for), _image("PNG", size=size, colour="#ff0000"))
+    assert saved.status_code == 303
+    icon = Image.open(io.BytesIO(client_for(ACME).get("/favicon.ico").data))
+    assert icon.format == "ICO" and icon.size[0] >= 16
+
+
 def test_the_logo_is_cached_for_a_year_under_its_version(app, demo, client_for) -> None:
     etag = _logo_state(app)[0]
     visitor = client_for(ACME)

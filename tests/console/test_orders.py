@@ -184,6 +184,15 @@ def test_a_missing_short_or_long_reference_is_refused(app, ordered, client_for, 
     assert outbox(app, kind="payment_receipt") == []
 
 
+@pytest.mark.parametrize("reference", ["MBB\x00 2611", "MBB\x07 2611"])
+def test_a_reference_with_control_characters_is_refused(app, ordered, client_for, reference) -> None:
+    """Invisible characters never reach the invoice the customer sees (and a NUL would crash PostgreSQL)."""
+    refused = _pay(owner(client_for), ordered, {"reference": reference})
+    assert refused.status_code == 400 and "invisible control characters" in refused.text
+    assert _invoice(app, ordered).status.value == "issued" and _count(app, Payment) == 0
+    assert outbox(app, kind="payment_receipt") == []
+
+
 def test_another_shops_order_is_not_found_and_stays_unpaid(app, ordered, client_for) -> None:
     checkout(client_for, "kedai.localhost", "raj@example.org", "raj-motors.my")
     theirs = only_order_id(app, "kedai")

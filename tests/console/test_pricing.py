@@ -200,6 +200,9 @@ def test_the_margin_preview_needs_a_plan_and_cycle_the_platform_prices(
     domain = owner.get("/console/pricing/domains/margin?tld=com&domain-com=40.00")
     assert "below the wholesale price of RM 45.00" in domain.text
     assert owner.get("/console/pricing/domains/margin?tld=nope").status_code == 404
+    # A NUL byte, which PostgreSQL cannot take in a text parameter, is just another unknown ending.
+    assert owner.get("/console/pricing/domains/margin?tld=co%00m").status_code == 404
+    assert owner.get(f"/console/pricing/domains/margin?tld={'x' * 5000}").status_code == 404
 
 
 # Saving
@@ -277,6 +280,18 @@ def test_prices_that_are_not_amounts_are_refused_with_nothing_saved(app, demo, c
     assert refused.status_code == 400 and "Nothing was saved." in refused.text
     assert "Starter, monthly:" in refused.text
     assert _snapshot(app) == before
+
+
+def test_a_free_plan_price_is_refused_even_at_zero_wholesale(app, demo, client_for, make_plan) -> None:
+    """An order of RM 0.00 could never be paid (payments are more than zero): marking it paid was a 500."""
+    owner = _owner(client_for)
+    free = make_plan("freebie", monthly=0, annually=None)
+    before = _snapshot(app)
+    refused = owner.post("/console/pricing", data=_form(owner) | {f"price-{free}-monthly": "0.00"})
+    assert refused.status_code == 400 and "Nothing was saved." in refused.text
+    assert "Freebie, monthly: A plan&#39;s price must be more than zero" in refused.text
+    assert _snapshot(app) == before
+    assert "must be more than zero" in _margin(owner, app, "freebie", "monthly", "0").text
 
 
 def test_extra_fields_are_ignored(app, demo, client_for, make_plan) -> None:

@@ -21,7 +21,7 @@ from storefront.models import (
 )
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, link_in, outbox, sign_in
-from tests.support import team_sign_in
+from tests.support import make_ticket, team_sign_in
 
 ACME = "acme.localhost"
 OWNER = "owner@acme-hosting.test"
@@ -196,6 +196,19 @@ def test_removal_ends_the_members_session_and_sign_in(app, demo, client_for) -> 
     assert ("team_member", "remove") in _audit_actions(app)
 
 
+def test_a_removed_member_gets_no_more_team_email(app, demo, client_for) -> None:
+    agent_id = _member(app, AGENT).id
+    owner = _owner(client_for)
+    page = owner.get(f"/console/team/members/{agent_id}/remove")
+    owner.post(f"/console/team/members/{agent_id}/remove", data={"csrf_token": csrf_from(page.text)})
+    make_ticket(app, subject="Private matter")
+    make_ticket(app, subject="Due soon", now=utcnow() - timedelta(hours=3, minutes=30))
+    app.test_cli_runner().invoke(args=["tickets", "remind"])
+    kinds = {message.kind for message in outbox(app, to="owner@acme-hosting.test")}
+    assert {"team_ticket_new", "team_deadline_close"} <= kinds
+    assert outbox(app, to=AGENT) == []
+
+
 def test_a_removed_member_can_be_invited_back_on_their_old_row(app, demo, client_for) -> None:
     agent_id = _member(app, AGENT).id
     owner = _owner(client_for)
@@ -207,6 +220,22 @@ def test_a_removed_member_can_be_invited_back_on_their_old_row(app, demo, client
     assert (member.id, member.role, member.removed_at) == (agent_id, TeamRole.OWNER, None)
     assert team_sign_in(client_for(ACME), AGENT).status_code == 400  # the old password
     assert team_sign_in(client_for(ACME), AGENT, PASSWORD).status_code == 302
+
+
+def test_removing_a_member_withdraws_the_invitations_they_sent(app, demo, client_for) -> None:
+    """A removed owner cannot come back through an invitation they sent to another address of theirs."""
+    co_owner_id = _add_member(app, "co-owner@acme-hosting.test", TeamRole.OWNER)
+    co_owner = _owner(client_for, email="co-owner@acme-hosting.test")
+    assert _invite(co_owner, email="backup@example.com", role="owner").status_code == 303
+    assert _invite(_owner(client_for), email="kept@example.com").status_code == 303
+    owner = _owner(client_for)
+    path = f"/console/team/members/{co_owner_id}/remove"
+    assert owner.post(path, data={"csrf_token": csrf_from(owner.get(path).text)}).status_code == 303
+    assert _accept(client_for(ACME), _invitation_path(app, "backup@example.com")).status_code == 404
+    assert _member(app, "backup@example.com") is None
+    team = owner.get("/console/team").text
+    assert "backup@example.com" not in team and "kept@example.com" in team
+    assert _accept(client_for(ACME), _invitation_path(app, "kept@example.com")).status_code == 302
 
 
 def test_the_last_owner_stays_an_owner_and_nobody_removes_themselves(app, demo, client_for) -> None:
@@ -298,6 +327,9 @@ def test_bad_invitations_are_refused_and_nothing_is_written(app, demo, client_fo
     assert no_name.status_code == 400 and "Please enter their name." in no_name.text
     member = _invite(owner, email="Owner@Acme-Hosting.test")
     assert member.status_code == 400 and "owner@acme-hosting.test is already on the team." in member.text
+    for unsendable in ("süpport@example.com", "nadia@bücher.test"):  # mail headers need ASCII: was a 500
+        refused = _invite(owner, email=unsendable)
+        assert refused.status_code == 400 and "our email cannot reach" in refused.text, unsendable
     no_csrf = owner.post(
         "/console/team/invite", data={"name": "A", "email": "a@example.com", "role": "agent"}
     )
