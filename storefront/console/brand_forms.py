@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import idna
 from flask import current_app, g
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -58,22 +57,6 @@ def phone_number(form: FlaskForm, field: Field) -> None:
         raise ValidationError(
             "Use your own phone number: customers must never be sent to the hosting platform."
         )
-
-
-def sendable_address(form: FlaskForm, field: Field) -> None:
-    """Keep the address shop emails are sent from in ASCII, as mail headers need (IDN domains as xn--)."""
-    if field.errors:
-        return
-    local, _, domain = field.data.rpartition("@")
-    try:
-        if not local.isascii():
-            raise ValueError(local)
-        field.data = f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
-    except (ValueError, idna.IDNAError):
-        raise ValidationError(
-            "Use an address with plain letters, digits and . _ - + before the @: "
-            "the shop's emails are sent from it."
-        ) from None
 
 
 def shops_own_address(form: FlaskForm, field: Field) -> None:
@@ -133,7 +116,7 @@ class BrandForm(ColoursForm):
     theme = SelectField("Theme", validate_choice=False)
     support_email = EmailField(
         "Support email",
-        validators=[DataRequired(), Length(max=254), usable_email, sendable_address, shops_own_address],
+        validators=[DataRequired(), Length(max=254), usable_email, shops_own_address],
     )
     support_phone = StringField(
         "Support phone", filters=[one_line], validators=[Optional(), Length(max=40), phone_number]

@@ -41,22 +41,13 @@ def their_name(form: FlaskForm, field: Field) -> None:
         raise ValidationError("Please enter their name.") from None
 
 
-def reachable_email(form: FlaskForm, field: Field) -> None:
-    """Refuse an address our email cannot put in its headers: only ASCII ones can be sent to."""
-    if not field.errors and not field.data.isascii():
-        raise ValidationError(
-            "Please use an address with plain letters, digits and . _ - + only: "
-            "our email cannot reach this one."
-        )
-
-
 class InviteForm(FlaskForm):
     """Invite someone to the team by email."""
 
     name = StringField(
         "Name", validators=[DataRequired("Please enter their name."), Length(max=120), their_name]
     )
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254), usable_email, reachable_email])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), usable_email])
     role = StringField("Role", validators=ROLE_RULES, default="agent")
 
 

@@ -327,9 +327,8 @@ def test_bad_invitations_are_refused_and_nothing_is_written(app, demo, client_fo
     assert no_name.status_code == 400 and "Please enter their name." in no_name.text
     member = _invite(owner, email="Owner@Acme-Hosting.test")
     assert member.status_code == 400 and "owner@acme-hosting.test is already on the team." in member.text
-    for unsendable in ("süpport@example.com", "nadia@bücher.test"):  # mail headers need ASCII: was a 500
-        refused = _invite(owner, email=unsendable)
-        assert refused.status_code == 400 and "our email cannot reach" in refused.text, unsendable
+    refused = _invite(owner, email="süpport@example.com")  # mail headers need ASCII: was a 500
+    assert refused.status_code == 400 and "before the @-sign are not supported" in refused.text
     no_csrf = owner.post(
         "/console/team/invite", data={"name": "A", "email": "a@example.com", "role": "agent"}
     )

@@ -63,6 +63,16 @@ def test_a_verification_link_never_signs_a_visitor_into_someone_elses_account(ap
     assert "Hello, Nur Aisyah" in victim.get("/account").text
 
 
+def test_addresses_are_kept_in_a_form_mail_can_reach(app, demo, client_for) -> None:
+    client = client_for(ACME)
+    assert _sign_up(client, email="Nadia@Bücher.test").status_code == 302
+    [message] = outbox(app, to="nadia@xn--bcher-kva.test")  # the domain in its ASCII form
+    assert link_in(message, "/verify/")
+    refused = _sign_up(client_for(ACME), email="süpport@example.com")
+    assert refused.status_code == 400 and "before the @-sign are not supported" in refused.text
+    assert _customers(app, "süpport@example.com") == []
+
+
 def test_sign_up_is_rate_limited(app, demo, client_for) -> None:
     app.config["RATELIMIT_SIGN_UP_PER_EMAIL"] = "2 per hour"
     client = client_for(ACME)
