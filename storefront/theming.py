@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, url_for
+from flask import Flask, Response, current_app, g, url_for
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from werkzeug.security import safe_join
 
@@ -57,6 +58,12 @@ def theme_asset_path(theme: str, filename: str) -> str | None:
         if path is not None and Path(path).is_file():
             return path
     return None
+
+
+def theme_file(path: str) -> Response:
+    """A theme file as a response held in memory: nothing stays open if the client goes away."""
+    mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return Response(Path(path).read_bytes(), mimetype=mimetype)
 
 
 @cache

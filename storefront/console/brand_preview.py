@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import abort, g, make_response, render_template, request, send_file, url_for
+from flask import abort, g, make_response, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..htmx import is_htmx
@@ -19,7 +19,7 @@ from ..services.brand_settings import contrast_checks
 from ..services.branding import brand_stylesheet
 from ..services.catalog import list_offers, parse_cycle
 from ..shop.views import HOME_FEATURED_LIMIT
-from ..theming import available_themes, render_themed, theme_asset_path
+from ..theming import available_themes, render_themed, theme_asset_path, theme_file
 from . import bp
 from .auth import owner_required
 from .brand_forms import BrandForm, ColoursForm
@@ -108,4 +108,4 @@ def brand_preview_asset() -> Response:
     path = theme_asset_path(theme, filename) if theme in available_themes() and filename else None
     if path is None:
         abort(404)
-    return _frameable(send_file(path, conditional=True, max_age=0), store=True)
+    return _frameable(theme_file(path), store=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, g, request, send_file
+from flask import Response, abort, g, request
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Reseller
 from ..services.branding import brand_fingerprint, brand_stylesheet, plain_favicon
-from ..theming import asset_fingerprint, theme_asset_path
+from ..theming import asset_fingerprint, theme_asset_path, theme_file
 from . import bp
 
 YEAR = 365 * 24 * 3600
@@ -40,8 +40,8 @@ def theme_asset(filename: str) -> Response:
     if path is None:
         abort(404)
     # Only the URL of this very file's version is cached for a year; any other could pin a stale file.
-    current = request.args.get("v") == asset_fingerprint(path)
-    return send_file(path, conditional=True, max_age=YEAR if current else 0)
+    version = asset_fingerprint(path)
+    return _cached(theme_file(path), version, immutable=request.args.get("v") == version)
 
 
 @bp.get("/brand.css")
