@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from flask import Flask, Response, current_app, g, request
 
 from .extensions import db
 from .models import bind_tenant
+from .services.domains import LABEL, is_ip_address
 from .services.shops import find_shop
 
-LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 PORT = re.compile(r"^[0-9]{1,5}$")
 
 
@@ -24,19 +23,11 @@ def normalise_host(raw: str) -> str | None:
     if sep and not PORT.match(port):
         return None
     name = name.removesuffix(".")
-    if _is_ip_address(name) or len(name) > 253:
+    if is_ip_address(name) or len(name) > 253:
         return None
     if not all(LABEL.match(label) for label in name.split(".")):
         return None
     return name
-
-
-def _is_ip_address(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
 
 
 def plain_not_found() -> Response:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 import idna
 
 LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def is_ip_address(text: str) -> bool:
+    """True for an IPv4 or IPv6 address written as text."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 class InvalidDomain(ValueError):

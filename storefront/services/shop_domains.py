@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 
 from flask import current_app
@@ -12,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Domain, Nameserver, Reseller, utcnow
 from .domain_verification import check_domain
-from .domains import InvalidDomain, display_domain, normalise_domain
+from .domains import InvalidDomain, display_domain, is_ip_address, normalise_domain
 
 MAX_DOMAINS = 20
 NAMESERVER_SLOTS = 4
@@ -115,7 +114,7 @@ def _usable_name(raw: str) -> str:
     text = (raw or "").strip()
     if len(text) > 253:
         raise DomainError("A domain name has at most 253 characters; please check the name you entered.")
-    if _is_ip_address(text.strip("[]")):
+    if is_ip_address(text.strip("[]")):
         raise DomainError("Enter a domain name such as shop.example.com, not an IP address.")
     try:
         hostname = normalise_domain(text)
@@ -155,14 +154,6 @@ def _nameserver_names(raw_names: list[str]) -> list[str]:
 def _within(hostname: str, domain: str) -> bool:
     domain = domain.lower().removesuffix(".")
     return bool(domain) and (hostname == domain or hostname.endswith(f".{domain}"))
-
-
-def _is_ip_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _verified_elsewhere(hostname: str, reseller_id: int) -> bool:
