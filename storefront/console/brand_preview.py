@@ -17,8 +17,7 @@ from ..htmx import is_htmx
 from ..security_headers import content_security_policy
 from ..services.brand_settings import contrast_checks
 from ..services.branding import brand_stylesheet
-from ..services.catalog import list_offers, parse_cycle
-from ..shop.views import HOME_FEATURED_LIMIT
+from ..services.catalog import home_offers, parse_cycle
 from ..theming import available_themes, render_themed, theme_asset_path, theme_file
 from . import bp
 from .auth import owner_required
@@ -60,11 +59,10 @@ def _proposed_home(form: BrandForm) -> str:
     """Render the shop's home page as it would look with the proposed brand."""
     # This response only: everything it renders sees the proposal; nothing is written.
     g.shop = shop = replace(g.shop, **form.values())
-    offers = sorted(list_offers(shop), key=lambda offer: not offer.featured)[:HOME_FEATURED_LIMIT]
     stylesheet = url_for("console.brand_preview_css", **form.colours())
     return render_themed(
         "home.html",
-        offers=offers,
+        offers=home_offers(shop),
         cycle=parse_cycle(None),
         brand_stylesheet_url=lambda: stylesheet,
         theme_asset_url=lambda filename: url_for(

@@ -37,6 +37,15 @@ def list_offers(shop: ShopLike) -> list[Offer]:
     return list(db.session.scalars(_visible_offers(shop)))
 
 
+HOME_FEATURED_LIMIT = 3
+
+
+def home_offers(shop: ShopLike) -> list[Offer]:
+    """Return the offers the home page shows: featured ones first, then display order."""
+    featured_first = sorted(list_offers(shop), key=lambda offer: not offer.featured)  # stable
+    return featured_first[:HOME_FEATURED_LIMIT]
+
+
 def find_offer(shop: ShopLike, plan_code: str) -> Offer | None:
     """Return the shop's visible offer of a plan by the plan's code, if it has one."""
     return db.session.scalar(_visible_offers(shop).where(Plan.code == plan_code.lower()))

@@ -13,13 +13,11 @@ from ..htmx import is_htmx
 from ..models import Customer
 from ..money import format_money
 from ..pagecache import shop_page
-from ..services.catalog import cycles_on_sale, find_offer, list_offers, parse_cycle, price_view
+from ..services.catalog import cycles_on_sale, find_offer, home_offers, list_offers, parse_cycle, price_view
 from ..services.domains import display_domain
 from ..services.invoices import invoice_label
 from ..theming import render_themed
 from . import bp
-
-HOME_FEATURED_LIMIT = 3
 
 
 @bp.before_request
@@ -86,9 +84,7 @@ def home() -> str:
     """The shop's front page: hero and featured plans."""
 
     def render() -> str:
-        offers = list_offers(g.shop)
-        featured = sorted(offers, key=lambda offer: not offer.featured)  # featured first, stable
-        return render_themed("home.html", offers=featured[:HOME_FEATURED_LIMIT], cycle=parse_cycle(None))
+        return render_themed("home.html", offers=home_offers(g.shop), cycle=parse_cycle(None))
 
     return shop_page("home", render)
 
