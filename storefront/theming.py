@@ -110,7 +110,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         theme_asset_url=theme_asset_url,
         htmx_src=htmx_src,
-        brand_version=brand_version,
         brand_stylesheet_url=brand_stylesheet_url,
         current_year=current_year,
     )

@@ -106,12 +106,7 @@ class Statement:
 
 
 def _in_month(shop: ShopLike, month: Month) -> tuple[ColumnElement[bool], ...]:
-    zone = ZoneInfo(shop.timezone)
-    return (
-        LedgerEntry.reseller_id == shop.id,
-        LedgerEntry.created_at >= month.starts_at(zone),
-        LedgerEntry.created_at < month.shifted(1).starts_at(zone),
-    )
+    return (LedgerEntry.reseller_id == shop.id, _between(month, ZoneInfo(shop.timezone)))
 
 
 def _lines(shop: ShopLike, month: Month) -> Select:
