@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import TeamMember, TeamRole
 from ..models.account import verified
 from ..ratelimits import address_key, email_key, limited
+from ..services import audit
 from ..shop.auth import safe_next
 from ..shop.forms import LoginForm
 from . import bp
@@ -49,6 +50,11 @@ def owner_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return guarded
+
+
+def record_team_action(subject: str, action: str, reason: str = "") -> None:
+    """Write what the signed-in team member did to ``subject`` to the audit log; the caller commits."""
+    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, subject, action, reason)
 
 
 def _authenticate(email: str, password: str) -> TeamMember | None:

@@ -10,16 +10,12 @@ from werkzeug.wrappers import Response
 from ..errors import render_error
 from ..extensions import db
 from ..models import Reseller, TeamMember, TeamRole
-from ..services import audit, logos
+from ..services import logos
 from ..services.brand_settings import update_brand
 from . import bp
-from .auth import owner_required
+from .auth import owner_required, record_team_action
 from .brand_forms import BrandForm
 from .brand_preview import FRAME_NAME, preview_pane  # also registers the preview routes
-
-
-def _audit(reseller: Reseller, action: str, reason: str = "") -> None:
-    audit.record(f"team:{current_user.id}", "owner", reseller.id, f"reseller:{reseller.id}", action, reason)
 
 
 def _brand_page(form: BrandForm, *, valid: bool = True, logo_error: str | None = None) -> str:
@@ -45,7 +41,7 @@ def brand() -> Response | tuple[str, int]:
     reseller = db.session.get(Reseller, g.shop.id)
     changed = update_brand(reseller, form.values())
     if changed:
-        _audit(reseller, "brand", "changed " + ", ".join(changed))
+        record_team_action(f"reseller:{reseller.id}", "brand", "changed " + ", ".join(changed))
     db.session.commit()
     flash("Saved. Your shop shows the new look now." if changed else "Nothing had changed.", "success")
     return redirect(url_for("console.brand"), 303)
@@ -61,7 +57,7 @@ def brand_logo() -> Response | tuple[str, int]:
     except logos.LogoRejected as rejection:
         db.session.rollback()
         return _brand_page(BrandForm(formdata=None, obj=g.shop), logo_error=str(rejection)), rejection.status
-    _audit(reseller, "logo", f"new logo {reseller.logo_etag}")
+    record_team_action(f"reseller:{reseller.id}", "logo", f"new logo {reseller.logo_etag}")
     db.session.commit()
     flash("Logo saved. The favicon is made from it.", "success")
     return redirect(url_for("console.brand"), 303)
@@ -74,7 +70,7 @@ def brand_logo_remove() -> Response:
     reseller = db.session.get(Reseller, g.shop.id)
     if reseller.logo_etag:
         logos.remove_logo(reseller)
-        _audit(reseller, "logo_removed")
+        record_team_action(f"reseller:{reseller.id}", "logo_removed")
         db.session.commit()
     flash("Logo removed.", "success")
     return redirect(url_for("console.brand"), 303)

@@ -8,27 +8,20 @@ log should not become a second copy of the personal data it guards.
 from __future__ import annotations
 
 from flask import abort, g, render_template, request
-from flask_login import current_user
 
 from ..extensions import db
 from ..htmx import is_htmx
-from ..services import audit
 from ..services.customer_directory import (
     DETAIL_LIMIT,
     SORTS,
     clean_search,
     customer_page,
     customer_record,
-    page_number,
     shop_customer,
 )
+from ..services.paging import page_number
 from . import bp
-from .auth import team_required
-
-
-def _audit(subject: str, action: str, reason: str = "") -> None:
-    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, subject, action, reason)
-    db.session.commit()
+from .auth import record_team_action, team_required
 
 
 @bp.get("/customers")
@@ -38,7 +31,8 @@ def customers() -> str:
     term = clean_search(request.args.get("q"))
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else SORTS[0]
     page = page_number(request.args.get("page"))
-    _audit("customers", "list", f"search of {len(term)} characters, page {page}")
+    record_team_action("customers", "list", f"search of {len(term)} characters, page {page}")
+    db.session.commit()
     listing = customer_page(g.shop.id, term, sort, page)
     template = "console/_customer_list.html" if is_htmx() else "console/customers.html"
     return render_template(template, listing=listing, sorts=SORTS)
@@ -51,7 +45,8 @@ def customer(customer_id: int) -> str:
     found = shop_customer(g.shop.id, customer_id)
     if found is None:
         abort(404)
-    _audit(f"customer:{found.id}", "view")
+    record_team_action(f"customer:{found.id}", "view")
+    db.session.commit()
     return render_template(
         "console/customer.html", record=customer_record(g.shop.id, found), limit=DETAIL_LIMIT
     )

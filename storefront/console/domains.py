@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Domain, Reseller
-from ..services import audit
 from ..services import shop_domains as claims
 from ..services.domain_verification import record_name, record_value
 from ..services.domains import display_domain
 from ..services.fulfilment import shop_nameservers
 from ..services.links import primary_host
 from . import bp
-from .auth import owner_required
+from .auth import owner_required, record_team_action
 
 ID = "<int(max=2147483647):domain_id>"
 FRAGMENTS = {"domains": "console/domains_list.html", "nameservers": "console/domains_nameservers.html"}
@@ -46,6 +44,8 @@ def _answer(part: str, *, error: str | None = None, done: str = "", **form_state
     """htmx gets the updated part of the page; a plain form gets the page (400) or a redirect."""
     if error:
         db.session.rollback()
+    else:
+        db.session.commit()
     notice = {"error": error} if error else {"done": done}
     if is_htmx():
         return make_response(render_template(FRAGMENTS[part], **_page_context(**form_state), **notice))
@@ -61,11 +61,6 @@ def _own_domain(domain_id: int) -> Domain:
     if domain is None:
         abort(404)
     return domain
-
-
-def _audit(subject: str, action: str, detail: str) -> None:
-    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, subject, action, detail)
-    db.session.commit()
 
 
 @bp.get("/domains")
@@ -87,36 +82,35 @@ def domains_add() -> Response:
     except claims.DomainError as error:
         return _answer("domains", error=str(error), hostname_value=raw)
     shown = display_domain(domain.hostname)
-    _audit(f"domain:{domain.id}", "domain_add", domain.hostname)
+    record_team_action(f"domain:{domain.id}", "domain_add", domain.hostname)
     return _answer("domains", done=f"{shown} added. Create its TXT record, then verify it.")
+
+
+def _domain_step(domain_id: int, step, action: str, done: str) -> Response:
+    """Take one step on the shop's own domain; ``done`` names it with ``{domain}``."""
+    domain = _own_domain(domain_id)
+    try:
+        step(db.session.get(Reseller, g.shop.id), domain)
+    except claims.DomainError as error:
+        return _answer("domains", error=str(error))
+    record_team_action(f"domain:{domain.id}", action, domain.hostname)
+    return _answer("domains", done=done.format(domain=display_domain(domain.hostname)))
 
 
 @bp.post(f"/domains/{ID}/verify")
 @owner_required
 def domains_verify(domain_id: int) -> Response:
     """Look the domain's TXT record up; once it holds the token, the shop serves on the domain."""
-    domain = _own_domain(domain_id)
-    shown = display_domain(domain.hostname)
-    try:
-        claims.verify_domain(db.session.get(Reseller, g.shop.id), domain)
-    except claims.DomainError as error:
-        return _answer("domains", error=str(error))
-    _audit(f"domain:{domain.id}", "domain_verify", domain.hostname)
-    return _answer("domains", done=f"{shown} is verified: your shop now answers on it.")
+    done = "{domain} is verified: your shop now answers on it."
+    return _domain_step(domain_id, claims.verify_domain, "domain_verify", done)
 
 
 @bp.post(f"/domains/{ID}/primary")
 @owner_required
 def domains_primary(domain_id: int) -> Response:
     """Use this domain in the shop's links and emails."""
-    domain = _own_domain(domain_id)
-    shown = display_domain(domain.hostname)
-    try:
-        claims.make_primary(db.session.get(Reseller, g.shop.id), domain)
-    except claims.DomainError as error:
-        return _answer("domains", error=str(error))
-    _audit(f"domain:{domain.id}", "domain_primary", domain.hostname)
-    return _answer("domains", done=f"Links and emails now use {shown}.")
+    done = "Links and emails now use {domain}."
+    return _domain_step(domain_id, claims.make_primary, "domain_primary", done)
 
 
 @bp.post(f"/domains/{ID}/remove")
@@ -126,7 +120,7 @@ def domains_remove(domain_id: int) -> Response:
     domain = _own_domain(domain_id)
     subject, hostname = f"domain:{domain.id}", domain.hostname
     claims.remove_domain(domain)
-    _audit(subject, "domain_remove", hostname)
+    record_team_action(subject, "domain_remove", hostname)
     return _answer("domains", done=f"{display_domain(hostname)} removed; your shop no longer answers on it.")
 
 
@@ -143,5 +137,5 @@ def domains_nameservers() -> Response:
     if not changed:
         return _answer("nameservers", done="Nothing to change: these are already your nameservers.")
     names = shop_nameservers(g.shop.id)
-    _audit(f"reseller:{g.shop.id}", "nameservers", ", ".join(names))
+    record_team_action(f"reseller:{g.shop.id}", "nameservers", ", ".join(names))
     return _answer("nameservers", done="Nameservers saved. Set up their glue records as shown.")

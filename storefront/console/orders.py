@@ -13,8 +13,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import OrderStatus
-from ..services import audit
-from ..services.customer_directory import clean_search, page_number
+from ..services.customer_directory import clean_search
 from ..services.invoices import invoice_label
 from ..services.order_book import (
     BadFilter,
@@ -24,15 +23,12 @@ from ..services.order_book import (
     status_filter,
 )
 from ..services.orders import invoice_of
+from ..services.paging import page_number
 from ..services.payments import InvoiceAlreadyPaid, PaymentRefused, mark_bank_transfer_paid
 from . import bp
-from .auth import owner_required
+from .auth import owner_required, record_team_action
 
 ID = "<int(max=2147483647):order_id>"
-
-
-def _audit(subject: str, action: str, reason: str = "") -> None:
-    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, subject, action, reason)
 
 
 @bp.get("/orders")
@@ -45,7 +41,7 @@ def orders() -> str | tuple[str, int]:
     except BadFilter as error:
         return render_template("console/orders.html", listing=None, error=str(error)), 400
     page = page_number(request.args.get("page"))
-    _audit("orders", "list", f"search of {len(term)} characters, page {page}")
+    record_team_action("orders", "list", f"search of {len(term)} characters, page {page}")
     db.session.commit()
     listing = order_page(g.shop.id, status, term, page)
     template = "console/_order_list.html" if is_htmx() else "console/orders.html"
@@ -65,7 +61,7 @@ def order(order_id: int) -> str:
     """One order with its lines, invoice, payment and services; the view is audited."""
     if shop_order(g.shop.id, order_id) is None:
         abort(404)
-    _audit(f"order:{order_id}", "view")
+    record_team_action(f"order:{order_id}", "view")
     db.session.commit()
     return _order_page(order_id)
 
@@ -83,7 +79,7 @@ def bank_transfer(order_id: int) -> Response | tuple[str, int]:
         return _order_page(
             order_id, "This order is cancelled, so its invoice cannot be paid.", reference
         ), 409
-    _audit(f"invoice:{invoice.id}", "bank_transfer", f"order {order_id}")
+    record_team_action(f"invoice:{invoice.id}", "bank_transfer", f"order {order_id}")
     try:
         mark_bank_transfer_paid(invoice, reference, recorded_by=f"team:{current_user.id}")
     except InvoiceAlreadyPaid as error:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import IntegerField, StringField
@@ -11,9 +10,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..extensions import db
 from ..models import Reseller
-from ..services import audit
 from . import bp
-from .auth import owner_required
+from .auth import owner_required, record_team_action
 from .brand_forms import no_control_characters
 
 
@@ -42,7 +40,7 @@ def support_settings() -> Response | tuple[str, int]:
         reseller.first_response_hours = form.first_response_hours.data
         reseller.follow_up_hours = form.follow_up_hours.data
         reseller.escalation_persona = " ".join(form.escalation_persona.data.split())
-        audit.record(f"team:{current_user.id}", "owner", reseller.id, f"reseller:{reseller.id}", "settings")
+        record_team_action(f"reseller:{reseller.id}", "settings")
         db.session.commit()
         flash("Saved. New deadlines use these targets.", "success")
         return redirect(url_for("console.support_settings"), 303)

@@ -9,14 +9,13 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Reseller, Ticket, TicketStatus, TicketTier, utcnow
-from ..services import audit
 from ..services import tickets as ticket_service
 from ..services.escalation import escalate
 from ..services.inbox import VIEWS, inbox_page, team_ticket
 from ..services.ticket_mail import requester, shown_thread
 from ..services.tickets import TicketError
 from . import bp
-from .auth import team_required
+from .auth import record_team_action, team_required
 
 ID = "<int(max=2147483647):ticket_id>"
 
@@ -45,7 +44,7 @@ def ticket(ticket_id: int) -> str:
     """A ticket with its whole thread and internal notes; the view is audited."""
     found = _ticket(ticket_id)
     reseller = db.session.get(Reseller, g.shop.id)
-    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, f"ticket:{found.id}", "view")
+    record_team_action(f"ticket:{found.id}", "view")
     db.session.commit()
     messages = shown_thread(reseller, found, internal=True)
     name, email = requester(found)
@@ -68,7 +67,7 @@ def _act(ticket_id: int, action, done: str) -> Response:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("console.ticket", ticket_id=ticket_id), 303)
-    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, f"ticket:{found.id}", done)
+    record_team_action(f"ticket:{found.id}", done)
     db.session.commit()
     return redirect(url_for("console.ticket", ticket_id=ticket_id), 303)
 

@@ -13,12 +13,12 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from ..extensions import db
 from ..models import Customer, Invoice, Order, Plan, Service, Ticket
+from .paging import PageCount
 from .tickets import OPEN_STATUSES
 
 PAGE_SIZE = 25
 DETAIL_LIMIT = 50
 SEARCH_MAX_LENGTH = 100
-LAST_PAGE = 100_000
 SORTS = ("newest", "name")
 
 
@@ -32,14 +32,6 @@ def clean_search(raw: str | None) -> str:
     """Return a search term as text: control characters dropped, spaces squeezed, length capped."""
     printable = "".join(ch if ch.isprintable() else " " for ch in (raw or "")[: SEARCH_MAX_LENGTH * 4])
     return " ".join(printable.split())[:SEARCH_MAX_LENGTH]
-
-
-def page_number(raw: str | None) -> int:
-    """Return the page asked for; anything that is not a positive whole number means page 1."""
-    text = (raw or "").strip()
-    if not (text.isascii() and text.isdigit()):
-        return 1
-    return LAST_PAGE if len(text) > 6 else min(max(int(text), 1), LAST_PAGE)
 
 
 @dataclass(frozen=True)
@@ -56,24 +48,16 @@ class CustomerRow:
 
 
 @dataclass(frozen=True)
-class CustomerPage:
+class CustomerPage(PageCount):
     """A page of the shop's customers matching a search."""
+
+    per_page = PAGE_SIZE
 
     rows: list[CustomerRow]
     total: int
     page: int
     term: str
     sort: str
-
-    @property
-    def pages(self) -> int:
-        """Return the number of pages (at least one)."""
-        return max(1, -(-self.total // PAGE_SIZE))
-
-    @property
-    def beyond_end(self) -> bool:
-        """True when the page asked for lies past the last page."""
-        return self.page > self.pages
 
 
 def _matching(reseller_id: int, term: str) -> ColumnElement[bool]:

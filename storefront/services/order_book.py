@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Customer, Invoice, InvoiceStatus, Order, OrderStatus, Payment, Plan, Service, TeamMember
 from .customer_directory import like_pattern
+from .paging import PageCount
 from .payments import BANK_TRANSFER, SANDBOX_CARD
 
 PAGE_SIZE = 25
@@ -65,24 +66,16 @@ class OrderRow:
 
 
 @dataclass(frozen=True)
-class OrderPage:
+class OrderPage(PageCount):
     """A page of the shop's orders matching a filter and a search."""
+
+    per_page = PAGE_SIZE
 
     rows: list[OrderRow]
     total: int
     page: int
     status: str
     term: str
-
-    @property
-    def pages(self) -> int:
-        """Return the number of pages (at least one)."""
-        return max(1, -(-self.total // PAGE_SIZE))
-
-    @property
-    def beyond_end(self) -> bool:
-        """True when the page asked for lies past the last page."""
-        return self.page > self.pages
 
 
 def _matching(reseller_id: int, status: str, term: str) -> ColumnElement[bool]:
