@@ -1,4 +1,4 @@
-"""Shared steps for support tests: tickets made through the services, team sign-in."""
+"""Shared test steps: shops, tickets made through the services, team sign-in, buying, console URLs."""
 
 from __future__ import annotations
 
@@ -12,12 +12,9 @@ from storefront.extensions import db
 from storefront.models import (
     Customer,
     Domain,
-    Invoice,
-    Nameserver,
     Offer,
     Order,
     Reseller,
-    Service,
     TeamInvitation,
     TeamMember,
     Ticket,
@@ -52,6 +49,26 @@ def load_ticket(app, ticket_id: int) -> Ticket:
         _ = [m.body for m in ticket.messages]
         db.session.expunge_all()
         return ticket
+
+
+SHOP_OWNERS = {
+    "acme.localhost": "owner@acme-hosting.test",
+    "bluewave.localhost": "owner@bluewave-web.test",
+    "kedai.localhost": "owner@kedaihosting.test",
+}
+
+
+def shop_id(app, slug: str = "acme") -> int:
+    """Return the id of the demo shop with ``slug``."""
+    with app.app_context():
+        return db.session.scalar(select(Reseller.id).where(Reseller.slug == slug))
+
+
+def owner_client(client_for, host: str = "acme.localhost", email: str | None = None):
+    """Return a client signed in to the console of ``host`` as its owner (or as ``email``)."""
+    client = client_for(host)
+    assert team_sign_in(client, email or SHOP_OWNERS[host]).status_code == 302
+    return client
 
 
 def team_sign_in(client, email: str = "owner@acme-hosting.test", password: str = "storefront-demo"):
@@ -95,13 +112,10 @@ CONSOLE_ID_MODELS = {
     "ticket_id": Ticket,
     "customer_id": Customer,
     "order_id": Order,
-    "invoice_id": Invoice,
     "domain_id": Domain,
     "member_id": TeamMember,
     "invitation_id": TeamInvitation,
     "offer_id": Offer,
-    "nameserver_id": Nameserver,
-    "service_id": Service,
 }
 
 

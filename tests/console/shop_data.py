@@ -7,19 +7,12 @@ from datetime import timedelta
 from sqlalchemy import insert, select
 
 from storefront.extensions import db
-from storefront.models import Customer, Invoice, Order, Reseller, TeamMember, TeamRole, utcnow
+from storefront.models import Customer, Invoice, Order, Reseller, utcnow
 from tests.shop.test_checkout import signed_in_with_cart
-from tests.support import team_sign_in
+from tests.support import shop_id, team_sign_in
 
 ACME = "acme.localhost"
 AGENT_EMAIL = "agent@acme-hosting.test"
-OWNERS = {ACME: "owner@acme-hosting.test", "kedai.localhost": "owner@kedaihosting.test"}
-
-
-def shop_id(app, slug: str = "acme") -> int:
-    """Return a demo shop's id."""
-    with app.app_context():
-        return db.session.scalar(select(Reseller.id).where(Reseller.slug == slug))
 
 
 def customer_id(app, email: str, slug: str = "acme") -> int:
@@ -30,25 +23,8 @@ def customer_id(app, email: str, slug: str = "acme") -> int:
         )
 
 
-def owner(client_for, host: str = ACME):
-    """Return a client signed in to the console as the demo shop's owner."""
-    client = client_for(host)
-    assert team_sign_in(client, OWNERS[host]).status_code == 302
-    return client
-
-
 def agent(app, client_for):
-    """Return a client signed in to Acme's console as an agent (made if the demo has none)."""
-    with app.app_context():
-        reseller_id = db.session.scalar(select(Reseller.id).where(Reseller.slug == "acme"))
-        member = db.session.scalar(select(TeamMember).where(TeamMember.email == AGENT_EMAIL))
-        if member is None:
-            member = TeamMember(
-                reseller_id=reseller_id, email=AGENT_EMAIL, name="Siti Agent", role=TeamRole.AGENT
-            )
-            db.session.add(member)
-        member.set_password("storefront-demo")
-        db.session.commit()
+    """Return a client signed in to Acme's console as the demo's agent."""
     client = client_for(ACME)
     assert team_sign_in(client, AGENT_EMAIL).status_code == 302
     return client

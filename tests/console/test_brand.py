@@ -15,7 +15,7 @@ from storefront.models import AuditEntry, Reseller
 from storefront.services.brand_settings import PRIMARY_AS_TEXT_THEMES
 from storefront.theming import available_themes, theme_asset_path
 from tests.shop.helpers import csrf_from
-from tests.support import team_sign_in
+from tests.support import owner_client, team_sign_in
 
 ACME = "acme.localhost"
 SAVED = {
@@ -44,12 +44,6 @@ NEW_LOOK = {
 }
 
 
-def _owner(client_for):
-    client = client_for(ACME)
-    assert team_sign_in(client).status_code == 302
-    return client
-
-
 def _save(client, **changes):
     token = csrf_from(client.get("/console/brand").text)
     return client.post("/console/brand", data={**SAVED, **changes, "csrf_token": token})
@@ -73,7 +67,7 @@ def _linked(page: str, pattern: str) -> str:
 def test_saving_shows_the_new_look_on_the_storefront_at_once(app, demo, client_for) -> None:
     visitor = client_for(ACME)
     assert 'class="theme-default"' in visitor.get("/").text  # the page cache now holds the old look
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     saved = _save(owner, **NEW_LOOK)
     assert saved.status_code == 303 and saved.headers["Location"] == "/console/brand"
     assert "Saved. Your shop shows the new look now." in owner.get("/console/brand").text
@@ -95,7 +89,7 @@ def test_saving_shows_the_new_look_on_the_storefront_at_once(app, demo, client_f
 
 def test_saving_the_same_values_changes_nothing(app, demo, client_for) -> None:
     before = _brand_of(_acme(app))
-    assert _save(_owner(client_for)).status_code == 303
+    assert _save(owner_client(client_for)).status_code == 303
     assert _brand_of(_acme(app)) == before
     with app.app_context():
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "brand")) is None
@@ -103,7 +97,9 @@ def test_saving_the_same_values_changes_nothing(app, demo, client_for) -> None:
 
 def test_text_without_enough_contrast_is_refused_and_nothing_saved(app, demo, client_for) -> None:
     before = _brand_of(_acme(app))
-    refused = _save(_owner(client_for), color_text="#777777", color_background="#ffffff", theme="editorial")
+    refused = _save(
+        owner_client(client_for), color_text="#777777", color_background="#ffffff", theme="editorial"
+    )
     assert refused.status_code == 400
     assert "#777777 on the background #ffffff has a contrast of only 4.48:1" in refused.text
     assert "WCAG AA needs at least 4.5:1" in refused.text and "Choose a darker text colour" in refused.text
@@ -111,14 +107,16 @@ def test_text_without_enough_contrast_is_refused_and_nothing_saved(app, demo, cl
 
 
 def test_light_text_on_a_dark_background_is_told_to_go_lighter(demo, client_for) -> None:
-    refused = _save(_owner(client_for), color_text="#555555", color_background="#111111", theme="bazaar")
+    refused = _save(
+        owner_client(client_for), color_text="#555555", color_background="#111111", theme="bazaar"
+    )
     assert (
         refused.status_code == 400 and "Choose a lighter text colour or a darker background" in refused.text
     )
 
 
 def test_the_default_theme_needs_a_readable_primary_colour_too(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     amber = {"color_primary": "#f59e0b", "color_background": "#ffffff"}
     refused = _save(owner, theme="default", **amber)
     assert refused.status_code == 400
@@ -184,14 +182,14 @@ def test_the_primary_contrast_rule_follows_the_theme_stylesheets(theme: str) -> 
 )
 def test_bad_values_are_refused_with_a_message(app, demo, client_for, changes, message) -> None:
     before = _brand_of(_acme(app))
-    refused = _save(_owner(client_for), **changes)
+    refused = _save(owner_client(client_for), **changes)
     assert refused.status_code == 400 and message in refused.text
     assert _brand_of(_acme(app)) == before
 
 
 def test_brand_text_is_shown_as_text(app, demo, client_for) -> None:
     name, tagline = "<script>alert(1)</script>{{7*7}}", '"><img src=x onerror=alert(1)>'
-    assert _save(_owner(client_for), brand_name=name, tagline=tagline).status_code == 303
+    assert _save(owner_client(client_for), brand_name=name, tagline=tagline).status_code == 303
     page = client_for(ACME).get("/").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;{{7*7}}" in page and "<script>alert" not in page
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
@@ -210,7 +208,7 @@ def test_extra_fields_are_ignored(app, demo, client_for) -> None:
         "first_response_hours": "1",
         "currency": "USD",
     }
-    assert _save(_owner(client_for), tagline="Still ours.", **extra).status_code == 303
+    assert _save(owner_client(client_for), tagline="Still ours.", **extra).status_code == 303
     after = _acme(app)
     assert after.tagline == "Still ours." and after.revision > before.revision
     kept = ("slug", "id", "active", "logo_etag", "escalation_persona", "first_response_hours", "currency")
@@ -233,12 +231,12 @@ def test_an_agent_is_refused_the_brand_pages(app, demo, client_for) -> None:
 
 def test_a_post_without_the_csrf_token_is_refused(app, demo, client_for) -> None:
     before = _brand_of(_acme(app))
-    assert _owner(client_for).post("/console/brand", data=NEW_LOOK).status_code == 400
+    assert owner_client(client_for).post("/console/brand", data=NEW_LOOK).status_code == 400
     assert _brand_of(_acme(app)) == before
 
 
 def test_the_page_previews_live_and_links_the_support_settings(demo, client_for) -> None:
-    page = _owner(client_for).get("/console/brand").text
+    page = owner_client(client_for).get("/console/brand").text
     assert 'href="/console/settings/support"' in page
     form = re.search(r'<form id="brand-form"[^>]*>', page).group(0)
     assert (
@@ -256,7 +254,7 @@ def test_the_preview_shows_the_proposed_look_and_saves_nothing(app, demo, client
     visitor = client_for(ACME)
     visitor.get("/")
     before = _brand_of(_acme(app))
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     proposal = {**SAVED, "theme": "editorial", "brand_name": "Acme Preview", "color_primary": "#123456"}
     preview = owner.get("/console/brand/preview", query_string=proposal)
     assert preview.status_code == 200
@@ -275,7 +273,7 @@ def test_the_preview_shows_the_proposed_look_and_saves_nothing(app, demo, client
 
 
 def test_preview_responses_may_be_framed_by_the_console_only(demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     for path in ("/console/brand/preview", "/console/brand/preview.css"):
         response = owner.get(path)
         policy = response.headers["Content-Security-Policy"]
@@ -289,7 +287,7 @@ def test_preview_responses_may_be_framed_by_the_console_only(demo, client_for) -
 
 
 def test_htmx_gets_the_preview_pane_with_the_proposal(demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     proposal = {**SAVED, "theme": "bazaar", "color_accent": "#FACC15", "csrf_token": "ignored"}
     fragment = owner.get("/console/brand/preview", query_string=proposal, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
@@ -302,7 +300,7 @@ def test_htmx_gets_the_preview_pane_with_the_proposal(demo, client_for) -> None:
 
 
 def test_invalid_proposals_show_their_problem_in_the_preview(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     bad = {**SAVED, "color_text": "#fffaf5", "theme": "nope"}
     fragment = owner.get("/console/brand/preview", query_string=bad, headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and 'role="alert"' in fragment.text
@@ -316,7 +314,7 @@ def test_invalid_proposals_show_their_problem_in_the_preview(app, demo, client_f
 
 
 def test_preview_assets_refuse_unknown_themes_and_traversal(demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     for query in (
         "theme=nope&file=theme.css",
         "theme=bazaar&file=../templates/home.html",
@@ -355,7 +353,7 @@ def test_a_support_address_on_an_idn_domain_is_kept_in_its_ascii_form(app, demo,
 
     Stored in Unicode, it made every email of the shop (sign-up, reset, checkout) fail with a 500.
     """
-    assert _save(_owner(client_for), support_email="Help@Bücher.test").status_code == 303
+    assert _save(owner_client(client_for), support_email="Help@Bücher.test").status_code == 303
     assert _acme(app).support_email == "help@xn--bcher-kva.test"
     visitor = client_for(ACME)
     reset = visitor.post(
@@ -366,6 +364,6 @@ def test_a_support_address_on_an_idn_domain_is_kept_in_its_ascii_form(app, demo,
 
 def test_a_support_address_that_mail_cannot_send_from_is_refused(app, demo, client_for) -> None:
     before = _brand_of(_acme(app))
-    refused = _save(_owner(client_for), support_email="süpport@acme-hosting.test")
+    refused = _save(owner_client(client_for), support_email="süpport@acme-hosting.test")
     assert refused.status_code == 400 and "before the @-sign are not supported" in refused.text
     assert _brand_of(_acme(app)) == before

@@ -18,11 +18,10 @@ from tests.console.shop_data import (
     checkout,
     customer_id,
     only_order_id,
-    owner,
-    shop_id,
 )
 from tests.shop.helpers import sign_in
-from tests.support import make_ticket
+from tests.support import make_ticket, shop_id
+from tests.support import owner_client as owner
 
 HTMX = {"HX-Request": "true"}
 

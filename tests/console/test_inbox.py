@@ -9,22 +9,16 @@ from sqlalchemy import func, insert, select
 from storefront.extensions import db
 from storefront.models import AuditEntry, Reseller, Ticket, TicketStatus, utcnow
 from tests.shop.helpers import csrf_from, outbox, sign_in
-from tests.support import load_ticket, make_ticket, team_sign_in
+from tests.support import load_ticket, make_ticket, owner_client, team_sign_in
 
 ACME = "acme.localhost"
-
-
-def _owner(client_for):
-    client = client_for(ACME)
-    assert team_sign_in(client).status_code == 302
-    return client
 
 
 def test_team_and_customer_sign_ins_do_not_open_each_others_areas(demo, client_for) -> None:
     customer = client_for(ACME)
     sign_in(customer, "aisyah@example.com")
     assert customer.get("/console/tickets").headers["Location"].startswith("/console/login")
-    team = _owner(client_for)
+    team = owner_client(client_for)
     assert team.get("/account").headers["Location"].startswith("/login")
     wrong = team_sign_in(client_for(ACME), "aisyah@example.com")
     assert wrong.status_code == 400 and "do not match a team account" in wrong.text
@@ -36,7 +30,7 @@ def test_inbox_lists_late_tickets_first(app, demo, client_for) -> None:
     on_time = make_ticket(app, subject="On time")
     late = make_ticket(app, subject="Late one", now=utcnow() - timedelta(hours=6))
     make_ticket(app, "kedai", "raj@example.org", subject="Kedai only")
-    html = _owner(client_for).get("/console/tickets").text
+    html = owner_client(client_for).get("/console/tickets").text
     assert html.index("Late one") < html.index("On time")
     assert "Kedai only" not in html and "late</span>" in html
     assert f"/console/tickets/{late}" in html and f"/console/tickets/{on_time}" in html
@@ -44,7 +38,7 @@ def test_inbox_lists_late_tickets_first(app, demo, client_for) -> None:
 
 def test_reply_note_and_status(app, demo, client_for) -> None:
     ticket_id = make_ticket(app)
-    team = _owner(client_for)
+    team = owner_client(client_for)
     page = team.get(f"/console/tickets/{ticket_id}").text
     token = csrf_from(page)
     team.post(f"/console/tickets/{ticket_id}/reply", data={"body": "We are looking.", "csrf_token": token})
@@ -73,7 +67,7 @@ def test_reply_note_and_status(app, demo, client_for) -> None:
 
 def test_hand_over_keeps_read_access_and_stops_replies(app, demo, client_for) -> None:
     ticket_id = make_ticket(app)
-    team = _owner(client_for)
+    team = owner_client(client_for)
     token = csrf_from(team.get(f"/console/tickets/{ticket_id}").text)
     team.post(
         f"/console/tickets/{ticket_id}/escalate", data={"note": "Needs server access", "csrf_token": token}
@@ -90,7 +84,7 @@ def test_hand_over_keeps_read_access_and_stops_replies(app, demo, client_for) ->
 
 def test_other_shops_tickets_are_not_found_in_the_console(app, demo, client_for) -> None:
     theirs = make_ticket(app, "kedai", "raj@example.org")
-    team = _owner(client_for)
+    team = owner_client(client_for)
     token = csrf_from(team.get("/console/tickets").text)
     assert team.get(f"/console/tickets/{theirs}").status_code == 404
     for action in ("reply", "note", "status", "escalate"):
@@ -104,7 +98,7 @@ def test_other_shops_tickets_are_not_found_in_the_console(app, demo, client_for)
 
 def test_every_team_view_is_audited(app, demo, client_for) -> None:
     ticket_id = make_ticket(app)
-    _owner(client_for).get(f"/console/tickets/{ticket_id}")
+    owner_client(client_for).get(f"/console/tickets/{ticket_id}")
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry))
         assert (entry.record, entry.action, entry.actor_role) == (f"ticket:{ticket_id}", "view", "owner")
@@ -112,7 +106,7 @@ def test_every_team_view_is_audited(app, demo, client_for) -> None:
 
 
 def test_inbox_queries_do_not_grow_with_the_queue(app, demo, client_for, count_queries) -> None:
-    team = _owner(client_for)
+    team = owner_client(client_for)
 
     def queries() -> int:
         team.get("/console/tickets")
@@ -150,7 +144,7 @@ def test_inbox_queries_do_not_grow_with_the_queue(app, demo, client_for, count_q
 
 
 def test_owners_set_the_response_targets_new_deadlines_use(app, demo, client_for) -> None:
-    team = _owner(client_for)
+    team = owner_client(client_for)
     page = team.get("/console/settings/support").text
     token = csrf_from(page)
     bad = team.post(
@@ -188,7 +182,7 @@ def test_hostile_text_is_shown_as_text_in_the_console(app, demo, client_for) -> 
     ticket_id = make_ticket(
         app, subject="<script>alert(1)</script> {{7*7}}", body='"><img src=x onerror=alert(1)>'
     )
-    team = _owner(client_for)
+    team = owner_client(client_for)
     for path in ("/console/tickets", f"/console/tickets/{ticket_id}"):
         html = team.get(path).text
         assert "<script>alert(1)</script>" not in html and "<img src=x" not in html

@@ -16,7 +16,7 @@ from werkzeug.test import encode_multipart
 from storefront.extensions import db
 from storefront.models import AuditEntry, Reseller
 from tests.shop.helpers import csrf_from
-from tests.support import team_sign_in
+from tests.support import owner_client, team_sign_in
 
 ACME = "acme.localhost"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -42,12 +42,6 @@ def _png_with_text(text: str) -> bytes:
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", text)
     return _image("PNG", pnginfo=info)
-
-
-def _owner(client_for):
-    client = client_for(ACME)
-    assert team_sign_in(client).status_code == 302
-    return client
 
 
 def _upload(client, data: bytes | None, filename: str = "logo.png", content_type: str = "image/png"):
@@ -107,7 +101,7 @@ BAD_UPLOADS = {
 def test_bad_uploads_are_refused_and_the_old_logo_stays(app, demo, client_for, kind: str) -> None:
     data, filename, message = BAD_UPLOADS[kind]
     before = _logo_state(app)
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     refused = _upload(owner, data, filename)
     assert refused.status_code == 400
     assert message in refused.text and 'class="form__error" role="alert"' in refused.text
@@ -118,7 +112,7 @@ def test_bad_uploads_are_refused_and_the_old_logo_stays(app, demo, client_for, k
 
 def test_an_oversized_upload_gets_a_clear_answer(app, demo, client_for) -> None:
     before = _logo_state(app)
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     # Over the logo's limit but within the request's; then over the app's MAX_CONTENT_LENGTH too.
     just_over = _upload(owner, _image("PNG") + b"\x00" * 2_000_000)
     whole_request = _upload(owner, b"\x00" * (3 * 1024 * 1024))
@@ -140,7 +134,7 @@ def test_good_images_are_re_encoded_as_png(
     app, demo, client_for, image_format, filename, content_type
 ) -> None:
     old_etag, _, old_icon, _ = _logo_state(app)
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     upload = _image(image_format, size=(1024, 600), colour="#7c3aed")
     saved = _upload(owner, upload, filename, content_type)
     assert saved.status_code == 303 and saved.headers["Location"] == "/console/brand"
@@ -158,7 +152,7 @@ def test_good_images_are_re_encoded_as_png(
 
 def test_markup_hidden_in_a_png_never_reaches_the_served_logo(app, demo, client_for) -> None:
     upload = _png_with_text("<script>alert(1)</script>")
-    assert _upload(_owner(client_for), upload).status_code == 303
+    assert _upload(owner_client(client_for), upload).status_code == 303
     etag, stored, _, _ = _logo_state(app)
     assert b"<script>" in upload and b"<script>" not in stored
     assert b"<script>" not in client_for(ACME).get(f"/logo?v={etag}").data
@@ -167,7 +161,9 @@ def test_markup_hidden_in_a_png_never_reaches_the_served_logo(app, demo, client_
 def test_the_favicon_is_made_from_the_new_logo(app, demo, client_for) -> None:
     visitor = client_for(ACME)
     old = visitor.get("/favicon.ico")
-    assert _upload(_owner(client_for), _image("PNG", size=(48, 48), colour="#ff0000")).status_code == 303
+    assert (
+        _upload(owner_client(client_for), _image("PNG", size=(48, 48), colour="#ff0000")).status_code == 303
+    )
     new = visitor.get("/favicon.ico")
     assert new.headers["ETag"] != old.headers["ETag"] and new.data != old.data
     icon = Image.open(io.BytesIO(new.data))
@@ -178,7 +174,7 @@ def test_the_favicon_is_made_from_the_new_logo(app, demo, client_for) -> None:
 @pytest.mark.parametrize("size", [(1, 1), (15, 15), (40, 8)])
 def test_a_logo_smaller_than_a_favicon_is_saved_with_a_favicon(app, demo, client_for, size) -> None:
     """A tiny image is a valid logo: it gets a favicon like any other, never a 500."""
-    saved = _upload(_owner(client_for), _image("PNG", size=size, colour="#ff0000"))
+    saved = _upload(owner_client(client_for), _image("PNG", size=size, colour="#ff0000"))
     assert saved.status_code == 303
     icon = Image.open(io.BytesIO(client_for(ACME).get("/favicon.ico").data))
     assert icon.format == "ICO" and icon.size[0] >= 16
@@ -198,7 +194,7 @@ def test_the_logo_is_cached_for_a_year_under_its_version(app, demo, client_for) 
 
 
 def test_removing_the_logo_falls_back_to_name_and_colour(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     token = csrf_from(owner.get("/console/brand").text)
     assert owner.post("/console/brand/logo/remove", data={"csrf_token": token}).status_code == 303
     assert _logo_state(app) == (None, None, None, None)
@@ -220,7 +216,7 @@ def test_agents_and_forged_posts_cannot_touch_the_logo(app, demo, client_for) ->
     good = {"csrf_token": token, "logo": (io.BytesIO(_image("PNG")), "logo.png", "image/png")}
     assert agent.post("/console/brand/logo", data=good, content_type="multipart/form-data").status_code == 403
     assert agent.post("/console/brand/logo/remove", data={"csrf_token": token}).status_code == 403
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     forged = {"logo": (io.BytesIO(_image("PNG")), "logo.png", "image/png")}
     assert (
         owner.post("/console/brand/logo", data=forged, content_type="multipart/form-data").status_code == 400
@@ -230,7 +226,7 @@ def test_agents_and_forged_posts_cannot_touch_the_logo(app, demo, client_for) ->
 
 
 def test_the_brand_page_offers_only_the_accepted_formats(demo, client_for) -> None:
-    page = _owner(client_for).get("/console/brand").text
+    page = owner_client(client_for).get("/console/brand").text
     upload = re.search(r'<form method="post" action="/console/brand/logo"[^>]*>', page).group(0)
     assert 'enctype="multipart/form-data"' in upload
     assert 'accept="image/png,image/jpeg,image/webp"' in page

@@ -19,8 +19,9 @@ from storefront.models import (
     TeamMember,
 )
 from storefront.services.payments import mark_bank_transfer_paid
-from tests.console.shop_data import add_orders, agent, checkout, only_order_id, owner
+from tests.console.shop_data import add_orders, agent, checkout, only_order_id
 from tests.shop.helpers import csrf_from, outbox
+from tests.support import owner_client as owner
 
 HTMX = {"HX-Request": "true"}
 

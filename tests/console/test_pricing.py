@@ -22,7 +22,7 @@ from storefront.models import (
 from storefront.services.pricing import PriceError, decimal_text, parse_money
 from tests.shop.helpers import csrf_from
 from tests.shop.test_checkout import cart_with, checkout_form, signed_in_with_cart
-from tests.support import team_sign_in
+from tests.support import owner_client, shop_id, team_sign_in
 
 ACME = "acme.localhost"
 KEDAI = "kedai.localhost"
@@ -57,21 +57,9 @@ def _form(client, form_id: str = "plan-prices") -> dict[str, str]:
     return reader.fields
 
 
-def _owner(client_for, host: str = ACME):
-    client = client_for(host)
-    email = {"acme.localhost": "owner@acme-hosting.test", "kedai.localhost": "owner@kedaihosting.test"}[host]
-    assert team_sign_in(client, email).status_code == 302
-    return client
-
-
 def _plan(app, code: str) -> int:
     with app.app_context():
         return db.session.scalar(select(Plan.id).where(Plan.code == code))
-
-
-def _shop(app, slug: str = "acme") -> int:
-    with app.app_context():
-        return db.session.scalar(select(Reseller.id).where(Reseller.slug == slug))
 
 
 def _prices(app, slug: str = "acme") -> dict[tuple[str, str], int]:
@@ -81,7 +69,7 @@ def _prices(app, slug: str = "acme") -> dict[tuple[str, str], int]:
             select(Plan.code, OfferPrice.cycle, OfferPrice.amount_minor)
             .join(Offer, Offer.id == OfferPrice.offer_id)
             .join(Plan, Plan.id == Offer.plan_id)
-            .where(Offer.reseller_id == _shop(app, slug))
+            .where(Offer.reseller_id == shop_id(app, slug))
         )
         return {(code, cycle.value): amount for code, cycle, amount in rows}
 
@@ -91,7 +79,7 @@ def _offers(app, slug: str = "acme") -> list[tuple[str, bool, int]]:
         rows = db.session.execute(
             select(Plan.code, Offer.visible, Offer.position)
             .join(Plan, Plan.id == Offer.plan_id)
-            .where(Offer.reseller_id == _shop(app, slug))
+            .where(Offer.reseller_id == shop_id(app, slug))
             .order_by(Plan.code)
         )
         return [tuple(row) for row in rows]
@@ -159,7 +147,7 @@ def test_amounts_that_are_not_prices_are_refused_with_a_reason(typed, message) -
 
 
 def test_the_page_shows_wholesale_retail_and_margin_for_every_plan_and_cycle(app, demo, client_for) -> None:
-    page = _owner(client_for).get("/console/pricing")
+    page = owner_client(client_for).get("/console/pricing")
     assert page.status_code == 200
     starter = _plan(app, "starter")
     assert f'name="price-{starter}-monthly" value="12.90"' in page.text
@@ -173,7 +161,7 @@ def test_the_page_shows_wholesale_retail_and_margin_for_every_plan_and_cycle(app
 
 
 def test_the_margin_preview_answers_as_the_owner_types_and_saves_nothing(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     before = _snapshot(app)
     ok = _margin(owner, app, "starter", "monthly", "15.00")
     assert ok.status_code == 200 and ok.text.startswith("<output")
@@ -190,7 +178,7 @@ def test_the_margin_preview_answers_as_the_owner_types_and_saves_nothing(app, de
 def test_the_margin_preview_needs_a_plan_and_cycle_the_platform_prices(
     app, demo, client_for, make_plan
 ) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     starter = _plan(app, "starter")
     retired = make_plan("retired", active=False)
     assert owner.get(f"/console/pricing/margin?plan={starter}&cycle=weekly").status_code == 404
@@ -211,7 +199,7 @@ def test_the_margin_preview_needs_a_plan_and_cycle_the_platform_prices(
 def test_saving_prices_changes_the_shop_at_once_and_is_audited(app, demo, client_for) -> None:
     visitor = client_for(ACME)
     assert "RM 12.90" in visitor.get("/plans").text  # now cached for this revision
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     starter, wordpress = _plan(app, "starter"), _plan(app, "wordpress")
     form = _form(owner) | {
         f"price-{starter}-monthly": "13.90",
@@ -234,7 +222,7 @@ def test_saving_prices_changes_the_shop_at_once_and_is_audited(app, demo, client
 
 
 def test_an_empty_price_stops_selling_that_cycle(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     starter = _plan(app, "starter")
     owner.post("/console/pricing", data=_form(owner) | {f"price-{starter}-annually": ""})
     assert ("starter", "annually") not in _prices(app) and ("starter", "monthly") in _prices(app)
@@ -243,7 +231,7 @@ def test_an_empty_price_stops_selling_that_cycle(app, demo, client_for) -> None:
 
 
 def test_a_shown_plan_needs_at_least_one_price(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     starter = _plan(app, "starter")
     form = _form(owner) | {f"price-{starter}-monthly": "", f"price-{starter}-annually": ""}
     before = _snapshot(app)
@@ -254,7 +242,7 @@ def test_a_shown_plan_needs_at_least_one_price(app, demo, client_for) -> None:
 
 
 def test_a_price_below_wholesale_refuses_the_whole_form(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     starter, business = _plan(app, "starter"), _plan(app, "business")
     before = _snapshot(app)
     form = _form(owner) | {f"price-{starter}-monthly": "4.00", f"price-{business}-monthly": "30.00"}
@@ -272,7 +260,7 @@ def test_a_price_below_wholesale_refuses_the_whole_form(app, demo, client_for) -
     ["-1", "-0.01", "12.999", "0.001", "10000000.01", "123456789012345678901234567890", "abc", "NaN", "inf"],
 )
 def test_prices_that_are_not_amounts_are_refused_with_nothing_saved(app, demo, client_for, typed) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     starter, business = _plan(app, "starter"), _plan(app, "business")
     form = _form(owner) | {f"price-{business}-annually": "299.00", f"price-{starter}-monthly": typed}
     before = _snapshot(app)
@@ -284,7 +272,7 @@ def test_prices_that_are_not_amounts_are_refused_with_nothing_saved(app, demo, c
 
 def test_a_free_plan_price_is_refused_even_at_zero_wholesale(app, demo, client_for, make_plan) -> None:
     """An order of RM 0.00 could never be paid (payments are more than zero): marking it paid was a 500."""
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     free = make_plan("freebie", monthly=0, annually=None)
     before = _snapshot(app)
     refused = owner.post("/console/pricing", data=_form(owner) | {f"price-{free}-monthly": "0.00"})
@@ -295,8 +283,8 @@ def test_a_free_plan_price_is_refused_even_at_zero_wholesale(app, demo, client_f
 
 
 def test_extra_fields_are_ignored(app, demo, client_for, make_plan) -> None:
-    owner = _owner(client_for)
-    kedai = _shop(app, "kedai")
+    owner = owner_client(client_for)
+    kedai = shop_id(app, "kedai")
     starter = _plan(app, "starter")
     retired = make_plan("retired", active=False)
     with app.app_context():
@@ -323,7 +311,7 @@ def test_extra_fields_are_ignored(app, demo, client_for, make_plan) -> None:
 
 
 def test_a_plan_the_form_does_not_mention_stays_as_it_was(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     starter = _plan(app, "starter")
     token = csrf_from(owner.get("/console/pricing").text)
     before = _snapshot(app)
@@ -341,7 +329,7 @@ def test_a_plan_the_form_does_not_mention_stays_as_it_was(app, demo, client_for)
 
 
 def test_hiding_and_showing_a_plan_is_reflected_on_the_shop(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     starter = _plan(app, "starter")
     form = _form(owner)
     del form[f"visible-{starter}"]
@@ -362,7 +350,7 @@ def _order_on_shop(client_for) -> list[str]:
 def _move(owner, app, code: str, direction: str, token: str | None = None):
     with app.app_context():
         offer = db.session.scalar(
-            select(Offer.id).join(Plan).where(Plan.code == code, Offer.reseller_id == _shop(app))
+            select(Offer.id).join(Plan).where(Plan.code == code, Offer.reseller_id == shop_id(app))
         )
     token = token or csrf_from(owner.get("/console/pricing").text)
     return owner.post(
@@ -371,7 +359,7 @@ def _move(owner, app, code: str, direction: str, token: str | None = None):
 
 
 def test_moving_plans_changes_their_order_on_the_shop(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     assert _order_on_shop(client_for) == ["Starter", "Business", "Pro"]
     assert _move(owner, app, "pro", "up").status_code == 303
     assert _order_on_shop(client_for) == ["Starter", "Pro", "Business"]
@@ -386,7 +374,7 @@ def test_moving_plans_changes_their_order_on_the_shop(app, demo, client_for) -> 
 
 
 def test_a_new_offer_is_listed_last(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     mail = _plan(app, "mail")
     owner.post(
         "/console/pricing", data=_form(owner) | {f"price-{mail}-monthly": "5.90", f"visible-{mail}": "1"}
@@ -399,10 +387,12 @@ def test_a_new_offer_is_listed_last(app, demo, client_for) -> None:
 
 
 def test_another_shops_offer_is_not_found_and_unchanged(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     token = csrf_from(owner.get("/console/pricing").text)
     with app.app_context():
-        theirs = db.session.scalar(select(Offer.id).where(Offer.reseller_id == _shop(app, "kedai")).limit(1))
+        theirs = db.session.scalar(
+            select(Offer.id).where(Offer.reseller_id == shop_id(app, "kedai")).limit(1)
+        )
     before = _snapshot(app)
     for direction in ("up", "down", ""):
         response = owner.post(
@@ -439,7 +429,7 @@ def test_an_agent_may_not_set_prices(app, demo, client_for) -> None:
 
 
 def test_a_save_without_its_csrf_token_is_refused(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     starter = _plan(app, "starter")
     form = _form(owner) | {f"price-{starter}-monthly": "20.00"}
     del form["csrf_token"]
@@ -454,7 +444,7 @@ def test_a_save_without_its_csrf_token_is_refused(app, demo, client_for) -> None
 
 
 def test_domain_prices_save_refuse_below_wholesale_and_stop_selling(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     form = _form(owner, "domain-prices")
     before = _snapshot(app)
     refused = owner.post(
@@ -470,7 +460,7 @@ def test_domain_prices_save_refuse_below_wholesale_and_stop_selling(app, demo, c
     )
     assert saved.status_code == 303
     with app.app_context():
-        acme = db.session.scalars(select(DomainOffer).where(DomainOffer.reseller_id == _shop(app)))
+        acme = db.session.scalars(select(DomainOffer).where(DomainOffer.reseller_id == shop_id(app)))
         assert {offer.tld: offer.amount_minor for offer in acme} == {"com": 7000, "com.my": 9900, "org": 6000}
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "domain_prices"))
         assert ".com RM 70.00" in entry.reason and ".my not sold" in entry.reason
@@ -491,7 +481,7 @@ def _buy(client_for, cycle: str = "annually"):
 
 def test_a_price_change_applies_to_new_orders_only(app, demo, client_for) -> None:
     customer, first = _buy(client_for)
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     business = _plan(app, "business")
     owner.post("/console/pricing", data=_form(owner) | {f"price-{business}-annually": "279.00"})
     assert _prices(app)[("business", "annually")] == 27900
@@ -515,7 +505,7 @@ def test_a_price_change_applies_to_new_orders_only(app, demo, client_for) -> Non
 def test_the_page_runs_the_same_queries_with_three_plans_or_many(
     app, demo, client_for, count_queries, make_plan, make_offer
 ) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
 
     def queries() -> int:
         owner.get("/console/pricing")
@@ -524,7 +514,7 @@ def test_the_page_runs_the_same_queries_with_three_plans_or_many(
         return len(statements)
 
     few = queries()
-    acme = _shop(app)
+    acme = shop_id(app)
     for number in range(25):
         plan = make_plan(f"extra{number}", monthly=100 + number)
         if number % 2:

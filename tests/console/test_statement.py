@@ -12,30 +12,19 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from storefront.extensions import db
-from storefront.models import LedgerEntry, LineKind, Order, OrderLine, Reseller, utcnow
+from storefront.models import LedgerEntry, LineKind, Order, OrderLine, utcnow
 from storefront.services.statement import spreadsheet_safe
 from tests.shop.helpers import sign_in
-from tests.support import buy_and_pay, team_sign_in
+from tests.support import buy_and_pay, owner_client, shop_id, team_sign_in
 
 ACME = "acme.localhost"
 KL = ZoneInfo("Asia/Kuala_Lumpur")
-
-
-def _owner(client_for):
-    client = client_for(ACME)
-    assert team_sign_in(client).status_code == 302
-    return client
 
 
 def _customer(client_for, host: str = ACME, email: str = "aisyah@example.com"):
     client = client_for(host)
     sign_in(client, email)
     return client
-
-
-def _shop(app, slug: str = "acme") -> int:
-    with app.app_context():
-        return db.session.scalar(select(Reseller.id).where(Reseller.slug == slug))
 
 
 def _this_month() -> str:
@@ -57,7 +46,7 @@ def _ledger_sum(app, slug: str, month: str) -> tuple[int, int]:
     with app.app_context():
         return db.session.execute(
             select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0), func.count()).where(
-                LedgerEntry.reseller_id == _shop(app, slug),
+                LedgerEntry.reseller_id == shop_id(app, slug),
                 LedgerEntry.created_at >= start,
                 LedgerEntry.created_at < end,
             )
@@ -89,7 +78,7 @@ def sales(app, demo, client_for):
 
 
 def test_the_statement_lists_this_months_charges_with_their_total(app, sales, client_for) -> None:
-    page = _owner(client_for).get("/console/statement")
+    page = owner_client(client_for).get("/console/statement")
     assert page.status_code == 200
     month = datetime.strptime(_this_month(), "%Y-%m").strftime("%B %Y")
     assert f"Total for {month}" in page.text
@@ -103,7 +92,7 @@ def test_the_statement_lists_this_months_charges_with_their_total(app, sales, cl
 
 def test_the_csv_adds_up_to_the_ledger(app, sales, client_for) -> None:
     month = _this_month()
-    response = _owner(client_for).get(f"/console/statement.csv?month={month}")
+    response = owner_client(client_for).get(f"/console/statement.csv?month={month}")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"] == f"attachment; filename=statement-acme-{month}.csv"
     rows = _csv_rows(response)
@@ -121,7 +110,7 @@ def test_a_month_follows_the_shops_time_zone(app, sales, client_for) -> None:
     _charged_at(app, "Starter hosting", datetime(2026, 10, 31, 17, 30, tzinfo=UTC))  # 1 Nov, 01:30 in KL
     _charged_at(app, "Registration of bakery.com", datetime(2026, 10, 31, 15, 59, 59, tzinfo=UTC))  # 31 Oct
     _charged_at(app, "Pro hosting", datetime(2025, 1, 15, tzinfo=UTC))  # Kedai's
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     november = owner.get("/console/statement?month=2026-11").text
     assert "Starter hosting for bakery.com" in november and "Registration of bakery.com" not in november
     assert "1 Nov 2026" in november and "RM 5.00" in november and "Total for November 2026" in november
@@ -145,7 +134,7 @@ def test_a_month_follows_the_shops_time_zone(app, sales, client_for) -> None:
     ["2026-13", "2026-00", "abc", "2026-1", "26-11", "0000-01", "2026-11-01", "", "２０２６-11", "2026-11x"],
 )
 def test_a_month_that_cannot_be_read_gets_a_clear_answer(app, demo, client_for, month) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     page = owner.get("/console/statement", query_string={"month": month})
     assert page.status_code == 400
     assert "for example 2026-11" in page.text
@@ -167,9 +156,9 @@ def test_an_agent_may_not_read_the_statement(app, sales, client_for) -> None:
 
 def test_spreadsheet_formulas_are_neutralised(app, demo, client_for, make_plan, make_offer) -> None:
     evil = make_plan("evil", name='=HYPERLINK("http://x.test","win")', monthly=700)
-    make_offer(_shop(app), evil, {"monthly": 1500})
+    make_offer(shop_id(app), evil, {"monthly": 1500})
     buy_and_pay(_customer(client_for), "evil", "evil-site.com")
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     [hosting, registration] = _csv_rows(owner.get(f"/console/statement.csv?month={_this_month()}"))
     assert hosting["Item"] == '\'=HYPERLINK("http://x.test","win")'
     assert hosting["Description"].startswith("'=HYPERLINK(") and hosting["Amount"] == "7.00"
@@ -185,7 +174,7 @@ def test_every_formula_start_is_quoted(start) -> None:
 
 
 def test_the_page_runs_the_same_queries_however_many_charges(app, sales, client_for, count_queries) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
 
     def queries() -> int:
         owner.get("/console/statement")
@@ -194,7 +183,7 @@ def test_the_page_runs_the_same_queries_however_many_charges(app, sales, client_
         return len(statements)
 
     few = queries()
-    acme = _shop(app)
+    acme = shop_id(app)
     with app.app_context():
         order = db.session.scalar(select(Order.id).where(Order.reseller_id == acme).limit(1))
         lines = [

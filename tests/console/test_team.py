@@ -13,7 +13,6 @@ from storefront.mail.delivery import build_email
 from storefront.models import (
     AuditEntry,
     OutboxMessage,
-    Reseller,
     TeamInvitation,
     TeamMember,
     TeamRole,
@@ -21,7 +20,7 @@ from storefront.models import (
 )
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, link_in, outbox, sign_in
-from tests.support import make_ticket, team_sign_in
+from tests.support import make_ticket, owner_client, shop_id, team_sign_in
 
 ACME = "acme.localhost"
 OWNER = "owner@acme-hosting.test"
@@ -29,20 +28,9 @@ AGENT = "agent@acme-hosting.test"  # Siti Rahman in the demo data
 PASSWORD = "a long new password"
 
 
-def _owner(client_for, host: str = ACME, email: str = OWNER):
-    client = client_for(host)
-    assert team_sign_in(client, email).status_code == 302
-    return client
-
-
-def _shop_id(app, slug: str = "acme") -> int:
-    with app.app_context():
-        return db.session.scalar(select(Reseller.id).where(Reseller.slug == slug))
-
-
 def _add_member(app, email: str, role: TeamRole = TeamRole.AGENT, slug: str = "acme") -> int:
     with app.app_context():
-        member = TeamMember(reseller_id=_shop_id(app, slug), email=email, name=email.split("@")[0], role=role)
+        member = TeamMember(reseller_id=shop_id(app, slug), email=email, name=email.split("@")[0], role=role)
         member.set_password("storefront-demo")
         db.session.add(member)
         db.session.commit()
@@ -52,7 +40,7 @@ def _add_member(app, email: str, role: TeamRole = TeamRole.AGENT, slug: str = "a
 def _member(app, email: str, slug: str = "acme") -> TeamMember | None:
     with app.app_context():
         member = db.session.scalar(
-            select(TeamMember).where(TeamMember.reseller_id == _shop_id(app, slug), TeamMember.email == email)
+            select(TeamMember).where(TeamMember.reseller_id == shop_id(app, slug), TeamMember.email == email)
         )
         db.session.expunge_all()
         return member
@@ -88,7 +76,7 @@ def _audit_actions(app) -> list[tuple[str, str]]:
 
 
 def test_owner_invites_by_email_on_the_shops_own_domain(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     token = csrf_from(owner.get("/console/team").text)
     sent = owner.post(
         "/console/team/invite",
@@ -113,7 +101,7 @@ def test_owner_invites_by_email_on_the_shops_own_domain(app, demo, client_for) -
 
 
 def test_accepting_sets_the_password_and_the_member_signs_in_with_their_role(app, demo, client_for) -> None:
-    _invite(_owner(client_for), name="Nadia Karim")
+    _invite(owner_client(client_for), name="Nadia Karim")
     path = _invitation_path(app)
     visitor = client_for("shop.acme-hosting.test")
     form = visitor.get(path)
@@ -135,7 +123,7 @@ def test_accepting_sets_the_password_and_the_member_signs_in_with_their_role(app
 
 
 def test_an_invited_owner_gets_the_owners_pages(app, demo, client_for) -> None:
-    _invite(_owner(client_for), email="partner@example.com", role="owner")
+    _invite(owner_client(client_for), email="partner@example.com", role="owner")
     _accept(client_for(ACME), _invitation_path(app, "partner@example.com"))
     partner = client_for(ACME)
     assert team_sign_in(partner, "partner@example.com", PASSWORD).status_code == 302
@@ -144,7 +132,7 @@ def test_an_invited_owner_gets_the_owners_pages(app, demo, client_for) -> None:
 
 def test_agents_are_refused_the_team_page_and_its_actions(app, demo, client_for) -> None:
     owner_id = _member(app, OWNER).id
-    _invite(_owner(client_for))
+    _invite(owner_client(client_for))
     agent = client_for(ACME)
     team_sign_in(agent, AGENT)
     token = csrf_from(agent.get("/console/tickets").text)
@@ -171,7 +159,7 @@ def test_customers_and_team_members_do_not_open_each_others_areas(demo, client_f
     sign_in(customer, "aisyah@example.com")
     assert customer.get("/console/team").headers["Location"].startswith("/console/login")
     assert sign_in(client_for(ACME), OWNER).status_code == 400  # team credentials on the shop's sign-in
-    team = _owner(client_for)
+    team = owner_client(client_for)
     assert team.get("/account/orders").headers["Location"].startswith("/login")
 
 
@@ -180,7 +168,7 @@ def test_removal_ends_the_members_session_and_sign_in(app, demo, client_for) -> 
     agent = client_for(ACME)
     team_sign_in(agent, AGENT)
     assert agent.get("/console/tickets").status_code == 200
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     assert "Remove Siti Rahman…" in owner.get("/console/team").text
     confirm = owner.get(f"/console/team/members/{agent_id}/remove")
     assert confirm.status_code == 200 and "signed out at once" in confirm.text
@@ -198,7 +186,7 @@ def test_removal_ends_the_members_session_and_sign_in(app, demo, client_for) -> 
 
 def test_a_removed_member_gets_no_more_team_email(app, demo, client_for) -> None:
     agent_id = _member(app, AGENT).id
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     page = owner.get(f"/console/team/members/{agent_id}/remove")
     owner.post(f"/console/team/members/{agent_id}/remove", data={"csrf_token": csrf_from(page.text)})
     make_ticket(app, subject="Private matter")
@@ -211,7 +199,7 @@ def test_a_removed_member_gets_no_more_team_email(app, demo, client_for) -> None
 
 def test_a_removed_member_can_be_invited_back_on_their_old_row(app, demo, client_for) -> None:
     agent_id = _member(app, AGENT).id
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     page = owner.get(f"/console/team/members/{agent_id}/remove")
     owner.post(f"/console/team/members/{agent_id}/remove", data={"csrf_token": csrf_from(page.text)})
     assert _invite(owner, email=AGENT, role="owner").status_code == 303
@@ -225,10 +213,10 @@ def test_a_removed_member_can_be_invited_back_on_their_old_row(app, demo, client
 def test_removing_a_member_withdraws_the_invitations_they_sent(app, demo, client_for) -> None:
     """A removed owner cannot come back through an invitation they sent to another address of theirs."""
     co_owner_id = _add_member(app, "co-owner@acme-hosting.test", TeamRole.OWNER)
-    co_owner = _owner(client_for, email="co-owner@acme-hosting.test")
+    co_owner = owner_client(client_for, email="co-owner@acme-hosting.test")
     assert _invite(co_owner, email="backup@example.com", role="owner").status_code == 303
-    assert _invite(_owner(client_for), email="kept@example.com").status_code == 303
-    owner = _owner(client_for)
+    assert _invite(owner_client(client_for), email="kept@example.com").status_code == 303
+    owner = owner_client(client_for)
     path = f"/console/team/members/{co_owner_id}/remove"
     assert owner.post(path, data={"csrf_token": csrf_from(owner.get(path).text)}).status_code == 303
     assert _accept(client_for(ACME), _invitation_path(app, "backup@example.com")).status_code == 404
@@ -240,7 +228,7 @@ def test_removing_a_member_withdraws_the_invitations_they_sent(app, demo, client
 
 def test_the_last_owner_stays_an_owner_and_nobody_removes_themselves(app, demo, client_for) -> None:
     owner_id = _member(app, OWNER).id
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     token = csrf_from(owner.get("/console/team").text)
     itself = owner.post(f"/console/team/members/{owner_id}/remove", data={"csrf_token": token})
     assert itself.status_code == 400 and "You cannot remove yourself" in itself.text
@@ -256,7 +244,7 @@ def test_the_last_owner_stays_an_owner_and_nobody_removes_themselves(app, demo, 
     assert (
         promoted.headers["Location"] == "/console/tickets" and owner.get("/console/team").status_code == 403
     )
-    partner = _owner(client_for, email="partner@acme-hosting.test")
+    partner = owner_client(client_for, email="partner@acme-hosting.test")
     refused = partner.post(
         f"/console/team/members/{partner_id}/role",
         data={"role": "agent", "csrf_token": csrf_from(partner.get("/console/team").text)},
@@ -266,7 +254,7 @@ def test_the_last_owner_stays_an_owner_and_nobody_removes_themselves(app, demo, 
 
 
 def test_an_invitation_from_one_shop_is_not_valid_on_another(app, demo, client_for) -> None:
-    _invite(_owner(client_for))
+    _invite(owner_client(client_for))
     path = _invitation_path(app)
     kedai = client_for("kedai.localhost")
     assert kedai.get(path).status_code == 404
@@ -279,7 +267,7 @@ def test_an_invitation_from_one_shop_is_not_valid_on_another(app, demo, client_f
 
 
 def test_used_expired_withdrawn_and_replaced_links_are_not_valid(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     _invite(owner, email="used@example.com")
     used = _invitation_path(app, "used@example.com")
     _accept(client_for(ACME), used)
@@ -318,7 +306,7 @@ def test_used_expired_withdrawn_and_replaced_links_are_not_valid(app, demo, clie
 
 
 def test_bad_invitations_are_refused_and_nothing_is_written(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     bad_email = _invite(owner, email="not an address")
     assert bad_email.status_code == 400 and "Please enter a valid email address." in bad_email.text
     bad_role = _invite(owner, role="admin")
@@ -338,7 +326,7 @@ def test_bad_invitations_are_refused_and_nothing_is_written(app, demo, client_fo
 
 
 def test_a_bad_acceptance_form_leaves_the_invitation_open(app, demo, client_for) -> None:
-    _invite(_owner(client_for))
+    _invite(owner_client(client_for))
     path = _invitation_path(app)
     visitor = client_for(ACME)
     short = _accept(visitor, path, password="short")
@@ -352,19 +340,19 @@ def test_a_bad_acceptance_form_leaves_the_invitation_open(app, demo, client_for)
 
 
 def test_extra_fields_cannot_pick_the_shop(app, demo, client_for) -> None:
-    kedai = _shop_id(app, "kedai")
-    _invite(_owner(client_for), reseller_id=str(kedai), invited_by_id="999")
+    kedai = shop_id(app, "kedai")
+    _invite(owner_client(client_for), reseller_id=str(kedai), invited_by_id="999")
     with app.app_context():
         invitation = db.session.scalar(select(TeamInvitation))
-        assert invitation.reseller_id == _shop_id(app) and invitation.invited_by_id == _member(app, OWNER).id
+        assert invitation.reseller_id == shop_id(app) and invitation.invited_by_id == _member(app, OWNER).id
 
 
 def test_other_shops_members_and_invitations_are_not_found(app, demo, client_for) -> None:
     kedai_owner = _member(app, "owner@kedaihosting.test", "kedai").id
-    _invite(_owner(client_for, "kedai.localhost", "owner@kedaihosting.test"), email="k@example.com")
+    _invite(owner_client(client_for, "kedai.localhost", "owner@kedaihosting.test"), email="k@example.com")
     with app.app_context():
         kedai_invitation = db.session.scalar(select(TeamInvitation.id))
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     token = csrf_from(owner.get("/console/team").text)
     assert owner.get(f"/console/team/members/{kedai_owner}/remove").status_code == 404
     for path, data in {
@@ -382,7 +370,7 @@ def test_other_shops_members_and_invitations_are_not_found(app, demo, client_for
 
 
 def test_names_are_shown_as_text(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     hostile = '<script>alert(1)</script> "><img src=x onerror=alert(1)> {{7*7}}'
     assert _invite(owner, name=hostile).status_code == 303
     page = owner.get("/console/team").text
@@ -393,7 +381,7 @@ def test_names_are_shown_as_text(app, demo, client_for) -> None:
 
 
 def test_htmx_gets_the_team_section(app, demo, client_for) -> None:
-    owner = _owner(client_for)
+    owner = owner_client(client_for)
     token = csrf_from(owner.get("/console/team").text)
     headers = {"HX-Request": "true"}
     sent = owner.post(
@@ -420,8 +408,8 @@ def test_acceptance_is_rate_limited_per_client_address(app, demo, client_for) ->
 
 
 def test_team_page_queries_do_not_grow_with_the_team(app, demo, client_for, count_queries) -> None:
-    owner = _owner(client_for)
-    acme = _shop_id(app)
+    owner = owner_client(client_for)
+    acme = shop_id(app)
 
     def queries() -> int:
         owner.get("/console/team")

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from storefront.extensions import db
 from storefront.mail.inbound import ingest
-from storefront.models import InboundOutcome, Reseller
+from storefront.models import InboundOutcome
+from tests.support import shop_id  # noqa: F401  (shared here for these tests)
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / ".." / "shared" / "fixtures" / "mail"
@@ -60,12 +61,6 @@ def file_email(app: Flask, raw: bytes, envelope_to: list[str] | None = None) -> 
             record.to_address,
             record.subject,
         )
-
-
-def shop_id(app: Flask, slug: str) -> int:
-    """Return a shop's id by slug."""
-    with app.app_context():
-        return db.session.scalar(select(Reseller.id).where(Reseller.slug == slug))
 
 
 def count(app: Flask, model: type) -> int:

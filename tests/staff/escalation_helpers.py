@@ -13,6 +13,7 @@ from storefront.services.escalation import escalate
 from storefront.services.tickets import open_ticket
 from tests.shop.helpers import csrf_from
 from tests.staff.test_login import sign_in
+from tests.support import shop_id  # noqa: F401  (shared here for these tests)
 
 STAFF = "staff.localhost"
 PASSWORD = "correct horse battery"
@@ -58,12 +59,6 @@ def open_for(
             escalate(shop, ticket, f"customer:{customer.id}", "asked", "Nobody answers", now=now)
         db.session.commit()
         return ticket.id
-
-
-def shop_id(app: Flask, slug: str) -> int:
-    """Return the id of the shop with ``slug``."""
-    with app.app_context():
-        return db.session.scalar(select(Reseller.id).where(Reseller.slug == slug))
 
 
 def ticket(app: Flask, ticket_id: int) -> Ticket:
