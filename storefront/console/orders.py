@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..htmx import is_htmx
-from ..models import OrderStatus
 from ..services.customer_directory import clean_search
 from ..services.invoices import invoice_label
 from ..services.order_book import (
@@ -24,7 +23,7 @@ from ..services.order_book import (
 )
 from ..services.orders import invoice_of
 from ..services.paging import page_number
-from ..services.payments import InvoiceAlreadyPaid, PaymentRefused, mark_bank_transfer_paid
+from ..services.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
 from . import bp
 from .auth import owner_required, record_team_action
 
@@ -75,14 +74,10 @@ def bank_transfer(order_id: int) -> Response | tuple[str, int]:
     if invoice is None:
         abort(404)
     reference = request.form.get("reference", "")[:200]
-    if found.status == OrderStatus.CANCELLED:
-        return _order_page(
-            order_id, "This order is cancelled, so its invoice cannot be paid.", reference
-        ), 409
     record_team_action(f"invoice:{invoice.id}", "bank_transfer", f"order {order_id}")
     try:
         mark_bank_transfer_paid(invoice, reference, recorded_by=f"team:{current_user.id}")
-    except InvoiceAlreadyPaid as error:
+    except InvoiceClosed as error:
         db.session.rollback()
         return _order_page(order_id, f"{error} Nothing was changed."), 409
     except PaymentRefused as error:

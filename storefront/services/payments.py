@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Invoice, InvoiceStatus, Payment, utcnow
+from ..models import Invoice, InvoiceStatus, Order, OrderStatus, Payment, utcnow
 from .fulfilment import fulfil_paid_order
 
 
@@ -16,8 +16,8 @@ class PaymentRefused(ValueError):
     """The payment does not match the invoice; nothing was recorded."""
 
 
-class InvoiceAlreadyPaid(PaymentRefused):
-    """The invoice is settled already (a step out of order: 409)."""
+class InvoiceClosed(PaymentRefused):
+    """The invoice takes no payment: it is settled, or its order cancelled (a step out of order: 409)."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,9 @@ def record_payment(
         .execution_options(populate_existing=True)
     )
     if locked.status != InvoiceStatus.ISSUED:
-        raise InvoiceAlreadyPaid(f"Invoice {locked.number} is already paid.")
+        raise InvoiceClosed(f"Invoice {locked.number} is already paid.")
+    if db.session.get(Order, locked.order_id).status == OrderStatus.CANCELLED:
+        raise InvoiceClosed("This order is cancelled, so its invoice cannot be paid.")
     if amount_minor != locked.total_minor or currency != locked.currency:
         raise PaymentRefused("The amount or currency does not match the invoice.")
     payment = Payment(

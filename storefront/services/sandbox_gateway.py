@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Invoice, PaymentEvent
-from .payments import SANDBOX_CARD, InvoiceAlreadyPaid, PaymentRefused, record_payment
+from .payments import SANDBOX_CARD, InvoiceClosed, PaymentRefused, record_payment
 
 SUCCEEDING_CARD = "4242424242424242"
 MAX_BODY = 16 * 1024
@@ -189,7 +189,7 @@ def _settle(event: dict, data: dict, shop_id: int, invoice: Invoice | None) -> s
             recorded_by="sandbox card gateway",
             commit=False,
         )
-    except InvoiceAlreadyPaid as error:
+    except InvoiceClosed as error:
         raise CallbackRejected(str(error), 409) from None
     except PaymentRefused as error:
         raise CallbackRejected(str(error)) from None

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..models import Invoice
 from ..services.invoices import invoice_label
-from ..services.payments import InvoiceAlreadyPaid, PaymentRefused, mark_bank_transfer_paid
+from ..services.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
 from ..services.provisioning import ProvisioningError, activate, pending_services, unpaid_invoices
 from . import bp
 from .roles import BILLING_DESK, role_required
@@ -57,7 +57,7 @@ def confirm_bank_transfer(invoice_id: int) -> Response | tuple[str, int]:
         mark_bank_transfer_paid(
             invoice, request.form.get("reference", "")[:200], f"staff:{current_user.email}"
         )
-    except InvoiceAlreadyPaid:
+    except InvoiceClosed:
         db.session.rollback()
         abort(409)
     except PaymentRefused as error:

@@ -175,6 +175,16 @@ def test_paying_a_paid_invoice_is_a_409_and_changes_nothing(app, ordered, client
     assert _count(app, AuditEntry, AuditEntry.action == "bank_transfer") == 1
 
 
+def test_a_cancelled_orders_invoice_cannot_be_paid(app, ordered, client_for) -> None:
+    with app.app_context():
+        db.session.get(Order, ordered).status = OrderStatus.CANCELLED
+        db.session.commit()
+    refused = _pay(owner(client_for), ordered, {"reference": "MBB 3"})
+    assert refused.status_code == 409 and "This order is cancelled" in refused.text
+    assert _invoice(app, ordered).status.value == "issued" and _count(app, Payment) == 0
+    assert _count(app, AuditEntry, AuditEntry.action == "bank_transfer") == 0
+
+
 @pytest.mark.parametrize("reference", ["", "   ", "ab", "x" * 121, "\n\t"])
 def test_a_missing_short_or_long_reference_is_refused(app, ordered, client_for, reference) -> None:
     refused = _pay(owner(client_for), ordered, {"reference": reference})
