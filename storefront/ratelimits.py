@@ -26,7 +26,10 @@ def email_key() -> str:
 
 
 def failed_attempt(response: Response) -> bool:
-    """Count only refused attempts, so a customer who signs in is not held back by them."""
+    """Count only refused attempts, so someone who signs in is not held back by them.
+
+    The contract: a limited view answers a success with a 302 redirect; any other answer counts.
+    """
     return response.status_code != 302
 
 
