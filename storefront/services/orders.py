@@ -15,6 +15,7 @@ from ..models import (
     DomainChoice,
     DomainOffer,
     Invoice,
+    InvoiceStatus,
     LineKind,
     Order,
     OrderLine,
@@ -190,6 +191,9 @@ def _notify_order(shop: ShopLike, customer: Customer, order: Order, invoice: Inv
     send_templated(shop, customer.email, "invoice", **context)
 
 
+RECENT_ORDERS = 5
+
+
 @dataclass(frozen=True)
 class AccountSummary:
     """What the account overview shows."""
@@ -202,32 +206,29 @@ class AccountSummary:
 def account_summary(shop: ShopLike, customer: Customer) -> AccountSummary:
     """Return the customer's recent orders, unpaid invoices and services."""
     return AccountSummary(
-        orders=list_orders(shop, customer)[:5],
-        unpaid_invoices=[i for i in list_invoices(shop, customer) if i.status == "issued"],
+        orders=list_orders(shop, customer, limit=RECENT_ORDERS),
+        unpaid_invoices=list_invoices(shop, customer, unpaid_only=True),
         services=list_services(shop, customer),
     )
 
 
-def list_orders(shop: ShopLike, customer: Customer) -> list[Order]:
-    """Return the customer's orders, newest first."""
-    return list(
-        db.session.scalars(
-            select(Order)
-            .where(Order.reseller_id == shop.id, Order.customer_id == customer.id)
-            .order_by(Order.id.desc())
-        )
+def list_orders(shop: ShopLike, customer: Customer, limit: int | None = None) -> list[Order]:
+    """Return the customer's orders, newest first (the latest ``limit`` of them, if given)."""
+    query = (
+        select(Order)
+        .where(Order.reseller_id == shop.id, Order.customer_id == customer.id)
+        .order_by(Order.id.desc())
+        .limit(limit)
     )
+    return list(db.session.scalars(query))
 
 
-def list_invoices(shop: ShopLike, customer: Customer) -> list[Invoice]:
-    """Return the customer's invoices, newest first."""
-    return list(
-        db.session.scalars(
-            select(Invoice)
-            .where(Invoice.reseller_id == shop.id, Invoice.customer_id == customer.id)
-            .order_by(Invoice.number.desc())
-        )
-    )
+def list_invoices(shop: ShopLike, customer: Customer, *, unpaid_only: bool = False) -> list[Invoice]:
+    """Return the customer's invoices (or only those still to pay), newest first."""
+    query = select(Invoice).where(Invoice.reseller_id == shop.id, Invoice.customer_id == customer.id)
+    if unpaid_only:
+        query = query.where(Invoice.status == InvoiceStatus.ISSUED)
+    return list(db.session.scalars(query.order_by(Invoice.number.desc())))
 
 
 def find_invoice(shop: ShopLike, customer: Customer, number: int) -> Invoice | None:
