@@ -98,6 +98,10 @@ class DefaultConfig:
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (never -Host).
     PROXY_FIX_HOPS = 0
 
+    # Make every staff member and every shop owner set up a TOTP second factor before they may
+    # work; when off, each can still turn it on for their own account.
+    REQUIRE_SECOND_FACTOR = False
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

@@ -6,4 +6,20 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-from . import auth, brand, customers, domains, orders, pricing, settings, statement, team, tickets  # noqa: E402, F401  (routes register on import)
+from . import (  # noqa: E402, F401  (routes register on import)
+    audit,
+    auth,
+    brand,
+    customers,
+    domains,
+    orders,
+    pricing,
+    privacy,
+    privacy_notice,
+    retention,
+    security,
+    settings,
+    statement,
+    team,
+    tickets,
+)

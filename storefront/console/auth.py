@@ -52,9 +52,14 @@ def owner_required(view: Callable) -> Callable:
     return guarded
 
 
-def record_team_action(subject: str, action: str, reason: str = "") -> None:
-    """Write what the signed-in team member did to ``subject`` to the audit log; the caller commits."""
-    audit.record(f"team:{current_user.id}", current_user.role.value, g.shop.id, subject, action, reason)
+def record_team_action(subject: str, action: str, reason: str = "", customer_id: int | None = None) -> None:
+    """Write what the signed-in team member did to ``subject`` to the audit log; the caller commits.
+
+    ``customer_id`` names the customer whose data was seen or changed, for their access log.
+    """
+    audit.record(
+        f"team:{current_user.id}", current_user.role.value, g.shop.id, subject, action, reason, customer_id
+    )
 
 
 def _authenticate(email: str, password: str) -> TeamMember | None:

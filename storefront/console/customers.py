@@ -45,7 +45,7 @@ def customer(customer_id: int) -> str:
     found = shop_customer(g.shop.id, customer_id)
     if found is None:
         abort(404)
-    record_team_action(f"customer:{found.id}", "view")
+    record_team_action(f"customer:{found.id}", "view", customer_id=found.id)
     db.session.commit()
     return render_template(
         "console/customer.html", record=customer_record(g.shop.id, found), limit=DETAIL_LIMIT

@@ -58,9 +58,10 @@ def _order_page(order_id: int, error: str | None = None, reference: str = "") ->
 @owner_required
 def order(order_id: int) -> str:
     """One order with its lines, invoice, payment and services; the view is audited."""
-    if shop_order(g.shop.id, order_id) is None:
+    found = shop_order(g.shop.id, order_id)
+    if found is None:
         abort(404)
-    record_team_action(f"order:{order_id}", "view")
+    record_team_action(f"order:{order_id}", "view", customer_id=found.customer_id)
     db.session.commit()
     return _order_page(order_id)
 
@@ -74,7 +75,9 @@ def bank_transfer(order_id: int) -> Response | tuple[str, int]:
     if invoice is None:
         abort(404)
     reference = request.form.get("reference", "")[:200]
-    record_team_action(f"invoice:{invoice.id}", "bank_transfer", f"order {order_id}")
+    record_team_action(
+        f"invoice:{invoice.id}", "bank_transfer", f"order {order_id}", customer_id=invoice.customer_id
+    )
     try:
         mark_bank_transfer_paid(invoice, reference, recorded_by=f"team:{current_user.id}")
     except InvoiceClosed as error:

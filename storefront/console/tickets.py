@@ -44,7 +44,7 @@ def ticket(ticket_id: int) -> str:
     """A ticket with its whole thread and internal notes; the view is audited."""
     found = _ticket(ticket_id)
     reseller = db.session.get(Reseller, g.shop.id)
-    record_team_action(f"ticket:{found.id}", "view")
+    record_team_action(f"ticket:{found.id}", "view", customer_id=found.customer_id)
     db.session.commit()
     messages = shown_thread(reseller, found, internal=True)
     name, email = requester(found)
@@ -67,7 +67,7 @@ def _act(ticket_id: int, action, done: str) -> Response:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("console.ticket", ticket_id=ticket_id), 303)
-    record_team_action(f"ticket:{found.id}", done)
+    record_team_action(f"ticket:{found.id}", done, customer_id=found.customer_id)
     db.session.commit()
     return redirect(url_for("console.ticket", ticket_id=ticket_id), 303)
 

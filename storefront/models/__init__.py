@@ -13,13 +13,39 @@ from .ledger import LedgerEntry
 from .order import DomainChoice, LineKind, Order, OrderLine, OrderStatus
 from .outbox import OutboxMessage, OutboxStatus
 from .payment import Payment, PaymentEvent
+from .privacy import (
+    Breach,
+    BreachCustomer,
+    BreachShop,
+    ConsentEvent,
+    CorrectionOutcome,
+    CorrectionRequest,
+    CorrectionStatus,
+    Disclosure,
+    LegalBasis,
+    NoticeAcceptance,
+    PrivacyNotice,
+)
 from .reseller import Domain, DomainOffer, Nameserver, Reseller
 from .scoping import bind_tenant, current_tenant
+from .second_factor import RecoveryCode
 from .service import DomainRegistration, Service, ServiceStatus
 from .ticket import Attachment, Author, Escalation, Ticket, TicketMessage, TicketStatus, TicketTier
 from .token import AccountToken, TokenPurpose
 
 __all__ = [
+    "Breach",
+    "BreachCustomer",
+    "BreachShop",
+    "ConsentEvent",
+    "CorrectionOutcome",
+    "CorrectionRequest",
+    "CorrectionStatus",
+    "Disclosure",
+    "LegalBasis",
+    "NoticeAcceptance",
+    "PrivacyNotice",
+    "RecoveryCode",
     "Attachment",
     "AuditEntry",
     "Author",

@@ -8,12 +8,13 @@ from functools import lru_cache
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .base import TenantScoped, Timestamped, UTCDateTime, value_enum
+from .second_factor import SecondFactorMixin
 
 
 def hash_password(password: str) -> str:
@@ -78,6 +79,17 @@ class Customer(TenantScoped, PasswordMixin, Timestamped, db.Model):
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(120))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The version of the shop's privacy notice the customer last accepted (0: none yet).
+    privacy_notice_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # Marketing from the shop is off until the customer gives consent; ConsentEvent keeps the history.
+    marketing_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Closed by the customer: no more sign-in; anonymised once the shop's retention has passed.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:
+        return self.closed_at is None
 
 
 class TeamRole(enum.StrEnum):
@@ -87,7 +99,7 @@ class TeamRole(enum.StrEnum):
     AGENT = "agent"
 
 
-class TeamMember(TenantScoped, PasswordMixin, Timestamped, db.Model):
+class TeamMember(TenantScoped, PasswordMixin, SecondFactorMixin, Timestamped, db.Model):
     """A user of a reseller's console."""
 
     identity_kind = "team"
@@ -117,7 +129,7 @@ class StaffRole(enum.StrEnum):
     BILLING = "billing"
 
 
-class StaffUser(PasswordMixin, Timestamped, db.Model):
+class StaffUser(PasswordMixin, SecondFactorMixin, Timestamped, db.Model):
     """A platform employee; signs in only on the staff host."""
 
     identity_kind = "staff"

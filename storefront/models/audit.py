@@ -19,6 +19,8 @@ class AuditEntry(Timestamped, db.Model):
         ForeignKey("reseller.id", ondelete="SET NULL"), index=True
     )
     record: Mapped[str] = mapped_column(String(60))  # ticket:<id>, customer:<id>
+    # Whose personal data the entry is about, when it is about one customer's.
+    customer_id: Mapped[int | None] = mapped_column(index=True)
     action: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(String(300), default="")
     request_id: Mapped[str] = mapped_column(String(64), default="")

@@ -29,6 +29,9 @@ class Invoice(TenantScoped, db.Model):
         CheckConstraint("number > 0", "number_positive"),
     )
 
+    # The buyer's personal data on the invoice, reduced (never removed) by the retention purge.
+    PERSONAL_FIELDS = frozenset({"buyer_name", "buyer_email", "anonymised_at"})
+
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
@@ -47,6 +50,8 @@ class Invoice(TenantScoped, db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     payment_gateway: Mapped[str | None] = mapped_column(String(32))
     payment_reference: Mapped[str | None] = mapped_column(String(120))
+    # Set when retention passed: the buyer's name and email are reduced, the rest stays as issued.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"
@@ -88,7 +93,10 @@ def _refuse_changes_to_issued_invoices(session: Session, flush_context, instance
     for obj in session.dirty:
         if isinstance(obj, Invoice):
             changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
-            if changed - Invoice.SETTLEMENT_FIELDS - {"lines"}:
+            allowed = Invoice.SETTLEMENT_FIELDS | {"lines"}
+            if obj.anonymised_at is not None and "anonymised_at" in changed:
+                allowed = allowed | Invoice.PERSONAL_FIELDS
+            if changed - allowed:
                 raise IssuedInvoiceChanged(f"invoice {obj.number}: {sorted(changed)}")
         elif (
             isinstance(obj, InvoiceLine)

@@ -34,6 +34,8 @@ class Reseller(Timestamped, db.Model):
         CheckConstraint("first_response_hours > 0", "first_response_positive"),
         CheckConstraint("follow_up_hours > 0", "follow_up_positive"),
         CheckConstraint("length(currency) = 3", "currency_code"),
+        CheckConstraint("retain_closed_accounts_months BETWEEN 1 AND 120", "retain_accounts_range"),
+        CheckConstraint("retain_closed_tickets_months BETWEEN 1 AND 120", "retain_tickets_range"),
         *(_hex_colour_check(name) for name in COLOUR_FIELDS),
     )
 
@@ -71,6 +73,12 @@ class Reseller(Timestamped, db.Model):
 
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Kuala_Lumpur")
     currency: Mapped[str] = mapped_column(String(3), default="MYR")
+
+    # The current version of the shop's privacy notice; PrivacyNotice keeps every version.
+    privacy_notice_version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    # How long closed accounts, and closed tickets, are kept before `privacy purge` anonymises them.
+    retain_closed_accounts_months: Mapped[int] = mapped_column(default=24, server_default=text("24"))
+    retain_closed_tickets_months: Mapped[int] = mapped_column(default=24, server_default=text("24"))
 
     domains: Mapped[list[Domain]] = relationship(
         back_populates="reseller", cascade="all, delete-orphan", order_by="Domain.hostname"

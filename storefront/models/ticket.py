@@ -69,6 +69,8 @@ class Ticket(TenantScoped, Timestamped, db.Model):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assignee_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when retention passed and the ticket's personal data was removed.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
     messages: Mapped[list[TicketMessage]] = relationship(

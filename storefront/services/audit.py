@@ -20,9 +20,15 @@ def request_id() -> str:
 
 
 def record(
-    actor: str, role: str, reseller_id: int | None, subject: str, action: str, reason: str = ""
+    actor: str,
+    role: str,
+    reseller_id: int | None,
+    subject: str,
+    action: str,
+    reason: str = "",
+    customer_id: int | None = None,
 ) -> None:
-    """Append an audit entry in the caller's transaction."""
+    """Append an audit entry in the caller's transaction; ``customer_id`` names whose data it was."""
     db.session.add(
         AuditEntry(
             actor=actor[:60],
@@ -32,5 +38,6 @@ def record(
             action=action[:40],
             reason=reason[:300],
             request_id=request_id(),
+            customer_id=customer_id,
         )
     )

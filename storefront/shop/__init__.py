@@ -6,4 +6,16 @@ from flask import Blueprint
 
 bp = Blueprint("shop", __name__)
 
-from . import account, assets, attachments, auth, billing, cart, checkout, tickets, views  # noqa: E402, F401  (routes register on import)
+from . import (  # noqa: E402, F401  (routes register on import)
+    account,
+    assets,
+    attachments,
+    auth,
+    billing,
+    cart,
+    checkout,
+    notice,
+    privacy,
+    tickets,
+    views,
+)

@@ -6,4 +6,14 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import escalations, orders, triage, views  # noqa: E402, F401  (routes register on import)
+from . import (  # noqa: E402, F401  (routes register on import)
+    admin,
+    audit,
+    breaches,
+    disclosures,
+    escalations,
+    orders,
+    security,
+    triage,
+    views,
+)

@@ -141,9 +141,13 @@ def _on_screen(ticket_id: int, now: datetime) -> Ticket:
     return ticket
 
 
-def _audit(reseller_id: int | None, subject: str, action: str, reason: str) -> None:
+def _audit(ticket: Ticket, action: str, reason: str) -> None:
+    """Audit a staff view of or action on a ticket, under the ticket's customer's access log."""
     role = current_user.role.value
-    audit.record(f"staff:{current_user.id}", role, reseller_id, subject, action, reason)
+    subject = f"ticket:{ticket.id}"
+    audit.record(
+        f"staff:{current_user.id}", role, ticket.reseller_id, subject, action, reason, ticket.customer_id
+    )
 
 
 def _ticket_page(ticket_id: int, error: str | None = None, values: Mapping[str, str] | None = None) -> str:
@@ -152,7 +156,7 @@ def _ticket_page(ticket_id: int, error: str | None = None, values: Mapping[str, 
     ticket = _on_screen(ticket_id, now)
     reseller = db.session.get(Reseller, ticket.reseller_id)
     customer_name, customer_email = requester(ticket)
-    _audit(ticket.reseller_id, f"ticket:{ticket.id}", "view", "escalated ticket")
+    _audit(ticket, "view", "escalated ticket")
     page = render_template(
         "staff/escalations/ticket.html",
         ticket=ticket,
@@ -194,7 +198,7 @@ def _act(ticket_id: int, name: str, action: Action, leaves_queue: bool = False) 
     except TicketError as error:
         db.session.rollback()
         return _ticket_page(ticket_id, error=str(error), values=request.form), 400
-    _audit(ticket.reseller_id, f"ticket:{ticket.id}", name, done)
+    _audit(ticket, name, done)
     db.session.commit()
     flash(done, "success")
     if leaves_queue:
