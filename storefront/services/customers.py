@@ -11,6 +11,7 @@ from ..mail.rendering import render_email
 from ..models import Customer, TokenPurpose, utcnow
 from ..models.account import hash_password, verified
 from .links import shop_url
+from .privacy_notice import record_acceptance
 from .shops import ShopLike
 from .tokens import consume_token, issue_token, revoke_tokens
 
@@ -21,9 +22,10 @@ def find_customer(shop: ShopLike, email: str) -> Customer | None:
 
 
 def sign_up(shop: ShopLike, name: str, email: str, password: str) -> None:
-    """Open an account and email a verification link; a known email gets a notice instead.
+    """Open an account that accepts the shop's current privacy notice and email a verification link.
 
-    Both paths answer the same, so sign-up does not reveal who has an account.
+    A known email gets a notice instead, and no acceptance is recorded for that account. Both
+    paths answer the same, so sign-up does not reveal who has an account.
     """
     existing = find_customer(shop, email)
     if existing is not None:
@@ -46,6 +48,7 @@ def sign_up(shop: ShopLike, name: str, email: str, password: str) -> None:
     except IntegrityError:  # the same email signed up at the same moment
         db.session.rollback()
         return
+    record_acceptance(shop, customer)
     _send_verification(shop, customer)
     db.session.commit()
 
@@ -78,8 +81,10 @@ def verify_email(shop: ShopLike, token: str) -> Customer | None:
 
 
 def authenticate(shop: ShopLike, email: str, password: str) -> Customer | None:
-    """Return the shop's customer with these credentials, else None, in the same time either way."""
-    return verified(find_customer(shop, email), password)
+    """Return the shop's open customer account with these credentials, else None, in the same time
+    either way; a closed account answers like a wrong password."""
+    found = verified(find_customer(shop, email), password)
+    return found if found is not None and found.is_active else None
 
 
 def request_password_reset(shop: ShopLike, email: str) -> None:

@@ -10,7 +10,7 @@ from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from ..models import Customer
-from ..services import customers
+from ..services import audit, customers
 from ..services.orders import account_summary
 from ..theming import render_themed
 from . import bp
@@ -47,10 +47,18 @@ def profile() -> Response | tuple[str, int]:
     """See and correct the details held about you."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
+        _audit_profile_change(current_user._get_current_object(), form.name.data)
         customers.update_profile(current_user, form.name.data)
         flash("Your details are saved.", "success")
         return redirect(url_for("shop.profile"))
     return _profile_page(form, PasswordForm(formdata=None))
+
+
+def _audit_profile_change(customer: Customer, name: str) -> None:
+    """Write the customer's own change of name to the audit log; update_profile commits it."""
+    if name != customer.name:
+        who = f"customer:{customer.id}"
+        audit.record(who, "customer", g.shop.id, who, "profile", "changed name", customer_id=customer.id)
 
 
 @bp.post("/account/password")

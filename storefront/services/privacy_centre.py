@@ -1,0 +1,232 @@
+"""The customer's side of privacy: marketing consent, correction requests, closing the account."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..mail.outbox import send_templated
+from ..models import (
+    ConsentEvent,
+    CorrectionOutcome,
+    CorrectionRequest,
+    CorrectionStatus,
+    Customer,
+    Invoice,
+    Order,
+    Reseller,
+    Service,
+    TeamMember,
+    utcnow,
+)
+from . import audit
+from .corrections import due_at_for
+from .domains import display_domain
+from .invoices import invoice_label
+from .links import shop_url
+from .shops import ShopLike
+from .tokens import revoke_tokens
+
+MARKETING = "marketing"
+OTHER = "other"
+DETAILS_MIN, DETAILS_MAX = 10, 2000
+RECORD_RULE = "Please choose one of your own records, or “Something else”."
+DETAILS_RULE = (
+    f"Please say what is wrong and what it should say, in {DETAILS_MIN} to {DETAILS_MAX} characters."
+)
+WAITING = (CorrectionStatus.OPEN, CorrectionStatus.ANSWERED)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class PrivacyError(ValueError):
+    """A privacy-centre request that cannot be done; the message says why, ``field`` says where."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _actor(customer: Customer) -> str:
+    return f"customer:{customer.id}"
+
+
+def _audit(shop: ShopLike, customer: Customer, subject: str, action: str, reason: str = "") -> None:
+    audit.record(_actor(customer), "customer", shop.id, subject, action, reason, customer_id=customer.id)
+
+
+def retention_months(shop: ShopLike) -> int:
+    """Return how many months the shop keeps a closed account before anonymising it."""
+    return db.session.scalar(select(Reseller.retain_closed_accounts_months).where(Reseller.id == shop.id))
+
+
+# Marketing consent
+
+
+def consent_history(shop: ShopLike, customer: Customer) -> list[ConsentEvent]:
+    """Return the customer's marketing consents and withdrawals, newest first."""
+    return list(
+        db.session.scalars(
+            select(ConsentEvent)
+            .where(
+                ConsentEvent.reseller_id == shop.id,
+                ConsentEvent.customer_id == customer.id,
+                ConsentEvent.purpose == MARKETING,
+            )
+            .order_by(ConsentEvent.id.desc())
+        )
+    )
+
+
+def _consent_event(shop: ShopLike, customer: Customer, granted: bool, source: str) -> None:
+    db.session.add(
+        ConsentEvent(
+            reseller_id=shop.id,
+            customer_id=customer.id,
+            purpose=MARKETING,
+            granted=granted,
+            source=source,
+            notice_version=customer.privacy_notice_version,
+            request_id=audit.request_id(),
+        )
+    )
+    customer.marketing_consent = granted
+
+
+def set_marketing_consent(shop: ShopLike, customer: Customer, granted: bool) -> bool:
+    """Give or withdraw consent to the shop's marketing; False (and nothing recorded) if unchanged."""
+    if customer.marketing_consent == granted:
+        return False
+    _consent_event(shop, customer, granted, "privacy centre")
+    db.session.commit()
+    return True
+
+
+# Correction requests
+
+
+def record_choices(shop: ShopLike, customer: Customer) -> dict[str, str]:
+    """Return the records a customer may ask to correct (``invoice:<id>`` …) with their labels."""
+    mine = {"reseller_id": shop.id, "customer_id": customer.id}
+    invoices = db.session.execute(
+        select(Invoice.id, Invoice.number).filter_by(**mine).order_by(Invoice.number.desc())
+    )
+    orders = db.session.scalars(select(Order.id).filter_by(**mine).order_by(Order.id.desc()))
+    services = db.session.execute(
+        select(Service.id, Service.domain).filter_by(**mine).order_by(Service.id.desc())
+    )
+    return {
+        **{f"invoice:{id_}": f"Invoice {invoice_label(number)}" for id_, number in invoices},
+        **{f"order:{id_}": f"Order {id_}" for id_ in orders},
+        **{f"service:{id_}": f"Hosting for {display_domain(domain)}" for id_, domain in services},
+        OTHER: "Something else",
+    }
+
+
+def corrections_of(shop: ShopLike, customer: Customer) -> list[CorrectionRequest]:
+    """Return the customer's correction requests, newest first."""
+    return list(
+        db.session.scalars(
+            select(CorrectionRequest)
+            .where(CorrectionRequest.reseller_id == shop.id, CorrectionRequest.customer_id == customer.id)
+            .order_by(CorrectionRequest.id.desc())
+        )
+    )
+
+
+def _clean_details(raw: str) -> str:
+    details = (raw or "").replace("\r\n", "\n").strip()
+    if _CONTROL.search(details):
+        raise PrivacyError("Please write plain text, without control characters.", "details")
+    if not DETAILS_MIN <= len(details) <= DETAILS_MAX:
+        raise PrivacyError(DETAILS_RULE, "details")
+    return details
+
+
+def ask_correction(shop: ShopLike, customer: Customer, record: str, raw_details: str) -> CorrectionRequest:
+    """Open a correction request about one of the customer's records; the team has 21 days."""
+    choices = record_choices(shop, customer)
+    if record not in choices:
+        raise PrivacyError(RECORD_RULE, "record")
+    now = utcnow()
+    request = CorrectionRequest(
+        reseller_id=shop.id,
+        customer_id=customer.id,
+        record=record,
+        details=_clean_details(raw_details),
+        status=CorrectionStatus.OPEN,
+        due_at=due_at_for(now),
+        created_at=now,
+    )
+    db.session.add(request)
+    db.session.flush()
+    _audit(shop, customer, f"correction:{request.id}", "correction_request", choices[record])
+    _tell_team(shop, customer, request, choices[record])
+    db.session.commit()
+    return request
+
+
+def _tell_team(shop: ShopLike, customer: Customer, request: CorrectionRequest, record_label: str) -> None:
+    members = db.session.scalars(
+        select(TeamMember).where(TeamMember.reseller_id == shop.id, TeamMember.removed_at.is_(None))
+    )
+    due = request.due_at.astimezone(ZoneInfo(shop.timezone)).strftime("%-d %b %Y")
+    for member in members:
+        send_templated(
+            shop,
+            member.email,
+            "team_correction_request",
+            member_name=member.name,
+            customer_name=customer.name,
+            record_label=record_label,
+            details=request.details,
+            due_date=due,
+            request_url=shop_url(shop, f"/console/corrections/{request.id}"),
+        )
+
+
+def find_correction(shop: ShopLike, customer: Customer, request_id: int) -> CorrectionRequest | None:
+    """Return one of the customer's own correction requests, or None."""
+    return db.session.scalar(
+        select(CorrectionRequest).where(
+            CorrectionRequest.id == request_id,
+            CorrectionRequest.reseller_id == shop.id,
+            CorrectionRequest.customer_id == customer.id,
+        )
+    )
+
+
+def withdraw_correction(shop: ShopLike, customer: Customer, request: CorrectionRequest) -> None:
+    """Withdraw a request the team has not closed yet."""
+    if request.status not in WAITING:
+        raise PrivacyError("That request is already closed.")
+    request.status, request.outcome, request.closed_at = (
+        CorrectionStatus.CLOSED,
+        CorrectionOutcome.WITHDRAWN,
+        utcnow(),
+    )
+    _audit(shop, customer, f"correction:{request.id}", "withdraw")
+    db.session.commit()
+
+
+# Closing the account
+
+
+def close_account(shop: ShopLike, customer: Customer, password: str, now: datetime | None = None) -> bool:
+    """Close the account if the password is right: no more sign-in, every session ends; else False.
+
+    Marketing stops with it. The retention purge anonymises the account once the shop's period passes.
+    """
+    if not customer.check_password(password or ""):
+        return False
+    customer.closed_at = now or utcnow()
+    customer.end_sessions()
+    revoke_tokens(customer)
+    if customer.marketing_consent:
+        _consent_event(shop, customer, False, "account closed")
+    _audit(shop, customer, f"customer:{customer.id}", "close_account")
+    db.session.commit()
+    return True
