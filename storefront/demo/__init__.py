@@ -17,10 +17,12 @@ from ..models import (
     Domain,
     DomainOffer,
     Nameserver,
+    NoticeAcceptance,
     Offer,
     OfferPrice,
     Plan,
     PlanPrice,
+    PrivacyNotice,
     Reseller,
     StaffRole,
     StaffUser,
@@ -30,6 +32,7 @@ from ..models import (
     utcnow,
 )
 from ..services.branding import set_logo
+from .notice import demo_notice
 
 DATA_FILE = Path(__file__).with_name("data.json")
 
@@ -74,6 +77,7 @@ def _ensure_reseller(spec: dict, plans: dict[str, Plan], password: str, created:
     existing = db.session.scalar(select(Reseller.id).where(Reseller.slug == spec["slug"]))
     if existing:
         _ensure_agent(existing, spec["agent"], password, created)
+        _ensure_notice(existing, spec["customer"]["email"], created)
         return
     reseller = _new_reseller(spec)
     db.session.add(reseller)
@@ -90,6 +94,8 @@ def _ensure_reseller(spec: dict, plans: dict[str, Plan], password: str, created:
     for person in (owner, agent, customer):
         person.set_password(password)
         db.session.add(person)
+    db.session.flush()
+    _ensure_notice(reseller.id, customer.email, created)
     created.append(f"shop {reseller.slug}")
 
 
@@ -113,6 +119,29 @@ def _ensure_agent(reseller_id: int, spec: dict, password: str, created: list[str
     agent.set_password(password)
     db.session.add(agent)
     created.append(f"agent {spec['email']}")
+
+
+def _ensure_notice(reseller_id: int, customer_email: str, created: list[str]) -> None:
+    """Give a shop without a privacy notice its first version, which the demo customer has accepted."""
+    if db.session.scalar(select(PrivacyNotice.id).where(PrivacyNotice.reseller_id == reseller_id).limit(1)):
+        return
+    reseller = db.session.get(Reseller, reseller_id)
+    db.session.add(
+        PrivacyNotice(
+            reseller_id=reseller_id,
+            version=1,
+            body=demo_notice(reseller),
+            changes="The first version.",
+            published_by="system",
+        )
+    )
+    customer = db.session.scalar(
+        select(Customer).where(Customer.reseller_id == reseller_id, Customer.email == customer_email)
+    )
+    if customer is not None and customer.privacy_notice_version == 0:
+        customer.privacy_notice_version = 1
+        db.session.add(NoticeAcceptance(reseller_id=reseller_id, customer_id=customer.id, version=1))
+    created.append(f"privacy notice of {reseller.slug}")
 
 
 def _new_reseller(spec: dict) -> Reseller:

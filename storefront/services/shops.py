@@ -34,6 +34,7 @@ class Shop:
     first_response_hours: int
     follow_up_hours: int
     escalation_persona: str
+    privacy_notice_version: int
     timezone: str
     currency: str
     bank_name: str

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from ..models import TokenPurpose
 from ..ratelimits import address_key, email_key, limited
-from ..services import customers
+from ..services import customers, privacy_notice
 from ..services.tokens import find_live_token
 from ..theming import render_themed
 from . import bp
@@ -92,9 +92,17 @@ def login() -> Response | tuple[str, int]:
         customer = customers.authenticate(g.shop, form.email.data, form.password.data)
         if customer is not None:
             sign_in(customer)
-            return redirect(safe_next(url_for("shop.account")))
+            return redirect(_after_sign_in(customer))
         form.password.errors.append("That email and password do not match an account here.")
     return _page("auth/login.html", form)
+
+
+def _after_sign_in(customer) -> str:
+    """Where a customer goes once signed in: first to a new privacy notice they have not read."""
+    target = safe_next(url_for("shop.account"))
+    if privacy_notice.review_due(g.shop, customer):
+        return url_for("shop.notice_review", next=target)
+    return target
 
 
 @bp.post("/logout")

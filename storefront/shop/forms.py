@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, PasswordField, StringField
+from wtforms import BooleanField, EmailField, Field, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ..services.addresses import InvalidEmail, normalise_email
@@ -35,6 +35,14 @@ class SignUpForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=120), person_name])
     email = EmailField("Email", validators=[DataRequired(), Length(max=254), usable_email])
     password = PasswordField("Password", validators=PASSWORD_RULES)
+    privacy_notice = BooleanField(
+        "I have read the privacy notice",
+        validators=[DataRequired("Please read the privacy notice and tick the box to say you have.")],
+    )
+
+
+class NoticeForm(FlaskForm):
+    """A returning customer says they have read the new version of the privacy notice."""
 
 
 class LoginForm(FlaskForm):

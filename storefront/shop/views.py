@@ -16,6 +16,7 @@ from ..pagecache import shop_page
 from ..services.catalog import cycles_on_sale, find_offer, home_offers, list_offers, parse_cycle, price_view
 from ..services.domains import display_domain
 from ..services.invoices import invoice_label
+from ..services.privacy_notice import current_notice
 from ..theming import render_themed
 from . import bp
 
@@ -115,7 +116,7 @@ def plan(code: str) -> str:
 @bp.get("/privacy")
 def privacy() -> str:
     """The shop's privacy notice, naming the reseller as responsible for the data."""
-    return shop_page("privacy", lambda: render_themed("privacy.html"))
+    return shop_page("privacy", lambda: render_themed("privacy.html", notice=current_notice(g.shop)))
 
 
 @bp.get("/contact")

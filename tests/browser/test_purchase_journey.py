@@ -63,6 +63,7 @@ def _sign_up_from_checkout(page: Page, shop: str, name: str, email: str) -> None
     page.get_by_label("Full name").fill(name)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("I have read the privacy notice").check()
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(shop + "/check-email?reason=signup")
     expect(page.get_by_role("heading", name="Check your email", level=1)).to_be_visible()

@@ -16,7 +16,8 @@ ACME = "acme.localhost"
 
 
 def _sign_up(client, name="Siti Rahmah", email="siti@example.com", password="a good long password", **extra):
-    return post_form(client, "/signup", {"name": name, "email": email, "password": password, **extra})
+    form = {"name": name, "email": email, "password": password, "privacy_notice": "y"}
+    return post_form(client, "/signup", {**form, **extra})
 
 
 def _customers(app, email: str) -> list[Customer]:
@@ -29,7 +30,7 @@ def _customers(app, email: str) -> list[Customer]:
 def test_sign_up_asks_only_name_email_and_password(demo, client_for) -> None:
     html = client_for(ACME).get("/signup").text
     inputs = set(re.findall(r'<input[^>]*name="([^"]+)"', html))
-    assert inputs == {"csrf_token", "name", "email", "password"}
+    assert inputs == {"csrf_token", "name", "email", "password", "privacy_notice"}
 
 
 def test_sign_up_then_verify_by_the_emailed_link(app, demo, client_for) -> None:
