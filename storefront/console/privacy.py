@@ -1,5 +1,132 @@
-"""Correction requests: the team answers and closes them within the 21-day clock."""
+"""Correction requests: the team answers and closes them within the 21-day clock (owners and agents).
+
+Every view of a request is audited against its customer, and so is every answer, closing and
+confirmation that a correction was passed on to those the customer's data was disclosed to.
+"""
 
 from __future__ import annotations
 
-from . import bp  # noqa: F401
+from collections.abc import Callable
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..htmx import is_htmx
+from ..models import CorrectionRequest, utcnow
+from ..services import corrections as correction_service
+from ..services.corrections import CorrectionConflict, CorrectionError
+from . import bp
+from .auth import record_team_action, team_required
+
+ID = "<int(max=2147483647):correction_id>"
+
+
+def _list_page(template: str, listing: correction_service.CorrectionPage | None, error: str = "") -> str:
+    return render_template(
+        template, listing=listing, error=error, correction_days=correction_service.CORRECTION_DAYS
+    )
+
+
+@bp.get("/corrections")
+@team_required
+def corrections() -> str | tuple[str, int]:
+    """The shop's correction requests: waiting ones by default, the most pressing first."""
+    try:
+        status = correction_service.status_filter(request.args.get("status"))
+        page = correction_service.page_asked(request.args.get("page"))
+    except CorrectionError as error:
+        return _list_page("console/corrections.html", None, str(error)), 400
+    record_team_action("corrections", "list", f"{status}, page {page}")
+    db.session.commit()
+    listing = correction_service.open_requests(g.shop, status, page, utcnow())
+    template = "console/_corrections_list.html" if is_htmx() else "console/corrections.html"
+    return _list_page(template, listing)
+
+
+def _detail_page(correction_id: int, error: str | None = None, kept: tuple[str, str] = ("", "")) -> str:
+    """The request's page; ``kept`` is the form that was refused and the text it carried."""
+    detail = correction_service.request_detail(g.shop, correction_id, utcnow())
+    if detail is None:
+        abort(404)
+    return render_template(
+        "console/corrections_detail.html",
+        detail=detail,
+        error=error,
+        kept=kept,
+        answer_max=correction_service.ANSWER_MAX,
+    )
+
+
+def _correction(correction_id: int) -> CorrectionRequest:
+    found = correction_service.shop_correction(g.shop.id, correction_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get(f"/corrections/{ID}")
+@team_required
+def correction(correction_id: int) -> str:
+    """One request: the customer, the record, their words, the clock and its history; audited."""
+    found = _correction(correction_id)
+    record_team_action(f"correction:{found.id}", "view", customer_id=found.customer_id)
+    db.session.commit()
+    return _detail_page(correction_id)
+
+
+def _act(
+    correction_id: int, step: Callable[[CorrectionRequest], None], action: str, done: str
+) -> Response | tuple[str, int]:
+    """Run one step on the request; refused input re-renders the page with its message, unchanged."""
+    found = _correction(correction_id)
+    try:
+        step(found)
+    except CorrectionError as error:
+        db.session.rollback()
+        status = 409 if isinstance(error, CorrectionConflict) else 400
+        kept = (action, request.form.get("answer", "")[: correction_service.ANSWER_MAX])
+        return _detail_page(correction_id, str(error), kept), status
+    record_team_action(f"correction:{correction_id}", action, customer_id=found.customer_id)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("console.correction", correction_id=correction_id), 303)
+
+
+@bp.post(f"/corrections/{ID}/answer")
+@team_required
+def correction_answer(correction_id: int) -> Response | tuple[str, int]:
+    """Answer the customer in writing; the answer is emailed to them."""
+    text = request.form.get("answer")
+    return _act(
+        correction_id,
+        lambda found: correction_service.answer(g.shop, found, current_user.id, text, utcnow()),
+        "answer",
+        "Your answer is saved and emailed to the customer.",
+    )
+
+
+@bp.post(f"/corrections/{ID}/close")
+@team_required
+def correction_close(correction_id: int) -> Response | tuple[str, int]:
+    """Close the request as corrected or refused (with written reasons); the customer is told."""
+    outcome, note = request.form.get("outcome"), request.form.get("answer")
+    return _act(
+        correction_id,
+        lambda found: correction_service.close(g.shop, found, current_user.id, outcome, note, utcnow()),
+        "close",
+        "The request is closed and the customer has been told.",
+    )
+
+
+@bp.post(f"/corrections/{ID}/passed-on")
+@team_required
+def correction_passed_on(correction_id: int) -> Response | tuple[str, int]:
+    """Record that the correction was passed on to those the customer's data was disclosed to."""
+    return _act(
+        correction_id,
+        lambda found: correction_service.record_passed_on(g.shop, found, utcnow()),
+        "passed_on",
+        "Recorded: the correction was passed on.",
+    )
