@@ -1,4 +1,8 @@
-"""Least privilege on the staff host: each route names the roles that may use it."""
+"""Least privilege on the staff host: each route names the roles that may use it.
+
+Support works escalations, billing works orders and provisioning, and admin manages
+resellers, plans, staff and reads the audit log (and may cover every desk).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,12 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from ..models import StaffRole
+from ..services.escalation_screen import ESCALATION_DESK
 
 BILLING_DESK = (StaffRole.BILLING, StaffRole.ADMIN)
+ADMIN_DESK = (StaffRole.ADMIN,)
+
+__all__ = ["ADMIN_DESK", "BILLING_DESK", "ESCALATION_DESK", "role_required"]
 
 
 def role_required(*roles: StaffRole) -> Callable:
