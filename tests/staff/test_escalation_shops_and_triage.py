@@ -22,6 +22,7 @@ from storefront.models import (
 from storefront.services.escalation_screen import duration, readable_body, shop_record
 from storefront.services.tickets import open_ticket
 from tests.staff.escalation_helpers import audit_entries, open_for, shop_id, staff_client, staff_id
+from tests.staff.test_breaches import breach_reaching
 
 
 def _ticket_at(shop: Reseller, days_ago: float, answered_after_hours: float | None) -> Ticket:
@@ -193,7 +194,13 @@ def test_no_staff_route_lists_a_shops_customers(app, demo, client_for, make_staf
     open_for(app, "kedai", "Also quiet")
     inbound = _inbound(app, InboundOutcome.TRIAGE, "Unknown sender", _raw("x", text="Hello"))
     client = staff_client(client_for, make_staff, role=StaffRole.ADMIN)
-    values = {"ticket_id": escalated, "reseller_id": shop_id(app, "bluewave"), "inbound_id": inbound}
+    breach = breach_reaching(app, "bluewave", "kedai")
+    values = {
+        "ticket_id": escalated,
+        "reseller_id": shop_id(app, "bluewave"),
+        "inbound_id": inbound,
+        "breach_id": breach,
+    }
     paths = _get_paths(app, values)
     assert any("/escalations/shops/" in path for path in paths) and "/staff/shops" in paths
     for rule in app.url_map.iter_rules():
