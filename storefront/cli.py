@@ -10,6 +10,7 @@ from flask_migrate import upgrade
 from . import create_app
 from .mail.cli import mail_group
 from .models import StaffRole
+from .privacy_cli import privacy_group
 from .services.addresses import InvalidEmail, normalise_email
 from .services.staff import StaffExists, create_staff
 from .tickets_cli import tickets_group
@@ -58,7 +59,15 @@ def create_staff_command(email: str, name: str, role: str, password: str) -> Non
 
 def register_commands(app: Flask) -> None:
     """Attach the product's commands to the app's CLI."""
-    for command in (init_db_command, seed_demo_command, create_staff_command, mail_group, tickets_group):
+    commands = (
+        init_db_command,
+        seed_demo_command,
+        create_staff_command,
+        mail_group,
+        tickets_group,
+        privacy_group,
+    )
+    for command in commands:
         app.cli.add_command(command)
 
 
