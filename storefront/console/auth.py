@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import TeamMember, TeamRole
 from ..models.account import verified
 from ..ratelimits import address_key, email_key, limited
+from ..second_factor_web import begin_code_step
 from ..services import audit
 from ..shop.auth import safe_next
 from ..shop.forms import LoginForm
@@ -79,6 +80,8 @@ def login() -> Response | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         member = _authenticate(form.email.data, form.password.data)
+        if member is not None and member.has_second_factor:
+            return begin_code_step(member, url_for("console.login_code", next=request.values.get("next")))
         if member is not None:
             session.clear()
             login_user(member)

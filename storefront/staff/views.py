@@ -7,10 +7,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..ratelimits import address_key, email_key, limited
+from ..second_factor_web import begin_code_step
 from ..services.escalation_screen import ESCALATION_DESK
 from ..services.staff import authenticate_staff, end_staff_sessions, shop_overview
 from . import bp
 from .forms import StaffLoginForm
+from .roles import ADMIN_DESK, role_required
 
 
 @bp.before_request
@@ -28,6 +30,8 @@ def login() -> str | Response:
     form = StaffLoginForm()
     if form.validate_on_submit():
         staff = authenticate_staff(form.email.data, form.password.data)
+        if staff is not None and staff.has_second_factor:
+            return begin_code_step(staff, url_for("staff.login_code"))
         if staff is not None:
             login_user(staff)
             return redirect(url_for("staff.index"))
@@ -56,7 +60,7 @@ def index() -> Response:
 
 
 @bp.get("/shops")
-@login_required
+@role_required(*ADMIN_DESK)
 def shops() -> str:
-    """The platform's shops at a glance: brand, theme, hosts, offers."""
+    """The platform's shops at a glance: brand, theme, hosts, offers (admins only)."""
     return render_template("staff/index.html", shops=shop_overview(), staff=current_user)
