@@ -3,10 +3,13 @@ changes nothing; an agent is refused every page that is the owner's alone."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from storefront.extensions import db
+from storefront.models import CorrectionRequest, Customer, Reseller, utcnow
 from tests.shop.helpers import csrf_from, sign_in
 from tests.support import (
     buy_and_pay,
@@ -19,9 +22,16 @@ from tests.support import (
 )
 
 ACME = "acme.localhost"
-# Where an agent may go: the tickets and the customers, signing in and out, and invitations.
-AGENT_PATHS = ("/console/tickets", "/console/customers", "/console/invitations/")
-AGENT_ENDPOINTS = {"console.index", "console.login", "console.logout"}
+# Where an agent may go: the tickets, the customers and their correction requests, signing in and
+# out, invitations, and the second factor of their own account.
+AGENT_PATHS = (
+    "/console/tickets",
+    "/console/customers",
+    "/console/corrections",
+    "/console/invitations/",
+    "/console/security",
+)
+AGENT_ENDPOINTS = {"console.index", "console.login", "console.login_code", "console.logout"}
 # Plausible values for every field the console's forms take, so a refusal is about the id.
 FORM = {
     "body": "Checking in.",
@@ -53,12 +63,31 @@ def _rows_not_owned_by(app, reseller_id: int) -> dict[str, list[tuple]]:
     return rows
 
 
+def _correction_request(app, slug: str, email: str) -> None:
+    """Store a correction request of a shop's customer, as the privacy centre does."""
+    with app.app_context():
+        customer = db.session.scalar(
+            select(Customer).join(Reseller).where(Reseller.slug == slug, Customer.email == email)
+        )
+        db.session.add(
+            CorrectionRequest(
+                reseller_id=customer.reseller_id,
+                customer_id=customer.id,
+                record="other",
+                details="Please correct my name.",
+                due_at=utcnow() + timedelta(days=21),
+            )
+        )
+        db.session.commit()
+
+
 def _kedai_with_one_of_everything(app, client_for) -> dict[str, int | None]:
     kedai = client_for("kedai.localhost")
     sign_in(kedai, "raj@example.org")
     buy_and_pay(kedai, "starter", "isolated-kedai.com")
     make_ticket(app, "kedai", "raj@example.org")
     invite_to_team(client_for("kedai.localhost"), "owner@kedaihosting.test", "newcomer@example.com")
+    _correction_request(app, "kedai", "raj@example.org")
     ids = ids_of_shop(app, "kedai")
     assert all(ids.values()), f"Kedai has no row for {[k for k, v in ids.items() if not v]}"
     return ids

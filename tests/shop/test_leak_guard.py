@@ -10,7 +10,18 @@ from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.mail.delivery import build_email
-from storefront.models import BillingCycle, OutboxMessage, Reseller, Service, StaffRole, StaffUser, Ticket
+from storefront.models import (
+    BillingCycle,
+    CorrectionRequest,
+    OutboxMessage,
+    Reseller,
+    Service,
+    StaffRole,
+    StaffUser,
+    Ticket,
+    utcnow,
+)
+from storefront.services.breaches import BreachDetails, record_breach, send_notices
 from storefront.services.provisioning import activate
 from storefront.services.tickets import add_staff_reply
 from tests.leakguard import find_leaks, response_texts
@@ -64,6 +75,10 @@ ACCOUNT = [
     "/account/tickets/1/attachments/not-a-file",
     "/checkout",
     "/pay/card/forged-token",
+    "/account/privacy",
+    "/account/privacy?page=2",
+    "/account/privacy/export",
+    "/account/privacy/notice",
 ]
 CODES = ["starter", "wordpress", "business", "pro", "mail", "no-such-plan"]
 BAD_POSTS = {  # endpoint path: form data that it refuses with a message
@@ -85,6 +100,11 @@ BAD_POSTS = {  # endpoint path: form data that it refuses with a message
     "/account/tickets/1/escalate": {"reason": ""},
     "/account/tickets/1/reopen": {},
     "/account/tickets/1/close": {},
+    "/account/privacy/consent": {"granted": "maybe"},
+    "/account/privacy/corrections": {"record": "", "details": ""},
+    "/account/privacy/corrections/1/withdraw": {},
+    "/account/privacy/close": {"password": "wrong"},
+    "/account/privacy/notice": {},
     "/logout": {},
 }
 
@@ -227,15 +247,18 @@ def test_no_email_names_the_platform(app, demo, client_for) -> None:
         invite_to_team(client_for(hosts[0]), _owner_email(app, hosts[0]), f"invited-{plan}@example.com")
         token = csrf_from(client.get("/reset").text)
         client.post("/reset", data={"email": email, "csrf_token": token})
+        _correction_answered_and_closed(app, client, client_for(hosts[0]))
         client.post(
             "/signup",
             data={
                 "name": "New",
                 "email": f"new-{plan}@example.com",
                 "password": "long enough password",
+                "privacy_notice": "y",
                 "csrf_token": token,
             },
         )
+    _breach_notices_sent(app)
     with app.app_context():
         messages = list(db.session.scalars(select(OutboxMessage)))
         kinds = {message.kind for message in messages}
@@ -247,10 +270,49 @@ def test_no_email_names_the_platform(app, demo, client_for) -> None:
             "payment_receipt",
             "service_active",
             "team_invitation",
+            "team_correction_request",
+            "correction_answer",
+            "correction_closed",
+            "breach_notice",
         }
         for message in messages:
             raw = build_email(message).as_string()
             assert not find_leaks(app.config, raw), f"{message.kind} email leaks"
+
+
+def _correction_answered_and_closed(app, customer, team) -> None:
+    """The customer asks for a correction; the shop's owner answers it and closes it."""
+    token = csrf_from(customer.get("/account/privacy").text)
+    customer.post(
+        "/account/privacy/corrections",
+        data={"record": "other", "details": "My name is spelt wrongly.", "csrf_token": token},
+    )
+    with app.app_context():
+        correction_id = db.session.scalar(select(CorrectionRequest.id).order_by(CorrectionRequest.id.desc()))
+    team_sign_in(team, _owner_email(app, team.host))
+    token = csrf_from(team.get(f"/console/corrections/{correction_id}").text)
+    path = f"/console/corrections/{correction_id}"
+    assert team.post(f"{path}/answer", data={"answer": "Fixed.", "csrf_token": token}).status_code == 303
+    closed = team.post(f"{path}/close", data={"outcome": "corrected", "answer": "", "csrf_token": token})
+    assert closed.status_code == 303
+
+
+def _breach_notices_sent(app) -> None:
+    """Platform staff record a breach reaching every shop and send each shop's notice."""
+    with app.app_context():
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.email == "guard@platform.test"))
+        details = BreachDetails(
+            title="Backup copied",
+            occurred_at=None,
+            discovered_at=utcnow(),
+            scope="A backup was copied.",
+            data_categories="names, emails",
+            measures="Passwords were reset.",
+        )
+        shops = list(db.session.scalars(select(Reseller.id)))
+        breach = record_breach(staff.id, "admin", details, shops, None, allow_test_domains=True)
+        send_notices(breach, staff.id, "admin", utcnow())
+        db.session.commit()
 
 
 def test_the_walk_covers_every_shop_route(app) -> None:
@@ -299,6 +361,13 @@ def test_the_walk_covers_every_shop_route(app) -> None:
         "/account/tickets/<int(max=2147483647):ticket_id>/reopen",
         "/account/tickets/<int(max=2147483647):ticket_id>/escalate",
         "/account/tickets/<int(max=2147483647):ticket_id>/attachments/<stored_name>",
+        "/account/privacy",
+        "/account/privacy/export",
+        "/account/privacy/notice",
+        "/account/privacy/consent",
+        "/account/privacy/corrections",
+        "/account/privacy/corrections/<int(max=2147483647):request_id>/withdraw",
+        "/account/privacy/close",
     }
     routes = {
         rule.rule

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -145,7 +146,9 @@ def test_hostile_text_is_shown_as_text(app, aisyah) -> None:
     ticket_id = make_ticket(app, subject=HOSTILE[:200], body=HOSTILE)
     page = aisyah.get(f"/account/tickets/{ticket_id}").text
     assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
-    assert "&lt;script&gt;" in page and "{{7*7}}" in page and "49" not in page.split("<main", 1)[1]
+    main = page.split("<main", 1)[1]
+    assert "&lt;script&gt;" in page and "{{7*7}}" in page
+    assert not re.search(r"(?<![\w:.-])49(?![\w:.-])", re.sub(r'value="[^"]*"', "", main))  # tokens aside
     assert '<a hx-get="/x"' not in page
     with app.app_context():
         for message in db.session.scalars(select(OutboxMessage)):
