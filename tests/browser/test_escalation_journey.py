@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.steps import open_and_escalate, sign_in
 from tests.leakguard import find_leaks
 
 pytestmark = pytest.mark.browser
@@ -20,26 +21,6 @@ def _watch_console(page: Page) -> list[str]:
     return problems
 
 
-def _sign_in(page: Page, url: str, email: str, password: str) -> None:
-    """Fill a sign-in form and submit it."""
-    page.goto(url)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _open_and_escalate(page: Page, shop: str) -> None:
-    """As the customer: ask for help, then escalate with a reason."""
-    page.goto(f"{shop}/account/tickets/new")
-    page.get_by_label("Subject").fill(SUBJECT)
-    page.get_by_label("Message").fill("Since this morning no email arrives.")
-    page.get_by_role("button", name="Send").click()
-    page.wait_for_url(re.compile(r"/account/tickets/\d+$"))
-    page.get_by_label(re.compile("Not getting the help you need")).fill("It is urgent, my shop is down")
-    page.get_by_role("button", name="Escalate").click()
-    expect(page.get_by_role("status")).to_contain_text("Acme Escalations Team")
-
-
 def test_escalation_reaches_staff_live_and_the_answer_comes_as_the_persona(
     app, browser, live_server, screenshot, make_staff
 ) -> None:
@@ -49,13 +30,15 @@ def test_escalation_reaches_staff_live_and_the_answer_comes_as_the_persona(
     staff = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     problems = _watch_console(customer) + _watch_console(staff)
 
-    _sign_in(staff, f"{staff_host}/staff/login", "ops@platform.test", "correct horse battery")
+    sign_in(staff, f"{staff_host}/staff/login", "ops@platform.test", "correct horse battery")
     staff.wait_for_url(re.compile(r"/staff/escalations"))
     staff.evaluate("() => { window.sameDocument = true }")
     expect(staff.get_by_role("link", name=re.compile(SUBJECT))).to_have_count(0)
 
-    _sign_in(customer, f"{shop}/login", "aisyah@example.com", "storefront-demo")
-    _open_and_escalate(customer, shop)
+    sign_in(customer, f"{shop}/login", "aisyah@example.com", "storefront-demo")
+    open_and_escalate(
+        customer, shop, SUBJECT, "Since this morning no email arrives.", "It is urgent, my shop is down"
+    )
 
     row = staff.get_by_role("link", name=re.compile(SUBJECT))
     expect(row).to_be_visible(timeout=15_000)  # the queue polls every 10 s

@@ -6,36 +6,17 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.models import CorrectionRequest, Customer
+from tests.browser.steps import open_and_escalate, sign_in
 from tests.leakguard import find_leaks
 
 pytestmark = pytest.mark.browser
 SUBJECT = "Invoice shows my old name"
 CORRECTION = "My name on the invoices should read Nur Aisyah binti Ahmad."
-
-
-def _sign_in(page: Page, url: str, email: str, password: str) -> None:
-    page.goto(url)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _escalated_ticket(page: Page, shop: str) -> int:
-    """As the customer: open a ticket and escalate it past the shop; return its id."""
-    page.goto(f"{shop}/account/tickets/new")
-    page.get_by_label("Subject").fill(SUBJECT)
-    page.get_by_label("Message").fill("Please fix the name on my invoices.")
-    page.get_by_role("button", name="Send").click()
-    page.wait_for_url(re.compile(r"/account/tickets/\d+$"))
-    page.get_by_label(re.compile("Not getting the help you need")).fill("Nobody answered")
-    page.get_by_role("button", name="Escalate").click()
-    expect(page.get_by_role("status")).to_contain_text("Acme Escalations Team")
-    return int(page.url.rsplit("/", 1)[1])
 
 
 def test_a_customer_downloads_their_data_asks_for_a_correction_and_sees_the_persona_in_the_log(
@@ -46,10 +27,12 @@ def test_a_customer_downloads_their_data_asks_for_a_correction_and_sees_the_pers
     customer = browser.new_context(accept_downloads=True).new_page()
     staff = browser.new_context().new_page()
 
-    _sign_in(customer, f"{shop}/login", "aisyah@example.com", "storefront-demo")
-    ticket_id = _escalated_ticket(customer, shop)
+    sign_in(customer, f"{shop}/login", "aisyah@example.com", "storefront-demo")
+    ticket_id = open_and_escalate(
+        customer, shop, SUBJECT, "Please fix the name on my invoices.", "Nobody answered"
+    )
 
-    _sign_in(staff, f"{staff_host}/staff/login", "ops@platform.test", "correct horse battery")
+    sign_in(staff, f"{staff_host}/staff/login", "ops@platform.test", "correct horse battery")
     staff.wait_for_url(re.compile(r"/staff/escalations"))
     staff.goto(f"{staff_host}/staff/escalations/{ticket_id}")
     expect(staff.get_by_role("heading", name=re.compile(SUBJECT))).to_be_visible()
