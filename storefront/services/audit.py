@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+
 from flask import g, has_request_context, request
 
 from ..extensions import db
 from ..models import AuditEntry
 
+# What a proxy's request id looks like (a UUID, a hex string); anything else is replaced.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+
 
 def request_id() -> str:
-    """Return the current request's id (from the proxy's X-Request-Id, else one made here)."""
+    """Return the current request's id: the proxy's X-Request-Id when it looks like one, else one
+    made here (a client cannot write arbitrary text into the audit log through the header)."""
     if not has_request_context():
         return ""
     if "request_id" not in g:
-        import secrets
-
-        g.request_id = (request.headers.get("X-Request-Id") or secrets.token_hex(8))[:64]
+        sent = request.headers.get("X-Request-Id", "")
+        g.request_id = sent if REQUEST_ID.fullmatch(sent) else secrets.token_hex(8)
     return g.request_id
 
 

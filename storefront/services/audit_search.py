@@ -29,6 +29,8 @@ ROLES = ("admin", "support", "billing", "owner", "agent", "customer", "system")
 _ACTOR = re.compile(r"(?:staff|team|customer):[0-9]{1,10}|system")
 ACTION = re.compile(r"[a-z0-9_.:-]{1,40}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Days whose bounds exist in every time zone: year 1 and 9999 overflow once moved to UTC.
+EARLIEST_DAY, LATEST_DAY = date(1990, 1, 1), date(2999, 12, 31)
 
 
 class FilterError(ValueError):
@@ -77,9 +79,12 @@ def _day(raw: str, what: str) -> date | None:
     try:
         if _DATE.fullmatch(raw) is None:
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise FilterError(f"Write the {what} date as year-month-day, for example 2026-11-24.") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise FilterError(f"The {what} date must be between {EARLIEST_DAY} and {LATEST_DAY}.")
+    return day
 
 
 def _text(raw: str, limit: int, what: str) -> str:

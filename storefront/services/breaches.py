@@ -33,9 +33,10 @@ SAMPLE_NAME = "[customer's name]"
 class BreachError(ValueError):
     """The breach cannot be recorded as given; ``problems`` says why, in plain words."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], listed: int = 0, unmatched: int = 0) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+        self.listed, self.unmatched = listed, unmatched
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def record_breach(
     if emails is not None:
         matched, unmatched = match_customers(shop_ids, emails, allow_test_domains=allow_test_domains)
         if unmatched:
-            raise BreachError(unmatched_problems(unmatched))
+            raise BreachError(unmatched_problems(unmatched), len(set(emails)), len(unmatched))
     breach = Breach(**asdict(details), recorded_by_id=staff_id)
     db.session.add(breach)
     db.session.flush()
@@ -150,6 +151,18 @@ def record_breach(
         reason = f"{details.title[:200]}: {counts.get(shop_id, 0)} customers affected"
         audit.record(f"staff:{staff_id}", role, shop_id, f"breach:{breach.id}", "record_breach", reason)
     return breach
+
+
+def record_refused_list(staff_id: int, role: str, shop_ids: list[int], error: BreachError) -> None:
+    """Audit a refused email list at each chosen shop, by its counts only; the caller commits.
+
+    The lines a refusal names tell staff which listed emails are not customers, and so which are:
+    the answer is needed to correct a typing mistake, and it is recorded like any other look at
+    customer data. The emails themselves stay out of the log.
+    """
+    reason = f"{error.listed} emails listed, {error.unmatched} match no customer; nothing saved"
+    for shop_id in dict.fromkeys(shop_ids):
+        audit.record(f"staff:{staff_id}", role, shop_id, "breaches", "breach_list_refused", reason)
 
 
 def _add_every_customer(breach_id: int, shop_ids: list[int]) -> None:

@@ -27,6 +27,14 @@ from .roles import ADMIN_DESK, role_required
 LAST_PAGE = 100_000
 
 
+@bp.after_request
+def _audit_log_not_stored(response: Response) -> Response:
+    """Keep the log (whose data was seen, by whom) out of every cache, as the CSV is."""
+    if request.endpoint == "staff.audit_log":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _zone() -> str:
     return current_app.config["DEFAULT_TIMEZONE"]
 

@@ -99,6 +99,8 @@ def new_breach() -> BaseResponse | tuple[str, int]:
         )
     except breach_service.BreachError as error:
         db.session.rollback()
+        breach_service.record_refused_list(current_user.id, current_user.role.value, form.shops.data, error)
+        db.session.commit()
         return _new_page(form, error.problems, 400)
     db.session.commit()
     flash("Breach recorded. Check each shop's notice below, then send the notices.", "success")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, url_for
+from flask import current_app, redirect, session, url_for
 from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
@@ -26,6 +26,7 @@ def _issuer() -> str:
 
 
 def _sign_in(staff: StaffUser) -> Response:
+    session.clear()
     login_user(staff)
     return redirect(url_for("staff.index"))
 

@@ -33,6 +33,7 @@ def login() -> str | Response:
         if staff is not None and staff.has_second_factor:
             return begin_code_step(staff, url_for("staff.login_code"))
         if staff is not None:
+            session.clear()  # a new session: nothing from before sign-in carries over
             login_user(staff)
             return redirect(url_for("staff.index"))
         flash("That email and password do not match an active staff account.", "error")

@@ -135,3 +135,20 @@ def test_a_page_costs_the_same_queries_however_many_entries(app, demo, client_fo
         page = owner.get("/console/audit")
     assert len(after) == len(few)
     assert "Siti Rahman" in page.text and "The customer" in page.text and "Page 1 of 7" in page.text
+
+
+def test_the_request_id_is_the_proxys_only_when_it_looks_like_one(app, demo, client_for) -> None:
+    owner = owner_client(client_for)
+    customer = customer_id(app, "aisyah@example.com")
+    owner.get(f"/console/customers/{customer}", headers={"X-Request-Id": "3f2c9a1e-7b44-4d0e-9a51"})
+    owner.get(f"/console/customers/{customer}", headers={"X-Request-Id": '=HYPERLINK("x") <b>'})
+    with app.app_context():
+        ids = list(
+            db.session.scalars(
+                select(AuditEntry.request_id)
+                .where(AuditEntry.record == f"customer:{customer}")
+                .order_by(AuditEntry.id)
+            )
+        )
+    assert ids[0] == "3f2c9a1e-7b44-4d0e-9a51"
+    assert "HYPERLINK" not in ids[1] and len(ids[1]) == 16

@@ -147,6 +147,8 @@ def test_entries_show_who_acted_by_name(app, admin, shops, make_staff) -> None:
         ("from=2026-13-01", "Write the from date as year-month-day"),
         ("to=24/11/2026", "Write the to date as year-month-day"),
         ("from=2026-02-01&to=2026-01-01", "The from date must not be after the to date."),
+        ("from=0001-01-01", "The from date must be between 1990-01-01 and 2999-12-31."),
+        ("to=9999-12-31", "The to date must be between 1990-01-01 and 2999-12-31."),
         ("page=0", "The page must be a whole number"),
         ("page=abc", "The page must be a whole number"),
     ],
@@ -231,6 +233,12 @@ def test_searching_the_log_is_itself_audited(app, admin, logged) -> None:
     assert search.reason == f"shop {logged['acme']}, action view; page 1, 1 entries"
     assert search.customer_id is None and search.request_id
     assert "audit_search" in admin.get("/staff/audit").text
+
+
+def test_the_log_is_kept_out_of_every_cache(admin, logged) -> None:
+    assert admin.get("/staff/audit").headers["Cache-Control"] == "no-store"
+    assert admin.get("/staff/audit?from=2026-13-01").headers["Cache-Control"] == "no-store"
+    assert "no-store" in admin.get("/staff/audit.csv").headers["Cache-Control"]
 
 
 def test_entries_are_shown_as_text(app, admin, shops) -> None:

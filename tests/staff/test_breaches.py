@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from storefront.models import (
     StaffUser,
     utcnow,
 )
-from storefront.services.breaches import BreachDetails, record_breach
+from storefront.services.breaches import BreachDetails, deadline, deadline_state, record_breach
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, link_in, outbox
 from tests.staff.escalation_helpers import CUSTOMERS, shop_id, staff_client, staff_id
@@ -171,6 +171,25 @@ def test_a_listed_email_of_no_chosen_shop_saves_nothing(app, admin) -> None:
     assert counts(app) == (0, 0, 0)
 
 
+def test_a_refused_email_list_leaves_a_trace_by_counts_only(app, admin) -> None:
+    """Which lines a refusal names tells who is a customer, so the refusal is audited; never its emails."""
+    emails = "aisyah@example.com\nraj@example.org\nnobody@example.com\nraj@example.org"
+    assert create(admin, breach_form(app, customers="listed", emails=emails)).status_code == 400
+    with app.app_context():
+        rows = db.session.execute(
+            select(AuditEntry.actor, AuditEntry.reseller_id, AuditEntry.reason, AuditEntry.customer_id).where(
+                AuditEntry.action == "breach_list_refused"
+            )
+        ).all()
+    assert {row.reseller_id for row in rows} == {shop_id(app, "acme"), shop_id(app, "kedai")}
+    for row in rows:
+        assert row.actor == f"staff:{staff_id(app)}" and row.customer_id is None
+        assert row.reason == "3 emails listed, 1 match no customer; nothing saved"
+    assert counts(app) == (0, 0, 0)
+    found = admin.get("/staff/audit?action=breach_list_refused").text
+    assert "<strong>2</strong> entries" in found and "example.com" not in found
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -220,6 +239,16 @@ def test_a_breach_discovered_80_hours_ago_is_overdue(app, admin) -> None:
     breach_id = created(app, admin, discovered_at=local(80), occurred_at="")
     assert "OVERDUE by 8 hours" in admin.get(f"/staff/breaches/{breach_id}").text
     assert "OVERDUE by 8 hours" in admin.get("/staff/breaches").text
+
+
+def test_the_deadline_is_72_hours_whichever_zone_shows_it() -> None:
+    """01:30 on 1 March in Kuala Lumpur (UTC+8, no daylight saving) is 17:30 UTC on 28 February."""
+    breach = Breach(discovered_at=datetime(2026, 3, 1, 1, 30, tzinfo=KL).astimezone(UTC))
+    assert deadline(breach) == datetime(2026, 3, 3, 17, 30, tzinfo=UTC)
+    assert f"{deadline(breach).astimezone(KL):%-d %b %Y, %H:%M}" == "4 Mar 2026, 01:30"
+    assert deadline_state(breach, deadline(breach) - timedelta(minutes=1), KL) == "1 hour left"
+    assert deadline_state(breach, deadline(breach), KL) == "OVERDUE by less than an hour"
+    assert deadline_state(breach, deadline(breach) + timedelta(hours=25), KL) == "OVERDUE by 25 hours"
 
 
 def test_the_commissioner_is_notified_once(app, admin) -> None:
@@ -273,6 +302,25 @@ def test_notices_go_once_to_each_affected_customer_from_their_shop(app, admin) -
     assert again.status_code == 303
     assert f"0 notices queued, {len(affected)} already sent" in admin.get(f"/staff/breaches/{breach_id}").text
     assert len(outbox(app, kind="breach_notice")) == len(affected)
+
+
+def test_a_closed_account_is_told_and_one_anonymised_since_is_not(app, admin) -> None:
+    """A closed account's data is kept until the purge and was reached, so it is told; an anonymised one
+    has no data and no address left to tell."""
+    closed = add_customer(app, "acme", "closed@example.com")
+    purged = add_customer(app, "acme", "purged@example.com")
+    with app.app_context():
+        db.session.get(Customer, closed).closed_at = utcnow()
+        db.session.commit()
+    breach_id = created(app, admin, shops=[str(shop_id(app, "acme"))])
+    with app.app_context():
+        customer = db.session.get(Customer, purged)
+        customer.closed_at = customer.anonymised_at = utcnow()
+        db.session.commit()
+    post(admin, f"/staff/breaches/{breach_id}/send-notices", page=f"/staff/breaches/{breach_id}")
+    sent = [message.to_address for message in outbox(app, kind="breach_notice")]
+    assert sent.count("closed@example.com") == 1 and "purged@example.com" not in sent
+    assert len(sent) == len(set(sent)) == len(active_customers(app, "acme"))
 
 
 def test_the_preview_is_the_shops_own_notice(app, admin) -> None:

@@ -109,6 +109,16 @@ def test_staff_sign_out_ends_the_session_for_real(client_for, make_staff) -> Non
     assert replay.get("/staff/").status_code == 302
 
 
+def test_signing_in_starts_a_new_session(client_for, make_staff) -> None:
+    """A token from the session before sign-in (one someone could have planted) works no more after it."""
+    make_staff()
+    client = client_for(STAFF)
+    before = csrf_token(client.get("/staff/login").text)
+    assert sign_in(client, "ops@platform.test", "correct horse battery").status_code == 302
+    assert client.post("/staff/logout", data={"csrf_token": before}).status_code == 400
+    assert client.get("/staff/").status_code == 302 and client.get("/staff/").location != "/staff/login"
+
+
 def test_staff_sign_in_is_rate_limited(app, client_for, make_staff) -> None:
     app.config["RATELIMIT_SIGN_IN_PER_EMAIL"] = "3 per minute"
     make_staff()

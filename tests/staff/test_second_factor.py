@@ -100,6 +100,15 @@ def test_sign_in_then_asks_for_the_code_and_the_right_code_signs_in(app, client_
     assert client.get("/staff/login/code").headers["Location"] == "/staff/"  # the step is over
 
 
+def test_the_right_code_starts_a_new_session(app, client_for, make_staff) -> None:
+    client, _ = _enrolled(app, client_for, make_staff)
+    sign_in(client, EMAIL, PASSWORD)
+    waiting = csrf_from(client.get("/staff/login/code").text)
+    assert enter_code(client, "/staff", next_code(app, StaffUser, EMAIL)).status_code == 302
+    assert client.post("/staff/logout", data={"csrf_token": waiting}).status_code == 400
+    assert _signed_in(client)
+
+
 def test_a_wrong_code_is_refused_and_signs_nobody_in(app, client_for, make_staff) -> None:
     client, _ = _enrolled(app, client_for, make_staff)
     sign_in(client, EMAIL, PASSWORD)
@@ -249,6 +258,30 @@ def test_when_required_staff_may_only_set_it_up(app, client_for, make_staff, rol
     enrol(app, client, StaffUser, EMAIL, "/staff")
     assert client.get("/staff/").status_code == 302 and client.get("/staff/").location != "/staff/security"
     assert "you will be asked to set up a new one" in client.get("/staff/security").text
+
+
+def test_when_required_no_action_or_fragment_gets_past_the_set_up(app, client_for, make_staff) -> None:
+    app.config["REQUIRE_SECOND_FACTOR"] = True
+    make_staff(role=StaffRole.ADMIN)
+    client = client_for(STAFF)
+    sign_in(client, EMAIL, PASSWORD)
+    token = csrf_from(client.get("/staff/security").text)
+    open_endpoints = {"staff.login", "staff.login_code", "staff.logout", "staff.security_totp_start"}
+    open_endpoints |= {"staff.security_totp_confirm"}
+    swept = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("staff.") or rule.endpoint in open_endpoints:
+            continue
+        path = re.sub(r"<[^>]+>", "1", rule.rule)
+        if "POST" in rule.methods:  # every action
+            response = client.post(path, data={"csrf_token": token})
+            assert response.status_code == 303 and response.location == "/staff/security", path
+            swept += 1
+        if "GET" in rule.methods and rule.endpoint != "staff.security":  # every page as an htmx fragment
+            response = client.get(path, headers={"HX-Request": "true"})
+            assert response.headers.get("HX-Redirect") == "/staff/security" and not response.data, path
+            swept += 1
+    assert swept >= 30
 
 
 def test_without_the_switch_staff_work_without_a_second_factor(client_for, make_staff) -> None:
