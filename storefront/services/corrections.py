@@ -38,6 +38,8 @@ ANSWER_MAX = 5000
 WAITING = (CorrectionStatus.OPEN, CorrectionStatus.ANSWERED)
 FILTERS = {"open": WAITING, "closed": (CorrectionStatus.CLOSED,), "all": tuple(CorrectionStatus)}
 CLOSING_OUTCOMES = (CorrectionOutcome.CORRECTED, CorrectionOutcome.REFUSED)
+SAME_ANSWER = "This answer was already sent to the customer; it was not sent again."
+RACED_ANSWER = "This request was closed, or given this answer, meanwhile. Nothing was sent."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -264,18 +266,24 @@ def _move(correction: CorrectionRequest, condition, values: dict, conflict: str)
 def answer(
     shop: ShopLike, correction: CorrectionRequest, member_id: int, raw: str | None, now: datetime
 ) -> None:
-    """Answer the customer in writing and email it to them; an open request becomes answered."""
+    """Answer the customer in writing and email it to them; an open request becomes answered.
+
+    The same answer twice (a double submit) is sent once.
+    """
     conflict = "This request is closed, so it takes no more answers. Nothing was sent."
     if correction.status == CorrectionStatus.CLOSED:
         raise CorrectionConflict(conflict)
     text = _text(raw, "answer", required=True)
+    if text == correction.answer:
+        raise CorrectionConflict(SAME_ANSWER)
     answered = case(
         (CorrectionRequest.status == CorrectionStatus.OPEN, CorrectionStatus.ANSWERED.value),
         else_=CorrectionRequest.status,
     )
     values = {"answer": text, "answered_at": now, "answered_by_id": member_id, "status": answered}
-    # The customer may withdraw meanwhile: a request closed since it was read takes no answer.
-    _move(correction, CorrectionRequest.status != CorrectionStatus.CLOSED, values, conflict)
+    # The customer may withdraw meanwhile, or a second click may send this answer first: then nothing is sent.
+    waiting = (CorrectionRequest.status != CorrectionStatus.CLOSED) & (CorrectionRequest.answer != text)
+    _move(correction, waiting, values, RACED_ANSWER)
     _tell_customer(shop, correction, "correction_answer", answer=text)
 
 

@@ -24,12 +24,16 @@ def find_customer(shop: ShopLike, email: str) -> Customer | None:
 def sign_up(shop: ShopLike, name: str, email: str, password: str) -> None:
     """Open an account that accepts the shop's current privacy notice and email a verification link.
 
-    A known email gets a notice instead, and no acceptance is recorded for that account. Both
-    paths answer the same, so sign-up does not reveal who has an account.
+    A known email gets a notice instead (a closed account gets nothing), and no acceptance is
+    recorded for that account. Every path answers the same, so sign-up does not reveal who has an
+    account.
     """
     existing = find_customer(shop, email)
     if existing is not None:
         hash_password(password)  # as slow as opening the account
+        if not existing.is_active:  # as slow as the notice, which a closed account does not get
+            render_email(shop, "account_exists", {"customer_name": "", "sign_in_url": "", "reset_url": ""})
+            return
         send_templated(
             shop,
             email,
@@ -88,9 +92,12 @@ def authenticate(shop: ShopLike, email: str, password: str) -> Customer | None:
 
 
 def request_password_reset(shop: ShopLike, email: str) -> None:
-    """Email a reset link if the shop has this customer; say nothing either way."""
+    """Email a reset link if the shop has this open account; say nothing either way.
+
+    A closed account gets no link: a new password would not reopen it.
+    """
     customer = find_customer(shop, email)
-    if customer is None:
+    if customer is None or not customer.is_active:
         render_email(shop, "reset_password", {"customer_name": "", "reset_url": ""})  # as slow as a real one
         return
     token = issue_token(customer, TokenPurpose.RESET_PASSWORD)
@@ -107,7 +114,7 @@ def request_password_reset(shop: ShopLike, email: str) -> None:
 def reset_password(shop: ShopLike, token: str, password: str) -> Customer | None:
     """Set a new password with a reset token, ending every session; None if the token is not live."""
     customer = consume_token(shop.id, token, TokenPurpose.RESET_PASSWORD)
-    if customer is None:
+    if customer is None or not customer.is_active:  # a closed account stays as it was closed
         db.session.rollback()
         return None
     customer.set_password(password)

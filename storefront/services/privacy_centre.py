@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..mail.outbox import send_templated
@@ -97,8 +97,16 @@ def _consent_event(shop: ShopLike, customer: Customer, granted: bool, source: st
 
 
 def set_marketing_consent(shop: ShopLike, customer: Customer, granted: bool) -> bool:
-    """Give or withdraw consent to the shop's marketing; False (and nothing recorded) if unchanged."""
-    if customer.marketing_consent == granted:
+    """Give or withdraw consent to the shop's marketing; False (and nothing recorded) if unchanged.
+
+    The conditional update lets only one of two simultaneous clicks record the change.
+    """
+    moved = db.session.execute(
+        update(Customer)
+        .where(Customer.id == customer.id, Customer.marketing_consent != granted)
+        .values(marketing_consent=granted)
+    )
+    if moved.rowcount != 1:
         return False
     _consent_event(shop, customer, granted, "privacy centre")
     db.session.commit()
@@ -146,17 +154,39 @@ def _clean_details(raw: str) -> str:
     return details
 
 
+def _waiting_twin(shop: ShopLike, customer: Customer, record: str, details: str) -> CorrectionRequest | None:
+    """Return the customer's waiting request with the same record and words (a double submit), if any."""
+    return db.session.scalar(
+        select(CorrectionRequest)
+        .where(
+            CorrectionRequest.reseller_id == shop.id,
+            CorrectionRequest.customer_id == customer.id,
+            CorrectionRequest.status.in_(WAITING),
+            CorrectionRequest.record == record,
+            CorrectionRequest.details == details,
+        )
+        .limit(1)
+    )
+
+
 def ask_correction(shop: ShopLike, customer: Customer, record: str, raw_details: str) -> CorrectionRequest:
-    """Open a correction request about one of the customer's records; the team has 21 days."""
+    """Open a correction request about one of the customer's records; the team has 21 days.
+
+    The same request sent again while the first one waits is that request, not a second one.
+    """
     choices = record_choices(shop, customer)
     if record not in choices:
         raise PrivacyError(RECORD_RULE, "record")
+    details = _clean_details(raw_details)
+    twin = _waiting_twin(shop, customer, record, details)
+    if twin is not None:
+        return twin
     now = utcnow()
     request = CorrectionRequest(
         reseller_id=shop.id,
         customer_id=customer.id,
         record=record,
-        details=_clean_details(raw_details),
+        details=details,
         status=CorrectionStatus.OPEN,
         due_at=due_at_for(now),
         created_at=now,
@@ -200,14 +230,15 @@ def find_correction(shop: ShopLike, customer: Customer, request_id: int) -> Corr
 
 
 def withdraw_correction(shop: ShopLike, customer: Customer, request: CorrectionRequest) -> None:
-    """Withdraw a request the team has not closed yet."""
-    if request.status not in WAITING:
-        raise PrivacyError("That request is already closed.")
-    request.status, request.outcome, request.closed_at = (
-        CorrectionStatus.CLOSED,
-        CorrectionOutcome.WITHDRAWN,
-        utcnow(),
+    """Withdraw a request the team has not closed yet; a closing that crosses the withdrawal stands."""
+    moved = db.session.execute(
+        update(CorrectionRequest)
+        .where(CorrectionRequest.id == request.id, CorrectionRequest.status.in_(WAITING))
+        .values(status=CorrectionStatus.CLOSED, outcome=CorrectionOutcome.WITHDRAWN, closed_at=utcnow())
+        .execution_options(synchronize_session="fetch")
     )
+    if moved.rowcount != 1:
+        raise PrivacyError("That request is already closed.")
     _audit(shop, customer, f"correction:{request.id}", "withdraw")
     db.session.commit()
 

@@ -183,7 +183,8 @@ def notice_history(shop: ShopLike, page: int) -> NoticeHistory:
 def publish_notice(shop: ShopLike, body: str, changes: str, publisher: str) -> Notice:
     """Add the next version of the shop's notice and make it current; the caller audits and commits.
 
-    The default text a shop had until now is kept as version 1 first.
+    The default text a shop had until now is kept as version 1 first. The current text again (a
+    double submit, say) is refused: returning customers would be asked to read nothing new.
     """
     reseller = db.session.scalar(
         select(Reseller)
@@ -191,6 +192,9 @@ def publish_notice(shop: ShopLike, body: str, changes: str, publisher: str) -> N
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    current = current_notice(reseller)
+    if current.body == body:
+        raise NoticeError(f"Version {current.version} already has this text, so nothing new was published.")
     if reseller.privacy_notice_version == 1 and not _has_rows(shop):
         db.session.add(_row_from(shop, _default_notice(shop)))
     notice = PrivacyNotice(

@@ -18,7 +18,11 @@ from .forms import LoginForm, ResetForm, ResetRequestForm, SignUpForm
 
 
 def safe_next(default: str) -> str:
-    """Return the ``next`` path when it stays on this shop, else ``default``."""
+    """Return the ``next`` path when it stays on this shop, else ``default``.
+
+    Control characters are refused too: URL parsing ignores tabs and line breaks, and a
+    ``Location`` header cannot carry them.
+    """
     target = request.values.get("next", "")
     parts = urlsplit(target)
     if (
@@ -27,6 +31,7 @@ def safe_next(default: str) -> str:
         or parts.scheme
         or parts.netloc
         or "\\" in target
+        or not target.isprintable()
     ):
         return default
     return target

@@ -158,6 +158,22 @@ def test_an_agent_sees_and_answers_and_the_customer_is_emailed_by_the_shop(app, 
     assert not find_leaks(app.config, build_email(email).as_string())
 
 
+def test_an_answer_sent_twice_reaches_the_customer_once(app, demo, client_for) -> None:
+    correction_id = _request(app)
+    team = owner(client_for)
+    path = f"/console/corrections/{correction_id}/answer"
+    form = {"answer": "We will reissue it.", "csrf_token": csrf_from(team.get("/console/corrections").text)}
+    first, second = team.post(path, data=form), team.post(path, data=form)
+    assert first.status_code == 303
+    assert second.status_code == 409 and "already sent" in second.text
+    assert len(outbox(app, kind="correction_answer")) == 1
+    with app.app_context():
+        answers = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "answer")).all()
+        assert len(answers) == 1
+    further = _post(team, path, answer="We have now reissued it.")
+    assert further.status_code == 303 and len(outbox(app, kind="correction_answer")) == 2
+
+
 @pytest.mark.parametrize(
     ("answer", "message"),
     [("", "Please write the answer"), ("x" * 5001, "at most 5000"), ("a\x00b", "control characters")],

@@ -89,6 +89,25 @@ def test_bad_input_is_refused_and_nothing_is_saved(app, demo, client_for, body, 
     assert (_shop(app), _notice_count(app)) == before
 
 
+def test_a_double_submit_or_the_current_text_again_publishes_no_new_version(app, demo, client_for) -> None:
+    owner = owner_client(client_for)
+    before = _notice_count(app)
+    form = {
+        "body": BODY,
+        "changes": CHANGES,
+        "csrf_token": csrf_from(owner.get("/console/privacy/notice").text),
+    }
+    first, second = (owner.post("/console/privacy/notice", data=form) for _ in range(2))
+    assert first.status_code == 303
+    assert second.status_code == 409 and "Version 2 already has this text" in second.text
+    assert _shop(app)[0] == 2 and _notice_count(app) == before + 1
+    again = _publish(owner, "  " + BODY.replace("\n", "\r\n") + "\n", "Nothing really changed.")
+    assert again.status_code == 409 and _shop(app)[0] == 2
+    with app.app_context():
+        published = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "publish")).all()
+        assert len(published) == 1
+
+
 def test_line_breaks_are_kept_and_the_text_trimmed(app, demo, client_for) -> None:
     body = "  First paragraph.\r\nSame paragraph.\r\n\r\n" + "Second paragraph. " * 12
     assert _publish(owner_client(client_for), body).status_code == 303
@@ -164,6 +183,6 @@ def test_the_versions_page_costs_the_same_however_many_versions(app, demo, clien
     with app.app_context():
         shop = db.session.scalar(select(Reseller).where(Reseller.slug == "acme"))
         for number in range(5):
-            publish_notice(shop, BODY, f"Change number {number}", f"team:{number + 1}")
+            publish_notice(shop, f"{BODY} ({number})", f"Change number {number}", f"team:{number + 1}")
         db.session.commit()
     assert cost() == few

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from storefront.extensions import db
 from storefront.models import (
+    AccountToken,
     AuditEntry,
     ConsentEvent,
     CorrectionOutcome,
@@ -17,11 +18,15 @@ from storefront.models import (
     Customer,
     Disclosure,
     LegalBasis,
+    Reseller,
     TeamMember,
+    TokenPurpose,
     utcnow,
 )
+from storefront.services import privacy_centre as centre
+from storefront.services.tokens import issue_token
 from tests.leakguard import find_leaks
-from tests.shop.helpers import DEMO_PASSWORD, csrf_from, outbox, sign_in
+from tests.shop.helpers import DEMO_PASSWORD, csrf_from, outbox, post_form, sign_in
 from tests.shop.privacy_support import (
     ACME,
     AISYAH,
@@ -214,6 +219,20 @@ def test_marketing_is_off_until_given_and_keeps_its_history(app, aisyah) -> None
         assert all(e.request_id and e.notice_version == customer.privacy_notice_version for e in events)
 
 
+def test_a_consent_given_twice_at_once_is_recorded_once(app, aisyah) -> None:
+    me = customer_id(app)
+    with app.app_context():
+        shop = db.session.get(Reseller, db.session.get(Customer, me).reseller_id)
+        first_click_read = db.session.get(Customer, me)
+        # The second click saves the consent while the first is still on its way.
+        db.session.execute(
+            text("UPDATE customer SET marketing_consent = :on WHERE id = :id"), {"on": True, "id": me}
+        )
+        assert centre.set_marketing_consent(shop, first_click_read, True) is False
+        db.session.rollback()
+    assert _count(app, ConsentEvent) == 0
+
+
 @pytest.mark.parametrize("value", ["", "maybe", "YES!", "1"])
 def test_a_bad_consent_answer_is_refused(app, aisyah, value) -> None:
     response = post_privacy(aisyah, "/account/privacy/consent", {"granted": value})
@@ -273,6 +292,21 @@ def test_correction_details_need_10_to_2000_characters(app, aisyah, details) -> 
     assert _count(app, CorrectionRequest) == 0
 
 
+def test_a_double_submitted_request_is_saved_and_sent_to_the_team_once(app, aisyah) -> None:
+    token = csrf_from(aisyah.get("/account/privacy").text)
+    form = {"csrf_token": token, "record": "other", "details": "My name is spelled wrongly."}
+    answers = [aisyah.post("/account/privacy/corrections", data=form) for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [303, 303]
+    assert _count(app, CorrectionRequest) == 1
+    assert len(outbox(app, kind="team_correction_request")) == 2  # the owner and the agent, once each
+    with app.app_context():
+        asked = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "correction_request")).all()
+        assert len(asked) == 1
+    again = {**form, "details": "My name is spelled wrongly, please also fix the invoice."}
+    assert aisyah.post("/account/privacy/corrections", data=again).status_code == 303
+    assert _count(app, CorrectionRequest) == 2
+
+
 def _ask(app, client, details: str = "My name is spelled wrongly.") -> int:
     assert (
         post_privacy(
@@ -296,6 +330,26 @@ def test_a_request_can_be_withdrawn_once(app, aisyah) -> None:
     assert "Withdrawn" in page and "Withdraw this request" not in page
     again = post_privacy(aisyah, path)
     assert again.status_code == 409 and "already closed" in again.text
+
+
+def test_a_withdrawal_that_crosses_the_teams_closing_changes_nothing(app, aisyah) -> None:
+    request_id = _ask(app, aisyah)
+    with app.app_context():
+        customer = db.session.get(Customer, customer_id(app))
+        shop = db.session.get(Reseller, customer.reseller_id)
+        read_by_the_customer = db.session.get(CorrectionRequest, request_id)
+        # The team closes the request as corrected just after the customer's page read it.
+        db.session.execute(
+            text("UPDATE correction_request SET status = 'closed', outcome = 'corrected' WHERE id = :id"),
+            {"id": request_id},
+        )
+        with pytest.raises(centre.PrivacyError, match="already closed"):
+            centre.withdraw_correction(shop, customer, read_by_the_customer)
+        db.session.commit()
+        db.session.expire_all()
+        closed = db.session.get(CorrectionRequest, request_id)
+        assert (closed.status, closed.outcome) == (CorrectionStatus.CLOSED, CorrectionOutcome.CORRECTED)
+        assert not db.session.scalars(select(AuditEntry).where(AuditEntry.action == "withdraw")).all()
 
 
 def test_another_customers_or_shops_request_is_not_found(app, aisyah, client_for) -> None:
@@ -355,6 +409,42 @@ def test_a_closed_account_gets_the_usual_sign_in_refusal(app, aisyah, client_for
     post_privacy(aisyah, "/account/privacy/close", {"password": DEMO_PASSWORD})
     response = sign_in(client_for(ACME), AISYAH)
     assert response.status_code == 400 and "do not match" in response.text
+
+
+def test_a_closed_account_is_sent_no_reset_link_and_no_sign_up_notice(app, aisyah, client_for) -> None:
+    post_privacy(aisyah, "/account/privacy/close", {"password": DEMO_PASSWORD})
+    sent_before = len(outbox(app, to=AISYAH))
+    visitor = client_for(ACME)
+    reset = post_form(visitor, "/reset", {"email": AISYAH})
+    signup = post_form(
+        visitor,
+        "/signup",
+        {"name": "Nur Aisyah", "email": AISYAH, "password": "a good long password", "privacy_notice": "y"},
+    )
+    assert reset.headers["Location"] == "/check-email?reason=reset"
+    assert signup.headers["Location"] == "/check-email?reason=signup"
+    assert len(outbox(app, to=AISYAH)) == sent_before
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AccountToken)) == 0
+
+
+def test_a_reset_link_of_a_closed_account_changes_nothing(app, aisyah, client_for) -> None:
+    post_privacy(aisyah, "/account/privacy/close", {"password": DEMO_PASSWORD})
+    with app.app_context():
+        customer = db.session.scalar(select(Customer).where(Customer.email == AISYAH))
+        token = issue_token(customer, TokenPurpose.RESET_PASSWORD)
+        db.session.commit()
+    visitor = client_for(ACME)
+    page = visitor.get(f"/reset/{token}")
+    new = "a brand new password"
+    response = visitor.post(
+        f"/reset/{token}", data={"csrf_token": csrf_from(page.text), "password": new, "confirm": new}
+    )
+    assert response.status_code == 400 and "link" in response.text
+    with app.app_context():
+        customer = db.session.scalar(select(Customer).where(Customer.email == AISYAH))
+        assert customer.check_password(DEMO_PASSWORD) and customer.closed_at is not None
+    assert sign_in(client_for(ACME), AISYAH, new).status_code == 400
 
 
 def test_closing_ends_marketing(app, aisyah) -> None:

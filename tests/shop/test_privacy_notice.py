@@ -202,6 +202,22 @@ def test_the_review_page_keeps_next_on_this_shop(app, demo, client_for) -> None:
     assert response.headers["Location"] == "/account"
 
 
+def test_a_next_with_line_breaks_or_control_characters_goes_to_the_account(app, demo, client_for) -> None:
+    client = client_for(ACME)
+    sign_in(client, "aisyah@example.com")
+    token = csrf_from(client.get("/account").text)
+    for target in ("/account\r\nSet-Cookie: x=1", "/\n/evil.example", "/orders\x00", "/a\x7fb"):
+        response = client.post("/account/privacy/notice", data={"csrf_token": token, "next": target})
+        assert (response.status_code, response.headers["Location"]) == (303, "/account"), repr(target)
+    signing_in = client_for(ACME)
+    response = post_form(
+        signing_in,
+        "/login",
+        {"email": "aisyah@example.com", "password": "storefront-demo", "next": "/account\r\nX-Evil: 1"},
+    )
+    assert (response.status_code, response.headers["Location"]) == (302, "/account")
+
+
 def test_the_review_needs_a_signed_in_customer_and_a_csrf_token(app, demo, client_for) -> None:
     visitor = client_for(ACME)
     assert visitor.get("/account/privacy/notice").headers["Location"].startswith("/login")
