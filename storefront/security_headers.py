@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, has_request_context, session
 
 
 def content_security_policy() -> str:
@@ -41,6 +41,9 @@ def _set_security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     headers.pop("X-Powered-By", None)
+    if "Cache-Control" not in headers and has_request_context() and session.get("_user_id"):
+        # A signed-in person's pages hold their data: no shared or back-button cache keeps them.
+        headers["Cache-Control"] = "private, no-store"
     return response
 
 

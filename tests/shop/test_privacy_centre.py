@@ -520,3 +520,9 @@ def test_the_page_names_no_platform(app, aisyah, client_for, make_staff) -> None
 def test_every_theme_shows_the_centre(demo, client_for, host, email) -> None:
     page = signed_in(client_for, host, email).get("/account/privacy")
     assert page.status_code == 200 and "Who has seen your data" in page.text
+
+
+def test_signed_in_pages_are_never_kept_in_a_cache(aisyah, client_for) -> None:
+    for path in ("/account/privacy", "/account", "/account/profile", "/plans"):
+        assert aisyah.get(path).headers["Cache-Control"] == "private, no-store", path
+    assert "no-store" not in client_for(ACME).get("/plans").headers.get("Cache-Control", "")
