@@ -49,8 +49,8 @@ def _to_customer(
     reseller: Reseller, ticket: Ticket, template: str, **context: object
 ) -> OutboxMessage | None:
     name, address = requester(ticket)
-    if not address:
-        return None
+    if not address or ticket.anonymised_at is not None:
+        return None  # an anonymised ticket's customer is no longer reachable
     return send_templated(
         reseller,
         address,

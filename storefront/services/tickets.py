@@ -151,6 +151,10 @@ def add_staff_reply(
 def _reply(
     reseller: Reseller, ticket: Ticket, author: Author, body: str, now: datetime | None, **by: int
 ) -> TicketMessage:
+    if ticket.anonymised_at is not None:
+        raise TicketError(
+            "This ticket was anonymised after the retention period; it can no longer be answered."
+        )
     now = now or utcnow()
     message = TicketMessage(
         reseller_id=ticket.reseller_id,

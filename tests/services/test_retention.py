@@ -324,3 +324,17 @@ def test_an_account_another_purge_holds_is_left_to_it(app, demo) -> None:
         assert db.session.get(Customer, free).anonymised_at == NOW
         assert db.session.get(Customer, held).anonymised_at is None
     assert _report(_purge(app), "acme").accounts == 1
+
+
+def test_an_anonymised_ticket_can_no_longer_be_answered(app, closed_aisyah) -> None:
+    from storefront.models import TeamMember
+    from storefront.services.tickets import TicketError, add_team_reply
+
+    _purge(app)
+    with app.app_context():
+        sent = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+        owner = db.session.scalar(select(TeamMember).where(TeamMember.email == "owner@acme-hosting.test"))
+        with pytest.raises(TicketError, match="anonymised"):
+            add_team_reply(shop("acme"), db.session.get(Ticket, closed_aisyah["closed"]), owner, "Hello?")
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == sent
