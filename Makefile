@@ -45,6 +45,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/plans_throughput.py
+	$(BIN)/python bench/privacy_pages.py
 
 clean:
 	rm -rf $(VENV) $(HTMX) .pytest_cache

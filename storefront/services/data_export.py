@@ -3,7 +3,8 @@
 The export is what the customer may see: never internal notes, wholesale prices, the servers
 behind their hosting or who the shop's own providers are. Platform staff appear as the shop's
 escalation persona, as they do in the ticket thread. It costs the same number of queries however
-many orders or tickets there are.
+many orders or tickets there are: each collection loads in one query (a subquery load, where a
+select-in load would split its ids into batches of 500).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import subqueryload
 
 from ..extensions import db
 from ..models import (
@@ -68,7 +69,7 @@ def _profile(customer: Customer) -> dict:
 
 
 def _orders(shop: ShopLike, customer: Customer) -> list[dict]:
-    orders = db.session.scalars(_mine(Order, shop, customer).options(selectinload(Order.lines)))
+    orders = db.session.scalars(_mine(Order, shop, customer).options(subqueryload(Order.lines)))
     return [
         {
             "order": order.id,
@@ -92,7 +93,7 @@ def _orders(shop: ShopLike, customer: Customer) -> list[dict]:
 
 
 def _invoices(shop: ShopLike, customer: Customer) -> list[dict]:
-    invoices = db.session.scalars(_mine(Invoice, shop, customer).options(selectinload(Invoice.lines)))
+    invoices = db.session.scalars(_mine(Invoice, shop, customer).options(subqueryload(Invoice.lines)))
     return [
         {
             "invoice": invoice_label(invoice.number),
@@ -114,7 +115,7 @@ def _invoices(shop: ShopLike, customer: Customer) -> list[dict]:
 
 
 def _services(shop: ShopLike, customer: Customer) -> list[dict]:
-    services = db.session.scalars(_mine(Service, shop, customer).options(selectinload(Service.plan)))
+    services = db.session.scalars(_mine(Service, shop, customer).options(subqueryload(Service.plan)))
     return [
         {
             "service": service.id,
@@ -148,7 +149,7 @@ def _tickets(shop: ShopLike, customer: Customer) -> list[dict]:
     tickets = list(
         db.session.scalars(
             _mine(Ticket, shop, customer).options(
-                selectinload(Ticket.messages).selectinload(TicketMessage.attachments)
+                subqueryload(Ticket.messages).subqueryload(TicketMessage.attachments)
             )
         )
     )

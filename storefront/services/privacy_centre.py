@@ -66,8 +66,12 @@ def retention_months(shop: ShopLike) -> int:
 # Marketing consent
 
 
-def consent_history(shop: ShopLike, customer: Customer) -> list[ConsentEvent]:
-    """Return the customer's marketing consents and withdrawals, newest first."""
+# The privacy page shows this many recent consent changes; the download has them all.
+CONSENTS_SHOWN = 20
+
+
+def consent_history(shop: ShopLike, customer: Customer, limit: int | None = None) -> list[ConsentEvent]:
+    """Return the customer's marketing consents and withdrawals, newest first (at most ``limit``)."""
     return list(
         db.session.scalars(
             select(ConsentEvent)
@@ -77,6 +81,7 @@ def consent_history(shop: ShopLike, customer: Customer) -> list[ConsentEvent]:
                 ConsentEvent.purpose == MARKETING,
             )
             .order_by(ConsentEvent.id.desc())
+            .limit(limit)
         )
     )
 

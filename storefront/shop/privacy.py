@@ -49,7 +49,8 @@ def _privacy_page(
         log_error=log_error,
         disclosures=disclosures_of(me.id),
         legal_bases=LEGAL_BASIS_LABELS,
-        consents=centre.consent_history(shop, me),
+        consents=centre.consent_history(shop, me, limit=centre.CONSENTS_SHOWN + 1),
+        consents_shown=centre.CONSENTS_SHOWN,
         consent_error=consent_error,
         close_form=close or CloseAccountForm(formdata=None),
         retain_months=centre.retention_months(shop),
@@ -75,7 +76,7 @@ def privacy_export() -> Response:
     now = utcnow()
     data = export_data(g.shop, _me(), now)
     record_export(g.shop, _me())
-    response = Response(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json")
+    response = Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(g.shop, now)}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"

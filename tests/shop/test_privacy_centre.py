@@ -526,3 +526,12 @@ def test_signed_in_pages_are_never_kept_in_a_cache(aisyah, client_for) -> None:
     for path in ("/account/privacy", "/account", "/account/profile", "/plans"):
         assert aisyah.get(path).headers["Cache-Control"] == "private, no-store", path
     assert "no-store" not in client_for(ACME).get("/plans").headers.get("Cache-Control", "")
+
+
+def test_the_page_shows_the_latest_consent_changes_and_the_download_has_them_all(app, aisyah) -> None:
+    for granted in ("yes", "no") * 12:
+        post_privacy(aisyah, "/account/privacy/consent", {"granted": granted})
+    page = aisyah.get("/account/privacy").text
+    assert page.count("agreed to marketing") + page.count("withdrew from marketing") == centre.CONSENTS_SHOWN
+    assert "your download has them all" in page
+    assert len(aisyah.get("/account/privacy/export").get_json()["consents"]) == 24
