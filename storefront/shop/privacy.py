@@ -76,7 +76,9 @@ def privacy_export() -> Response:
     now = utcnow()
     data = export_data(g.shop, _me(), now)
     record_export(g.shop, _me())
-    response = Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
+    response = Response(
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")), mimetype="application/json"
+    )
     response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(g.shop, now)}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
