@@ -1,4 +1,5 @@
-"""The shop's team (owners only): members, roles, removal and invitations; and accepting an invitation.
+"""The shop's team (owners only): members, roles, removal, second-factor resets and invitations;
+and accepting an invitation.
 
 Accepting is open to whoever holds the emailed link, signed in or not. It sets the new
 member's password and then sends them to the console sign-in with a message instead of
@@ -20,6 +21,7 @@ from ..htmx import is_htmx
 from ..models import TeamMember, TeamRole, utcnow
 from ..ratelimits import address_key, limited
 from ..services import team as team_service
+from ..services.second_factor import NoSecondFactor
 from ..services.team import TeamError
 from ..shop.forms import PASSWORD_RULES, person_name, usable_email
 from . import bp
@@ -162,6 +164,26 @@ def change_member_role(member_id: int) -> Response | PageAnswer:
         flash("You are an agent now, so the team page is closed to you.", "success")
         return redirect(url_for("console.tickets"), 303)
     return _done(f"{member.name} is now {'an owner' if member.role == TeamRole.OWNER else 'an agent'}.")
+
+
+@bp.post(f"/team/members/{MEMBER}/second-factor/reset")
+@owner_required
+def reset_member_second_factor(member_id: int) -> Response | PageAnswer:
+    """Take the second factor off a member who lost both their phone and their recovery codes.
+
+    Their sessions end; they sign in again with their password and set up a new factor.
+    """
+    member = _member(member_id)
+    try:
+        team_service.reset_second_factor(g.shop, current_user, member)
+    except (TeamError, NoSecondFactor) as error:
+        db.session.rollback()
+        status = 409 if isinstance(error, NoSecondFactor) else 400
+        return _team_page(_blank_form(), status=status, error=str(error))
+    return _done(
+        f"The second factor of {member.name} is reset and they are signed out. They can sign in "
+        "with their password alone and set up a new one on their security page."
+    )
 
 
 def _invalid_invitation() -> PageAnswer:

@@ -28,6 +28,10 @@ class SecondFactorError(ValueError):
     """A second-factor change that cannot be made; the message says why."""
 
 
+class NoSecondFactor(SecondFactorError):
+    """A reset asked for on an account whose second factor is not on."""
+
+
 class WrongCode(SecondFactorError):
     """The code given is not a current authenticator code or an unused recovery code."""
 
@@ -95,11 +99,21 @@ def disable(account: Account, code: str, now: datetime | None = None) -> None:
     """Turn the second factor off, given a current code; the secret and recovery codes go."""
     if not verify(account, code, now):
         raise WrongCode()
-    account.totp_secret = None
-    account.totp_enabled_at = None
-    account.totp_last_step = None
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.identity == identity(account)))
+    _clear(account)
     _record(account, "second_factor_off")
+
+
+def reset(account: Account) -> None:
+    """Take the second factor off an account that lost it, for someone else to do on its behalf.
+
+    The key and every recovery code go and every session of the account ends, so it signs in
+    again with its password alone (and sets up a new factor when one is required). The caller
+    checks who may do this, writes the audit entry in their own name, and commits.
+    """
+    if not account.has_second_factor:
+        raise NoSecondFactor(f"{account.name} has no second factor on, so there is nothing to reset.")
+    _clear(account)
+    account.end_sessions()
 
 
 def regenerate_recovery_codes(account: Account, code: str, now: datetime | None = None) -> list[str]:
@@ -118,6 +132,14 @@ def recovery_codes_left(account: Account) -> int:
         .select_from(RecoveryCode)
         .where(RecoveryCode.identity == identity(account), RecoveryCode.used_at.is_(None))
     )
+
+
+def _clear(account: Account) -> None:
+    """Forget the account's key, its last used step and its recovery codes."""
+    account.totp_secret = None
+    account.totp_enabled_at = None
+    account.totp_last_step = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.identity == identity(account)))
 
 
 def _accept_totp(account: Account, code: str, now: datetime) -> bool:

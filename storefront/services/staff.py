@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Domain, Offer, Plan, Reseller, StaffRole, StaffUser
 from ..models.account import verified
-from . import audit
+from . import audit, second_factor
 
 
 class StaffExists(ValueError):
@@ -135,6 +135,21 @@ def activate_staff(actor: StaffUser, target: StaffUser) -> bool:
     _audit(actor, target, "activate", "")
     db.session.commit()
     return True
+
+
+def reset_second_factor(actor: StaffUser, target: StaffUser) -> None:
+    """Take the second factor off a colleague who lost it, and end their sessions, audited.
+
+    Raises StaffChangeRefused for one's own account and second_factor.NoSecondFactor when it is off.
+    """
+    if actor.id == target.id:
+        raise StaffChangeRefused(
+            "You cannot reset your own second factor here. Use your own security page to turn it off "
+            "or to get new recovery codes."
+        )
+    second_factor.reset(target)
+    _audit(actor, target, "second_factor_reset", "key and recovery codes removed, sessions ended")
+    db.session.commit()
 
 
 def wholesale_plans() -> list[Plan]:

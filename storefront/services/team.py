@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..mail.outbox import send_templated
 from ..models import TeamInvitation, TeamMember, TeamRole, utcnow
-from . import audit
+from . import audit, second_factor
 from .links import shop_url
 from .shops import ShopLike
 
@@ -295,4 +295,26 @@ def change_role(shop: ShopLike, actor: TeamMember, member: TeamMember, role: Tea
     actor_role, change = actor.role.value, f"{member.role.value} to {role.value}"
     member.role = role
     audit.record(_actor(actor), actor_role, shop.id, f"team_member:{member.id}", "role", change)
+    db.session.commit()
+
+
+def reset_second_factor(shop: ShopLike, actor: TeamMember, member: TeamMember) -> None:
+    """Take the second factor off a member who lost it, and end their sessions, audited.
+
+    Raises TeamError for one's own account and second_factor.NoSecondFactor when it is off.
+    """
+    if member.id == actor.id:
+        raise TeamError(
+            "You cannot reset your own second factor here. Use your own security page to turn it off "
+            "or to get new recovery codes."
+        )
+    second_factor.reset(member)
+    audit.record(
+        _actor(actor),
+        actor.role.value,
+        shop.id,
+        f"team_member:{member.id}",
+        "second_factor_reset",
+        "key and recovery codes removed, sessions ended",
+    )
     db.session.commit()

@@ -16,6 +16,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 from ..extensions import db
 from ..models import BillingCycle, StaffRole, StaffUser
 from ..services import staff as staff_service
+from ..services.second_factor import NoSecondFactor
 from ..services.staff import LastAdmin, StaffChangeRefused, StaffExists
 from ..shop.forms import usable_email
 from . import bp
@@ -80,9 +81,10 @@ def _target(staff_id: int) -> StaffUser:
     return target
 
 
-def _refused(error: StaffChangeRefused) -> PageAnswer:
+def _refused(error: StaffChangeRefused | NoSecondFactor) -> PageAnswer:
     db.session.rollback()
-    return _staff_page(status=409 if isinstance(error, LastAdmin) else 400, error=str(error))
+    conflict = isinstance(error, LastAdmin | NoSecondFactor)
+    return _staff_page(status=409 if conflict else 400, error=str(error))
 
 
 def _back(message: str) -> Response:
@@ -163,3 +165,21 @@ def activate_staff(staff_id: int) -> Response:
     target = _target(staff_id)
     changed = staff_service.activate_staff(_me(), target)
     return _back(f"{target.name} can sign in again." if changed else f"{target.name} was already active.")
+
+
+@bp.post(f"/staff/{STAFF_ID}/second-factor/reset")
+@role_required(*ADMIN_DESK)
+def reset_staff_second_factor(staff_id: int) -> Response | PageAnswer:
+    """Take the second factor off a colleague who lost both their phone and their recovery codes.
+
+    Their sessions end; they sign in again with their password and set up a new factor.
+    """
+    target = _target(staff_id)
+    try:
+        staff_service.reset_second_factor(_me(), target)
+    except (StaffChangeRefused, NoSecondFactor) as error:
+        return _refused(error)
+    return _back(
+        f"The second factor of {target.name} is reset and they are signed out. They can sign in "
+        "with their password alone and set up a new one on their security page."
+    )

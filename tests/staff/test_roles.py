@@ -59,6 +59,7 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "staff.change_staff_role": ADMIN,
     "staff.deactivate_staff": ADMIN,
     "staff.activate_staff": ADMIN,
+    "staff.reset_staff_second_factor": ADMIN,
     "staff.audit_log": ADMIN,
     "staff.audit_download": ADMIN,
     "staff.disclosures": ADMIN,
