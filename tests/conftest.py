@@ -95,7 +95,17 @@ def client_for(app: Flask) -> Callable[[str], HostClient]:
 
 @pytest.fixture
 def demo(app: Flask) -> None:
-    """Load the demo data of DESIGN.md."""
+    """Load the demo data of DESIGN.md; the customers start with no privacy history (no disclosures,
+    consents or correction requests), so tests of those features count from zero."""
+    from storefront.demo import seed_demo
+
+    with app.app_context():
+        seed_demo(privacy_history=False)
+
+
+@pytest.fixture
+def full_demo(app: Flask) -> None:
+    """The demo exactly as `storefront seed-demo` loads it, privacy history included."""
     from storefront.demo import seed_demo
 
     with app.app_context():

@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..services.branding import set_logo
 from .notice import demo_notice
+from .privacy import seed_privacy
 
 DATA_FILE = Path(__file__).with_name("data.json")
 
@@ -42,8 +43,12 @@ def load_demo_data() -> dict:
     return json.loads(DATA_FILE.read_text(encoding="utf-8"))
 
 
-def seed_demo() -> list[str]:
-    """Create whatever of the demo is missing; return what was created. Safe to run twice."""
+def seed_demo(*, privacy_history: bool = True) -> list[str]:
+    """Create whatever of the demo is missing; return what was created. Safe to run twice.
+
+    ``privacy_history`` adds the demo customers' disclosure, consent history and correction requests;
+    without it they start with none, as a new customer does.
+    """
     data = load_demo_data()
     created: list[str] = []
     plans = {spec["code"]: _ensure_plan(spec, created) for spec in data["plans"]}
@@ -53,6 +58,8 @@ def seed_demo() -> list[str]:
             created.append(f"tld .{name}")
     for spec in data["resellers"]:
         _ensure_reseller(spec, plans, data["password"], created)
+    if privacy_history:
+        seed_privacy(data["privacy"], created)
     for spec in data["staff"]:
         _ensure_staff(spec, data["password"], created)
     db.session.commit()

@@ -185,7 +185,7 @@ def _walk(guard: Guard, signed_in: bool) -> None:
 
 
 @pytest.mark.parametrize("slug", list(SHOPS))
-def test_no_storefront_response_names_the_platform(app, demo, client_for, slug: str) -> None:
+def test_no_storefront_response_names_the_platform(app, full_demo, client_for, slug: str) -> None:
     _add_error_routes(app)
     hosts, email, plan = SHOPS[slug]
     buyer = client_for(hosts[0])
@@ -239,7 +239,7 @@ def _owner_email(app, host: str) -> str:
         return f"owner@{reseller.support_email.split('@', 1)[1]}"
 
 
-def test_no_email_names_the_platform(app, demo, client_for) -> None:
+def test_no_email_names_the_platform(app, full_demo, client_for) -> None:
     for hosts, email, plan in SHOPS.values():
         client = client_for(hosts[0])
         sign_in(client, email)

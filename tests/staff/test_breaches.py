@@ -323,6 +323,46 @@ def test_a_closed_account_is_told_and_one_anonymised_since_is_not(app, admin) ->
     assert len(sent) == len(set(sent)) == len(active_customers(app, "acme"))
 
 
+def anonymise(app, customer: int) -> None:
+    with app.app_context():
+        found = db.session.get(Customer, customer)
+        found.closed_at = found.anonymised_at = utcnow()
+        db.session.commit()
+
+
+def test_customers_anonymised_before_notice_are_counted_apart_so_nothing_waits_forever(
+    app, admin, count_queries
+) -> None:
+    """Someone anonymised after the breach was recorded and before being told can never be told."""
+    purged = [add_customer(app, "acme", f"purged{n}@example.com") for n in range(2)]
+    told = add_customer(app, "acme", "told@example.com")
+    first = created(app, admin, customers="listed", emails="aisyah@example.com\ntold@example.com")
+    with count_queries() as before:
+        admin.get(f"/staff/breaches/{first}")
+    post(admin, f"/staff/breaches/{first}/send-notices", page=f"/staff/breaches/{first}")
+    anonymise(app, told)
+    path = f"/staff/breaches/{created(app, admin, shops=[str(shop_id(app, 'acme'))])}"
+    reached = len(active_customers(app, "acme"))
+    for customer in purged:
+        anonymise(app, customer)
+    with count_queries() as after:
+        page = admin.get(path).text
+    assert len(after) == len(before)
+    assert f"<td>Acme Hosting</td><td>{reached}</td><td>0</td><td>2</td><td>{reached - 2}</td>" in page
+    assert "Anonymised before notice" in page and f"({reached - 2} waiting)" in page
+    assert "purged0@example.com" not in page
+    listing = admin.get("/staff/breaches").text
+    assert f"0 sent · {reached - 2} pending · 2 anonymised before notice" in listing
+    # Told before being anonymised: counted as told, not as anonymised before notice.
+    assert "2 sent · 0 pending</td>" in listing
+
+    post(admin, f"{path}/send-notices", page=path)
+    page = admin.get(path).text
+    assert f"<td>{reached}</td><td>{reached - 2}</td><td>2</td><td>0</td>" in page
+    assert " disabled>Send the notices (0 waiting)</button>" in page
+    assert f"{reached - 2} sent · 0 pending · 2 anonymised before notice" in admin.get("/staff/breaches").text
+
+
 def test_the_preview_is_the_shops_own_notice(app, admin) -> None:
     breach_id = created(app, admin)
     page = admin.get(f"/staff/breaches/{breach_id}").text
