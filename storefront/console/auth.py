@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
@@ -61,6 +61,12 @@ def record_team_action(subject: str, action: str, reason: str = "", customer_id:
     audit.record(
         f"team:{current_user.id}", current_user.role.value, g.shop.id, subject, action, reason, customer_id
     )
+
+
+def record_team_list(subject: str, customer_ids: Iterable[int | None], reason: str = "") -> None:
+    """Audit a list page the signed-in team member saw, and each customer on it; the caller commits."""
+    shown = ((g.shop.id, customer_id) for customer_id in customer_ids)
+    audit.record_list(f"team:{current_user.id}", current_user.role.value, g.shop.id, subject, shown, reason)
 
 
 def _authenticate(email: str, password: str) -> TeamMember | None:

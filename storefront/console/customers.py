@@ -21,7 +21,7 @@ from ..services.customer_directory import (
 )
 from ..services.paging import page_number
 from . import bp
-from .auth import record_team_action, team_required
+from .auth import record_team_action, record_team_list, team_required
 
 
 @bp.get("/customers")
@@ -31,9 +31,10 @@ def customers() -> str:
     term = clean_search(request.args.get("q"))
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else SORTS[0]
     page = page_number(request.args.get("page"))
-    record_team_action("customers", "list", f"search of {len(term)} characters, page {page}")
-    db.session.commit()
     listing = customer_page(g.shop.id, term, sort, page)
+    shown = [row.id for row in listing.rows]
+    record_team_list("customers", shown, f"search of {len(term)} characters, page {page}")
+    db.session.commit()
     template = "console/_customer_list.html" if is_htmx() else "console/customers.html"
     return render_template(template, listing=listing, sorts=SORTS)
 

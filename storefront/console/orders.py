@@ -25,7 +25,7 @@ from ..services.orders import invoice_of
 from ..services.paging import page_number
 from ..services.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
 from . import bp
-from .auth import owner_required, record_team_action
+from .auth import owner_required, record_team_action, record_team_list
 
 ID = "<int(max=2147483647):order_id>"
 
@@ -40,9 +40,10 @@ def orders() -> str | tuple[str, int]:
     except BadFilter as error:
         return render_template("console/orders.html", listing=None, error=str(error)), 400
     page = page_number(request.args.get("page"))
-    record_team_action("orders", "list", f"search of {len(term)} characters, page {page}")
-    db.session.commit()
     listing = order_page(g.shop.id, status, term, page)
+    shown = [row.customer_id for row in listing.rows]
+    record_team_list("orders", shown, f"search of {len(term)} characters, page {page}")
+    db.session.commit()
     template = "console/_order_list.html" if is_htmx() else "console/orders.html"
     return render_template(template, listing=listing, error=None)
 
@@ -52,6 +53,14 @@ def _order_page(order_id: int, error: str | None = None, reference: str = "") ->
     if record is None:
         abort(404)
     return render_template("console/order.html", record=record, error=error, reference=reference)
+
+
+def _refused(order_id: int, customer_id: int, error: str, reference: str = "") -> str:
+    """Undo a refused step, then show the order again with the message; that view is audited too."""
+    db.session.rollback()
+    record_team_action(f"order:{order_id}", "view", customer_id=customer_id)
+    db.session.commit()
+    return _order_page(order_id, error, reference)
 
 
 @bp.get(f"/orders/{ID}")
@@ -75,16 +84,13 @@ def bank_transfer(order_id: int) -> Response | tuple[str, int]:
     if invoice is None:
         abort(404)
     reference = request.form.get("reference", "")[:200]
-    record_team_action(
-        f"invoice:{invoice.id}", "bank_transfer", f"order {order_id}", customer_id=invoice.customer_id
-    )
+    customer_id = invoice.customer_id
+    record_team_action(f"invoice:{invoice.id}", "bank_transfer", f"order {order_id}", customer_id=customer_id)
     try:
         mark_bank_transfer_paid(invoice, reference, recorded_by=f"team:{current_user.id}")
     except InvoiceClosed as error:
-        db.session.rollback()
-        return _order_page(order_id, f"{error} Nothing was changed."), 409
+        return _refused(order_id, customer_id, f"{error} Nothing was changed."), 409
     except PaymentRefused as error:
-        db.session.rollback()
-        return _order_page(order_id, str(error), reference), 400
+        return _refused(order_id, customer_id, str(error), reference), 400
     flash(f"{invoice_label(invoice.number)} is paid; the customer has been sent a receipt.", "success")
     return redirect(url_for("console.order", order_id=order_id), 303)

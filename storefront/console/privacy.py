@@ -18,7 +18,7 @@ from ..models import CorrectionRequest, utcnow
 from ..services import corrections as correction_service
 from ..services.corrections import CorrectionConflict, CorrectionError
 from . import bp
-from .auth import record_team_action, team_required
+from .auth import record_team_action, record_team_list, team_required
 
 ID = "<int(max=2147483647):correction_id>"
 
@@ -38,9 +38,9 @@ def corrections() -> str | tuple[str, int]:
         page = correction_service.page_asked(request.args.get("page"))
     except CorrectionError as error:
         return _list_page("console/corrections.html", None, str(error)), 400
-    record_team_action("corrections", "list", f"{status}, page {page}")
-    db.session.commit()
     listing = correction_service.open_requests(g.shop, status, page, utcnow())
+    record_team_list("corrections", [row.customer_id for row in listing.rows], f"{status}, page {page}")
+    db.session.commit()
     template = "console/_corrections_list.html" if is_htmx() else "console/corrections.html"
     return _list_page(template, listing)
 
@@ -79,16 +79,19 @@ def correction(correction_id: int) -> str:
 def _act(
     correction_id: int, step: Callable[[CorrectionRequest], None], action: str, done: str
 ) -> Response | tuple[str, int]:
-    """Run one step on the request; refused input re-renders the page with its message, unchanged."""
+    """Run one step on the request; refused input changes nothing and shows the page again, audited."""
     found = _correction(correction_id)
+    customer_id = found.customer_id
     try:
         step(found)
     except CorrectionError as error:
         db.session.rollback()
+        record_team_action(f"correction:{correction_id}", "view", customer_id=customer_id)
+        db.session.commit()  # the page shown again is a view of the customer's request
         status = 409 if isinstance(error, CorrectionConflict) else 400
         kept = (action, request.form.get("answer", "")[: correction_service.ANSWER_MAX])
         return _detail_page(correction_id, str(error), kept), status
-    record_team_action(f"correction:{correction_id}", action, customer_id=found.customer_id)
+    record_team_action(f"correction:{correction_id}", action, customer_id=customer_id)
     db.session.commit()
     flash(done, "success")
     return redirect(url_for("console.correction", correction_id=correction_id), 303)

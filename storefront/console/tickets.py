@@ -15,7 +15,7 @@ from ..services.inbox import VIEWS, inbox_page, team_ticket
 from ..services.ticket_mail import requester, shown_thread
 from ..services.tickets import TicketError
 from . import bp
-from .auth import record_team_action, team_required
+from .auth import record_team_action, record_team_list, team_required
 
 ID = "<int(max=2147483647):ticket_id>"
 
@@ -23,12 +23,16 @@ ID = "<int(max=2147483647):ticket_id>"
 @bp.get("/tickets")
 @team_required
 def tickets() -> str:
-    """The inbox: open tickets by default, the late ones first."""
+    """The inbox: open tickets by default, the late ones first; audited with each customer shown."""
     view = request.args.get("view", "open")
     view = view if view in VIEWS else "open"
     page = inbox_page(g.shop.id, view, request.args.get("page", 1, type=int) or 1, utcnow())
+    shown = [row.ticket.customer_id for row in page.rows]
+    record_team_list("tickets", shown, f"{view}, page {page.page}")
     template = "console/_inbox.html" if is_htmx() else "console/tickets.html"
-    return render_template(template, inbox=page, view=view, views=VIEWS, now=utcnow())
+    inbox = render_template(template, inbox=page, view=view, views=VIEWS, now=utcnow())
+    db.session.commit()  # after rendering: the page's tickets stay loaded
+    return inbox
 
 
 def _ticket(ticket_id: int) -> Ticket:

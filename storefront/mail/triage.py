@@ -18,7 +18,10 @@ class TriageError(ValueError):
 
 
 def open_from_triage(inbound_id: int, reseller_id: int, staff_id: int) -> Ticket:
-    """Open an escalated ticket at a shop from a triage email (for that shop's customer when known)."""
+    """Open an escalated ticket at a shop from a triage email (for that shop's customer when known).
+
+    The caller audits the opening and commits both together.
+    """
     inbound = db.session.scalar(
         select(InboundEmail).where(
             InboundEmail.id == inbound_id, InboundEmail.outcome == InboundOutcome.TRIAGE
@@ -40,5 +43,4 @@ def open_from_triage(inbound_id: int, reseller_id: int, staff_id: int) -> Ticket
     escalate(reseller, ticket, f"staff:{staff_id}", "email", note=TRIAGE_NOTE)
     inbound.outcome, inbound.reseller_id, inbound.ticket_id = InboundOutcome.OPENED, reseller.id, ticket.id
     inbound.reason = f"opened by staff as ticket {ticket.id} at {reseller.brand_name}"[:300]
-    db.session.commit()
     return ticket

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, String, event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from ..extensions import db
 from .base import Timestamped
@@ -35,3 +35,12 @@ def _refuse_audit_changes(session: Session, flush_context, instances) -> None:
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, AuditEntry):
             raise AuditLogIsAppendOnly("audit entries are never changed or deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_audit_changes(state: ORMExecuteState) -> None:
+    """Refuse UPDATE and DELETE statements run on the audit log through a session (they skip the flush)."""
+    if not (state.is_update or state.is_delete):
+        return
+    if state.statement.table.name == AuditEntry.__tablename__:
+        raise AuditLogIsAppendOnly("audit entries are never changed or deleted")

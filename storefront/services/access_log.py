@@ -34,6 +34,19 @@ ACTION_WORDS = {
     "purge": "anonymised {record}",
     "record_disclosure": "recorded a disclosure of {record}",
     "send_breach_notices": "sent you a notice about a personal-data breach",
+    "activate": "set up {record}",
+    "open_ticket": "opened a ticket from an email of yours",
+}
+
+# Which list showed the customer, by the list's record (an entry with the action "list").
+LIST_WORDS = {
+    "customers": "saw you in the customer list",
+    "orders": "saw your order in the order list",
+    "corrections": "saw your correction request in the list of requests",
+    "tickets": "saw your ticket in the inbox",
+    "escalations": "saw your ticket in the queue of escalated tickets",
+    "provisioning": "saw your hosting service in the queue of services to set up",
+    "payments": "saw your unpaid invoice in the list of payments to confirm",
 }
 
 
@@ -149,6 +162,8 @@ def record_words(record: str, invoices: dict[int, str]) -> str:
 
 
 def _what(entry: AuditEntry, invoices: dict[int, str]) -> str:
+    if entry.action == "list":
+        return LIST_WORDS.get(entry.record.partition(":")[0], "saw your data in a list")
     template = ACTION_WORDS.get(entry.action, "worked on {record}")
     return template.format(record=record_words(entry.record, invoices))
 

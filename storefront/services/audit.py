@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 
 from flask import g, has_request_context, request
+from sqlalchemy import insert
 
 from ..extensions import db
 from ..models import AuditEntry
@@ -47,3 +49,32 @@ def record(
             customer_id=customer_id,
         )
     )
+
+
+def record_list(
+    actor: str,
+    role: str,
+    reseller_id: int | None,
+    subject: str,
+    shown: Iterable[tuple[int, int | None]],
+    reason: str = "",
+) -> None:
+    """Append a list page's entry and one more per customer it showed, in one statement; the caller commits.
+
+    ``shown`` holds the (shop id, customer id) of each row on the page; a row without a customer (a
+    guest's ticket) adds nothing, and a customer shown twice gets one entry. The customers' entries
+    carry ``subject`` and the action "list", so each one's access log can say which list they were in.
+    """
+    common = {
+        "actor": actor[:60],
+        "actor_role": role[:40],
+        "record": subject[:60],
+        "action": "list",
+        "reason": reason[:300],
+        "request_id": request_id(),
+    }
+    customers = dict.fromkeys((shop, customer) for shop, customer in shown if customer is not None)
+    rows = [{**common, "reseller_id": reseller_id, "customer_id": None}]
+    rows += [{**common, "reseller_id": shop, "customer_id": customer} for shop, customer in customers]
+    # The table's INSERT: one statement for all (the ORM's would split off the rows without a customer).
+    db.session.execute(insert(AuditEntry.__table__), rows)

@@ -61,6 +61,16 @@ def find_customer(shop: Reseller, raw_email: str, *, allow_test_domains: bool) -
     return customer
 
 
+def record_refused_lookup(staff_id: int, role: str, shop_id: int) -> None:
+    """Audit a customer lookup that matched no one at the shop, never the email; the caller commits.
+
+    The refusal tells staff that an email is not a customer of the shop: the answer is needed to
+    correct a typing mistake, and it is recorded like any other look at customer data.
+    """
+    reason = "1 email looked up, it matches no customer; nothing saved"
+    audit.record(f"staff:{staff_id}", role, shop_id, "disclosures", "customer_lookup_refused", reason)
+
+
 def disclosed_at(day: date, zone: ZoneInfo, now: datetime) -> datetime:
     """Return the moment kept for a disclosure on ``day``: midday there, or now if that is still ahead."""
     return min(datetime.combine(day, time(12), tzinfo=zone).astimezone(UTC), now)

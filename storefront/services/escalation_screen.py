@@ -64,6 +64,7 @@ class QueueRow:
     reseller_id: int
     assignee_name: str | None
     reason: str | None
+    customer_id: int | None  # for the audit log only; the queue shows no customer details
 
     def missed_for(self, now: datetime) -> timedelta | None:
         """Return how long ago the reply deadline passed, or None if it has not."""
@@ -113,6 +114,7 @@ def queue_rows(now: datetime, filters: QueueFilters, page: int) -> list[QueueRow
             Reseller.brand_name,
             Ticket.reseller_id,
             StaffUser.name,
+            Ticket.customer_id,
         )
         .join(page_ids, page_ids.c.id == Ticket.id)
         .join(Reseller, Reseller.id == Ticket.reseller_id)
@@ -121,10 +123,7 @@ def queue_rows(now: datetime, filters: QueueFilters, page: int) -> list[QueueRow
     )
     rows = db.session.execute(query).all()
     reasons = latest_reasons([row[0] for row in rows])
-    return [
-        QueueRow(r[0], r[1], r[2].value, r[3].value, r[4], r[5], r[6], r[7], r[8], r[9], reasons.get(r[0]))
-        for r in rows
-    ]
+    return [QueueRow(*r[:2], r[2].value, r[3].value, *r[4:10], reasons.get(r[0]), r[10]) for r in rows]
 
 
 def latest_reasons(ticket_ids: list[int]) -> dict[int, str]:

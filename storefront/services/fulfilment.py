@@ -109,7 +109,7 @@ def _registration(
     )
 
 
-def activate_service(service: Service, server: str, username: str) -> None:
+def activate_service(service: Service, server: str, username: str, *, commit: bool = True) -> None:
     """Record the account staff set up and tell the customer, with the shop's nameservers."""
     service.status, service.server, service.username = ServiceStatus.ACTIVE, server, username
     service.activated_at = utcnow()
@@ -124,4 +124,5 @@ def activate_service(service: Service, server: str, username: str) -> None:
         nameservers=shop_nameservers(reseller.id),
         services_url=shop_url(reseller, "/account/services"),
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()

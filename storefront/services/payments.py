@@ -82,7 +82,9 @@ def record_payment(
     return payment
 
 
-def mark_bank_transfer_paid(invoice: Invoice, bank_reference: str, recorded_by: str) -> Payment:
+def mark_bank_transfer_paid(
+    invoice: Invoice, bank_reference: str, recorded_by: str, *, commit: bool = True
+) -> Payment:
     """Record a bank transfer someone has seen arrive, by its bank reference."""
     reference = " ".join(bank_reference.split())
     if not 3 <= len(reference) <= 120:
@@ -90,5 +92,5 @@ def mark_bank_transfer_paid(invoice: Invoice, bank_reference: str, recorded_by: 
     if not reference.isprintable():
         raise PaymentRefused("Remove the invisible control characters from the bank's reference.")
     return record_payment(
-        invoice, BANK_TRANSFER, reference, invoice.total_minor, invoice.currency, recorded_by
+        invoice, BANK_TRANSFER, reference, invoice.total_minor, invoice.currency, recorded_by, commit=commit
     )

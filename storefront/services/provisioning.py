@@ -40,7 +40,7 @@ def pending_services() -> list[QueuedService]:
     return [QueuedService(*row) for row in rows]
 
 
-def activate(service_id: int, server: str, username: str) -> Service:
+def activate(service_id: int, server: str, username: str, *, commit: bool = True) -> Service:
     """Activate a pending service on a server under a username."""
     server, username = server.strip().lower(), username.strip().lower()
     if not SERVER.match(server):
@@ -52,7 +52,7 @@ def activate(service_id: int, server: str, username: str) -> Service:
         raise LookupError(service_id)
     if service.status != ServiceStatus.PENDING:
         raise ProvisioningError("That service is already active.")
-    activate_service(service, server, username)
+    activate_service(service, server, username, commit=commit)
     return service
 
 

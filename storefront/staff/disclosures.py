@@ -18,6 +18,7 @@ from ..services.disclosures import (
     UnknownCustomer,
     find_customer,
     record_disclosure,
+    record_refused_lookup,
     register,
 )
 from ..services.paging import page_number
@@ -96,6 +97,8 @@ def new_disclosure() -> Response | tuple[str, int]:
     try:
         customer = find_customer(shop, form.customer_email.data, allow_test_domains=allow_test)
     except UnknownCustomer as error:
+        record_refused_lookup(current_user.id, current_user.role.value, shop.id)
+        db.session.commit()
         return _form_page(form, [str(error)], 400)
     details = form.details()
     record_disclosure(current_user.id, current_user.role.value, customer, details, staff_zone(), utcnow())

@@ -99,9 +99,27 @@ def escalations() -> Response | str | tuple[str, int]:
         return _queue_error(str(error))
     page = min(page, state.pages())
     context = _queue_context(now, filters, chosen, page, state)
+    _audit_queue(context["rows"], filters.reseller_id, page)
     if is_htmx():
-        return render_template("staff/escalations/_queue.html", **context)
-    return render_template("staff/escalations/index.html", shops=shops, staff=staff, **context)
+        shown = render_template("staff/escalations/_queue.html", **context)
+    else:
+        shown = render_template("staff/escalations/index.html", shops=shops, staff=staff, **context)
+    db.session.commit()
+    return shown
+
+
+def _audit_queue(rows: list[screen.QueueRow], reseller_id: int | None, page: int) -> None:
+    """Audit a rendered queue, with an entry for each customer whose ticket subject it shows.
+
+    Every page load and every fragment is recorded, the poll's too, but only when the queue is
+    rendered: a poll whose fingerprint still holds gets its 204 before this, so a quiet queue
+    watched all day adds nothing, and the log grows with changes to the queue, not with the timer.
+    A changed queue may show tickets not on the screen before: that is a fresh look, and recorded.
+    """
+    polled = " (refreshed)" if request.args.get("since") else ""
+    shown = [(row.reseller_id, row.customer_id) for row in rows]
+    actor, role = f"staff:{current_user.id}", current_user.role.value
+    audit.record_list(actor, role, reseller_id, "escalations", shown, f"page {page}{polled}")
 
 
 def _queue_context(

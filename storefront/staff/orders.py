@@ -1,6 +1,12 @@
-"""Staff work queues: provisioning paid services, confirming bank transfers."""
+"""Staff work queues: provisioning paid services, confirming bank transfers.
+
+Both queues show customers' domains and invoices across shops, so each page is audited with an
+entry for every customer on it, and each change with an entry for its customer.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -8,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Invoice
+from ..services import audit
 from ..services.invoices import invoice_label
 from ..services.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
 from ..services.provisioning import ProvisioningError, activate, pending_services, unpaid_invoices
@@ -15,26 +22,61 @@ from . import bp
 from .roles import BILLING_DESK, role_required
 
 
+def _audit(reseller_id: int, subject: str, action: str, reason: str, customer_id: int) -> None:
+    audit.record(
+        f"staff:{current_user.id}", current_user.role.value, reseller_id, subject, action, reason, customer_id
+    )
+
+
+def _audit_list(subject: str, shown: Iterable[tuple[int, int]], reason: str) -> None:
+    audit.record_list(f"staff:{current_user.id}", current_user.role.value, None, subject, shown, reason)
+
+
+def _provisioning_page(error: str | None = None) -> str:
+    """The queue of services to set up, audited with each customer on it."""
+    queue = pending_services()
+    shown = [(item.service.reseller_id, item.service.customer_id) for item in queue]
+    _audit_list("provisioning", shown, f"{len(queue)} services waiting")
+    page = render_template("staff/provisioning.html", queue=queue, error=error)
+    db.session.commit()  # after rendering: the queue's services stay loaded
+    return page
+
+
+def _payments_page(error: str | None = None) -> str:
+    """The unpaid invoices across shops, audited with each customer on it."""
+    invoices = unpaid_invoices()
+    shown = [(item.invoice.reseller_id, item.invoice.customer_id) for item in invoices]
+    _audit_list("payments", shown, f"{len(invoices)} invoices unpaid")
+    page = render_template("staff/payments.html", invoices=invoices, label=invoice_label, error=error)
+    db.session.commit()  # after rendering: the invoices stay loaded
+    return page
+
+
 @bp.get("/provisioning")
 @role_required(*BILLING_DESK)
 def provisioning() -> str:
     """Paid services waiting to be set up, across every shop."""
-    return render_template("staff/provisioning.html", queue=pending_services(), error=None)
+    return _provisioning_page()
 
 
 @bp.post("/provisioning/<int(max=2147483647):service_id>/activate")
 @role_required(*BILLING_DESK)
 def activate_service(service_id: int) -> Response | tuple[str, int]:
-    """Record the server and username of a set-up service."""
+    """Record the server and username of a set-up service; the customer is told, and it is audited."""
     try:
         service = activate(
-            service_id, request.form.get("server", "")[:120], request.form.get("username", "")[:64]
+            service_id,
+            request.form.get("server", "")[:120],
+            request.form.get("username", "")[:64],
+            commit=False,
         )
     except LookupError:
         abort(404)
     except ProvisioningError as error:
         db.session.rollback()
-        return render_template("staff/provisioning.html", queue=pending_services(), error=str(error)), 400
+        return _provisioning_page(str(error)), 400
+    _audit(service.reseller_id, f"service:{service.id}", "activate", "provisioning desk", service.customer_id)
+    db.session.commit()
     flash(f"{service.domain} is active; the customer has been told.", "success")
     return redirect(url_for("staff.provisioning"), 303)
 
@@ -43,28 +85,28 @@ def activate_service(service_id: int) -> Response | tuple[str, int]:
 @role_required(*BILLING_DESK)
 def payments() -> str:
     """Unpaid invoices across shops, to match against bank transfers."""
-    return render_template("staff/payments.html", invoices=unpaid_invoices(), label=invoice_label, error=None)
+    return _payments_page()
 
 
 @bp.post("/payments/<int(max=2147483647):invoice_id>/bank-transfer")
 @role_required(*BILLING_DESK)
 def confirm_bank_transfer(invoice_id: int) -> Response | tuple[str, int]:
-    """Mark an invoice paid by bank transfer, with the bank's reference."""
+    """Mark an invoice paid by bank transfer, with the bank's reference; audited against its customer."""
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None:
         abort(404)
     try:
         mark_bank_transfer_paid(
-            invoice, request.form.get("reference", "")[:200], f"staff:{current_user.email}"
+            invoice, request.form.get("reference", "")[:200], f"staff:{current_user.email}", commit=False
         )
     except InvoiceClosed:
         db.session.rollback()
         abort(409)
     except PaymentRefused as error:
         db.session.rollback()
-        page = render_template(
-            "staff/payments.html", invoices=unpaid_invoices(), label=invoice_label, error=str(error)
-        )
-        return page, 400
+        return _payments_page(str(error)), 400
+    subject = f"invoice:{invoice.id}"
+    _audit(invoice.reseller_id, subject, "bank_transfer", "payments desk", invoice.customer_id)
+    db.session.commit()
     flash(f"{invoice_label(invoice.number)} is paid.", "success")
     return redirect(url_for("staff.payments"), 303)

@@ -15,8 +15,11 @@ from .escalations import DESK, BadInput, page_number
 from .roles import role_required
 
 
-def _audit(reseller_id: int | None, subject: str, action: str, reason: str) -> None:
-    audit.record(f"staff:{current_user.id}", current_user.role.value, reseller_id, subject, action, reason)
+def _audit(
+    reseller_id: int | None, subject: str, action: str, reason: str, customer_id: int | None = None
+) -> None:
+    role = current_user.role.value
+    audit.record(f"staff:{current_user.id}", role, reseller_id, subject, action, reason, customer_id)
 
 
 @bp.get("/escalations/triage")
@@ -70,7 +73,8 @@ def escalation_triage_open(inbound_id: int) -> Response:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("staff.escalation_triage_email", inbound_id=inbound_id), 303)
-    _audit(ticket.reseller_id, f"inbound:{inbound_id}", "open_ticket", f"ticket {ticket.id}")
-    db.session.commit()
+    subject, reason = f"inbound:{inbound_id}", f"ticket {ticket.id}"
+    _audit(ticket.reseller_id, subject, "open_ticket", reason, ticket.customer_id)
+    db.session.commit()  # the ticket and its audit entry together
     flash(f"Ticket {ticket.id} is open and escalated.", "success")
     return redirect(url_for("staff.escalation_ticket", ticket_id=ticket.id), 303)

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from storefront.extensions import db
 from storefront.models import AuditEntry, StaffRole, TeamMember, TeamRole, utcnow
@@ -261,3 +261,21 @@ def test_audit_entries_can_be_neither_changed_nor_deleted(app) -> None:
             db.session.flush()
         db.session.rollback()
         assert db.session.scalar(select(AuditEntry.reason)) == "kept"
+
+
+def test_update_and_delete_statements_cannot_reach_the_audit_log(app) -> None:
+    add_entries(app, {"reason": "kept"})
+    with app.app_context():
+        for statement in (
+            update(AuditEntry).values(reason="rewritten"),
+            update(AuditEntry.__table__).values(reason="rewritten"),
+            delete(AuditEntry).where(AuditEntry.reason == "kept"),
+            delete(AuditEntry.__table__),
+        ):
+            with pytest.raises(AuditLogIsAppendOnly):
+                db.session.execute(statement)
+            db.session.rollback()
+        assert db.session.scalar(select(AuditEntry.reason)) == "kept"
+        db.session.execute(update(TeamMember).values(name="Other statements still run"))
+        db.session.rollback()
+    # Outside a session the table is plain (no database trigger): the suite's teardown empties it.

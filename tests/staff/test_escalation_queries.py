@@ -100,7 +100,7 @@ def test_the_queue_costs_the_same_queries_for_5_or_5000_tickets(
     _tickets(app, shop_ids, 4995, 5)
     many = _costs(client, count_queries, paths)
     assert many == few
-    assert max(few.values()) <= 6  # identity, fingerprint and count, page, reasons, shops, staff
+    assert max(few.values()) <= 7  # identity, fingerprint and count, page, reasons, shops, staff, audit
     page = client.get("/staff/escalations").text
     assert page.count('class="queue__id"') == 50 and "page 1 of" in page
     with count_queries() as statements:
