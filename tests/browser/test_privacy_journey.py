@@ -54,7 +54,9 @@ def test_a_customer_downloads_their_data_asks_for_a_correction_and_sees_the_pers
     expect(corrections).to_contain_text("we answer by")
 
     log = customer.locator("#access-log")
-    expect(log.get_by_role("row", name=re.compile("Acme Escalations Team"))).to_be_visible()
+    persona_rows = log.get_by_role("row", name=re.compile("Acme Escalations Team"))
+    expect(persona_rows.filter(has_text=f"viewed ticket #{ticket_id}")).to_be_visible()
+    expect(persona_rows.filter(has_text="queue of escalated tickets")).to_be_visible()
     page_text = customer.content()
     assert "Ops Person" not in page_text and "ops@platform.test" not in page_text
     assert find_leaks(app.config, page_text) == []
