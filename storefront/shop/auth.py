@@ -80,6 +80,8 @@ def verify(token: str) -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return render_themed("auth/verify.html")
     customer = customers.verify_email(g.shop, token)
+    if customer is None:  # a second click that lost the race for the same link
+        return render_themed("auth/link_expired.html", purpose="verify"), 400
     flash("Thank you, your email address is confirmed.", "success")
     if current_user.is_authenticated and current_user.get_id() == customer.get_id():
         return redirect(url_for("shop.cart") if session.get("cart") else url_for("shop.account"), 303)

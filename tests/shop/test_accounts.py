@@ -338,3 +338,17 @@ def test_posts_without_csrf_token_are_refused(app, demo, client_for) -> None:
     )
     assert response.status_code == 400
     assert not _customers(app, "x@example.com")
+
+
+def test_a_second_click_that_loses_the_race_for_a_link_gets_the_expired_page(
+    app, demo, client_for, monkeypatch
+) -> None:
+    client = client_for(ACME)
+    _sign_up(client, email="race@example.com")
+    path = urlsplit(link_in(outbox(app, to="race@example.com")[0], "/verify/")).path
+    token = csrf_from(client.get(path).text)
+    assert client.post(path, data={"csrf_token": token}).status_code == 303
+    # The second click read the link as live just before the first one used it up.
+    monkeypatch.setattr("storefront.shop.auth.find_live_token", lambda *args: object())
+    again = client.post(path, data={"csrf_token": token})
+    assert again.status_code == 400 and "link" in again.text.lower()
