@@ -299,7 +299,7 @@ def change_role(shop: ShopLike, actor: TeamMember, member: TeamMember, role: Tea
 
 
 def reset_second_factor(shop: ShopLike, actor: TeamMember, member: TeamMember) -> None:
-    """Take the second factor off a member who lost it, and end their sessions, audited.
+    """Take the second factor off a member who lost it, end their sessions and tell them, audited.
 
     Raises TeamError for one's own account and second_factor.NoSecondFactor when it is off.
     """
@@ -316,5 +316,13 @@ def reset_second_factor(shop: ShopLike, actor: TeamMember, member: TeamMember) -
         f"team_member:{member.id}",
         "second_factor_reset",
         "key and recovery codes removed, sessions ended",
+    )
+    send_templated(
+        shop,
+        member.email,
+        "team_second_factor_reset",
+        member_name=member.name,
+        owner_name=actor.name,
+        security_url=shop_url(shop, "/console/security"),
     )
     db.session.commit()

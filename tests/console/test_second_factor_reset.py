@@ -10,7 +10,7 @@ from storefront.extensions import db
 from storefront.models import AuditEntry, TeamMember
 from tests.leakguard import find_leaks, response_texts
 from tests.second_factor_steps import account, enrol, unused_recovery_codes
-from tests.shop.helpers import csrf_from
+from tests.shop.helpers import csrf_from, outbox
 from tests.support import owner_client, team_sign_in
 
 ACME = "acme.localhost"
@@ -69,6 +69,10 @@ def test_an_owner_resets_an_agents_second_factor(app, demo, client_for) -> None:
     assert _signed_in(again)
     owner_id = account(app, TeamMember, OWNER).id
     assert _resets(app) == [(f"team:{owner_id}", "owner", f"team_member:{agent_id}", found.reseller_id)]
+    [told] = outbox(app, to=AGENT, kind="team_second_factor_reset")
+    assert "Acme Hosting" in told.from_address and told.to_address == AGENT
+    assert "/console/security" in told.text_body and "signed out everywhere" in told.text_body
+    assert not find_leaks(app.config, told.subject, told.text_body, told.html_body)
 
 
 def test_the_team_list_shows_who_has_a_second_factor(app, demo, client_for) -> None:

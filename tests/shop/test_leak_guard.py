@@ -18,11 +18,13 @@ from storefront.models import (
     Service,
     StaffRole,
     StaffUser,
+    TeamMember,
     Ticket,
     utcnow,
 )
 from storefront.services.breaches import BreachDetails, record_breach, send_notices
 from storefront.services.provisioning import activate
+from storefront.services.team import reset_second_factor
 from storefront.services.tickets import add_staff_reply
 from tests.leakguard import find_leaks, response_texts
 from tests.shop.helpers import csrf_from, sign_in
@@ -259,6 +261,7 @@ def test_no_email_names_the_platform(app, full_demo, client_for) -> None:
             },
         )
     _breach_notices_sent(app)
+    _second_factor_reset(app)
     with app.app_context():
         messages = list(db.session.scalars(select(OutboxMessage)))
         kinds = {message.kind for message in messages}
@@ -274,6 +277,7 @@ def test_no_email_names_the_platform(app, full_demo, client_for) -> None:
             "correction_answer",
             "correction_closed",
             "breach_notice",
+            "team_second_factor_reset",
         }
         for message in messages:
             raw = build_email(message).as_string()
@@ -313,6 +317,16 @@ def _breach_notices_sent(app) -> None:
         breach = record_breach(staff.id, "admin", details, shops, None, allow_test_domains=True)
         send_notices(breach, staff.id, "admin", utcnow())
         db.session.commit()
+
+
+def _second_factor_reset(app) -> None:
+    """Each shop's owner resets an agent's second factor, which tells the agent by email."""
+    with app.app_context():
+        for reseller in db.session.scalars(select(Reseller)):
+            members = db.session.scalars(select(TeamMember).filter_by(reseller_id=reseller.id))
+            team = {member.role.value: member for member in members}
+            team["agent"].totp_enabled_at = utcnow()
+            reset_second_factor(reseller, team["owner"], team["agent"])
 
 
 def test_the_walk_covers_every_shop_route(app) -> None:
