@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import Response, g, render_template, request
 
 from ..models import utcnow
+from ..services.paging import page_number
 from ..services.statement import Month, MonthError, month_of, monthly_statement, parse_month, statement_csv
 from . import bp
 from .auth import owner_required
@@ -31,7 +32,7 @@ def statement() -> tuple[str, int]:
         month = _chosen_month()
     except MonthError as refused:
         month, error = _this_month(), str(refused)
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number(request.args.get("page"))
     shown = monthly_statement(g.shop, month, page)
     return render_template(
         "console/statement.html", statement=shown, error=error, this_month=_this_month()

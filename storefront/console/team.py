@@ -21,6 +21,7 @@ from ..htmx import is_htmx
 from ..models import TeamMember, TeamRole, utcnow
 from ..ratelimits import address_key, limited
 from ..services import team as team_service
+from ..services.paging import page_number
 from ..services.second_factor import NoSecondFactor
 from ..services.team import TeamError
 from ..shop.forms import PASSWORD_RULES, person_name, usable_email
@@ -71,7 +72,7 @@ class AcceptForm(FlaskForm):
 
 def _team_page(form: InviteForm, *, status: int = 200, error: str = "", notice: str = "") -> PageAnswer:
     """The team page, or just its section for htmx (which swaps only successful answers)."""
-    page = team_service.team_page(g.shop, request.args.get("page", 1, type=int) or 1, utcnow())
+    page = team_service.team_page(g.shop, page_number(request.args.get("page")), utcnow())
     template = "console/_team.html" if is_htmx() else "console/team.html"
     context = {"team": page, "form": form, "roles": ROLE_CHOICES, "error": error, "notice": notice}
     return render_template(template, **context), 200 if is_htmx() else status

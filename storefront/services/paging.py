@@ -15,6 +15,11 @@ def page_number(raw: str | None) -> int:
     return LAST_PAGE if len(text) > 6 else min(max(int(text), 1), LAST_PAGE)
 
 
+def page_count(total: int, per_page: int) -> int:
+    """Return how many pages ``total`` rows fill, ``per_page`` to a page (at least one)."""
+    return max(1, -(-total // per_page))
+
+
 class PageCount:
     """For a page dataclass with ``total`` (rows matching) and ``page`` (the one asked for)."""
 
@@ -25,7 +30,7 @@ class PageCount:
     @property
     def pages(self) -> int:
         """Return the number of pages (at least one)."""
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
     @property
     def beyond_end(self) -> bool:

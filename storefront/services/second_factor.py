@@ -22,6 +22,11 @@ RECOVERY_CODE_COUNT = 10
 # No 0/o, 1/i/l: a code copied from paper reads one way only.
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 RECOVERY_GROUPS, RECOVERY_GROUP_LENGTH = 3, 4
+# A reset is for someone else's lost factor; one's own is changed on one's own security page.
+OWN_RESET_REFUSED = (
+    "You cannot reset your own second factor here. Use your own security page to turn it off "
+    "or to get new recovery codes."
+)
 
 
 class SecondFactorError(ValueError):

@@ -143,10 +143,7 @@ def reset_second_factor(actor: StaffUser, target: StaffUser) -> None:
     Raises StaffChangeRefused for one's own account and second_factor.NoSecondFactor when it is off.
     """
     if actor.id == target.id:
-        raise StaffChangeRefused(
-            "You cannot reset your own second factor here. Use your own security page to turn it off "
-            "or to get new recovery codes."
-        )
+        raise StaffChangeRefused(second_factor.OWN_RESET_REFUSED)
     second_factor.reset(target)
     _audit(actor, target, "second_factor_reset", "key and recovery codes removed, sessions ended")
     db.session.commit()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -15,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, case, func, select
 from ..extensions import db
 from ..models import Invoice, LedgerEntry, Plan
 from .invoices import invoice_label
+from .paging import page_count
 from .pricing import decimal_text
 from .shops import ShopLike
 
@@ -141,7 +141,7 @@ def monthly_statement(shop: ShopLike, month: Month, page: int = 1) -> Statement:
         .order_by(LedgerEntry.currency)
     ).all()
     count = sum(row[2] for row in totals)
-    pages = max(1, math.ceil(count / PAGE_SIZE))
+    pages = page_count(count, PAGE_SIZE)
     page = min(max(page, 1), pages)
     rows = db.session.execute(_lines(shop, month).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
     return Statement(

@@ -20,6 +20,7 @@ from ..mail.outbox import send_templated
 from ..models import TeamInvitation, TeamMember, TeamRole, utcnow
 from . import audit, second_factor
 from .links import shop_url
+from .paging import PageCount, page_count
 from .shops import ShopLike
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -33,14 +34,15 @@ class TeamError(ValueError):
 
 
 @dataclass(frozen=True)
-class TeamPage:
+class TeamPage(PageCount):
     """A page of the shop's active members, and every open invitation."""
+
+    per_page = PAGE_SIZE
 
     members: list[TeamMember]
     invitations: list[TeamInvitation]
     total: int
     page: int
-    pages: int
 
 
 def _digest(token: str) -> str:
@@ -64,8 +66,7 @@ def team_page(shop: ShopLike, page: int, now: datetime) -> TeamPage:
     """Return a page of active members (by name) and the open invitations, in three queries."""
     active = (TeamMember.reseller_id == shop.id) & TeamMember.removed_at.is_(None)
     total = db.session.scalar(select(func.count()).select_from(TeamMember).where(active))
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page = min(max(page, 1), page_count(total, PAGE_SIZE))
     members = db.session.scalars(
         select(TeamMember)
         .where(active)
@@ -78,7 +79,7 @@ def team_page(shop: ShopLike, page: int, now: datetime) -> TeamPage:
         .where(TeamInvitation.reseller_id == shop.id, *_is_open(now))
         .order_by(TeamInvitation.created_at.desc(), TeamInvitation.id.desc())
     )
-    return TeamPage(list(members), list(invitations), total, page, pages)
+    return TeamPage(list(members), list(invitations), total, page)
 
 
 def find_member(shop: ShopLike, member_id: int) -> TeamMember | None:
@@ -145,32 +146,28 @@ def _send_invitation(shop: ShopLike, invitation: TeamInvitation, inviter: TeamMe
     )
 
 
-def _close_invitations(shop: ShopLike, email: str, now: datetime) -> None:
-    """Withdraw every open invitation to ``email`` at this shop."""
+def _withdraw_invitations(shop: ShopLike, which: ColumnElement[bool], now: datetime) -> None:
+    """Withdraw the shop's unanswered invitations that match ``which``, expired ones included."""
     db.session.execute(
         update(TeamInvitation)
         .where(
             TeamInvitation.reseller_id == shop.id,
-            TeamInvitation.email == email,
+            which,
             TeamInvitation.accepted_at.is_(None),
             TeamInvitation.revoked_at.is_(None),
         )
         .values(revoked_at=now)
     )
+
+
+def _close_invitations(shop: ShopLike, email: str, now: datetime) -> None:
+    """Withdraw every open invitation to ``email`` at this shop."""
+    _withdraw_invitations(shop, TeamInvitation.email == email, now)
 
 
 def _withdraw_invitations_from(shop: ShopLike, member: TeamMember, now: datetime) -> None:
     """Withdraw every open invitation ``member`` sent: a removed member brings nobody in after them."""
-    db.session.execute(
-        update(TeamInvitation)
-        .where(
-            TeamInvitation.reseller_id == shop.id,
-            TeamInvitation.invited_by_id == member.id,
-            TeamInvitation.accepted_at.is_(None),
-            TeamInvitation.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    _withdraw_invitations(shop, TeamInvitation.invited_by_id == member.id, now)
 
 
 def find_open_invitation(shop: ShopLike, token: str) -> TeamInvitation | None:
@@ -304,10 +301,7 @@ def reset_second_factor(shop: ShopLike, actor: TeamMember, member: TeamMember) -
     Raises TeamError for one's own account and second_factor.NoSecondFactor when it is off.
     """
     if member.id == actor.id:
-        raise TeamError(
-            "You cannot reset your own second factor here. Use your own security page to turn it off "
-            "or to get new recovery codes."
-        )
+        raise TeamError(second_factor.OWN_RESET_REFUSED)
     second_factor.reset(member)
     audit.record(
         _actor(actor),

@@ -129,6 +129,13 @@ def test_a_month_follows_the_shops_time_zone(app, sales, client_for) -> None:
     assert "No wholesale charges in December 2026." in empty and "RM 0.00" in empty
 
 
+@pytest.mark.parametrize("page", ["abc", "-1", "0", "+2", "1.5", "99999999999999999999", "\x00", "２"])
+def test_a_page_that_cannot_be_read_shows_the_first(app, sales, client_for, page) -> None:
+    answer = owner_client(client_for).get("/console/statement", query_string={"page": page})
+    assert answer.status_code == 200
+    assert "Starter" in answer.text and "RM 142.00" in answer.text
+
+
 @pytest.mark.parametrize(
     "month",
     ["2026-13", "2026-00", "abc", "2026-1", "26-11", "0000-01", "2026-11-01", "", "２０２６-11", "2026-11x"],

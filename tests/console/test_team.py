@@ -6,6 +6,7 @@ import hashlib
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import func, insert, select, update
 
 from storefront.extensions import db
@@ -442,3 +443,10 @@ def test_team_page_queries_do_not_grow_with_the_team(app, demo, client_for, coun
     assert queries() == few
     page = owner.get("/console/team").text
     assert "m17@example.com" in page and page.count("Change role</button>") == 20
+
+
+@pytest.mark.parametrize("page", ["abc", "-1", "0", "+2", "99999999999999999999", "\x00", "２"])
+def test_a_team_page_that_cannot_be_read_shows_the_members(app, demo, client_for, page) -> None:
+    answer = owner_client(client_for).get("/console/team", query_string={"page": page})
+    assert answer.status_code == 200
+    assert "owner@acme-hosting.test" in answer.text and "agent@acme-hosting.test" in answer.text
