@@ -1,8 +1,10 @@
 """The second factor in the staff and console screens: the code step at sign-in, the security
 page, and the rule that makes staff and owners set one up when configuration requires it.
 
-Both blueprints call these helpers with their own account model and template folder; url_for
-uses blueprint-relative endpoints ("." + name), so one helper serves either host.
+Both blueprints call these helpers from their own routes, behind their own sign-in guard. The
+security-page helpers act on the signed-in account; templates come from the calling blueprint's
+folder (staff/ or console/) and url_for uses blueprint-relative endpoints ("." + name), so one
+helper serves either host.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def pending_limit_key() -> str:
     return f"second-factor:{kind}:{raw_id}"
 
 
-def code_step(folder: str, model: type[Account], sign_in: Callable[[Account], Response]) -> Response:
+def code_step(model: type[Account], sign_in: Callable[[Account], Response]) -> Response:
     """Ask the waiting account for its code; the right one signs it in, a wrong one answers 400."""
     account = pending_account(model)
     if account is None:
@@ -108,38 +110,49 @@ def code_step(folder: str, model: type[Account], sign_in: Callable[[Account], Re
             clear_pending()
             return sign_in(account)
         form.code.errors.append(WRONG_CODE)
-    page = render_template(f"{folder}/login_code.html", form=form)
+    page = render_template(_template("login_code.html"), form=form)
     return no_store(page, 400 if form.errors else 200)
 
 
 # The security page --------------------------------------------------------------------------
 
 
-def security_page(folder: str, account: Account, error: str | None = None, status: int = 200) -> Response:
-    """The account's second factor: on or off, recovery codes left, and what can be done next."""
+def _template(name: str) -> str:
+    """The calling blueprint's own copy of a page (staff/ or console/), framed for its host."""
+    return f"{request.blueprint}/{name}"
+
+
+def _account() -> Account:
+    return current_user._get_current_object()
+
+
+def security_page(error: str | None = None, status: int = 200) -> Response:
+    """The signed-in account's second factor: on or off, recovery codes left, and what can be done next."""
+    account = _account()
     left = second_factor.recovery_codes_left(account) if account.has_second_factor else 0
     required = second_factor_required(account)
-    page = render_template(f"{folder}/security.html", codes_left=left, required=required, error=error)
+    page = render_template(_template("security.html"), codes_left=left, required=required, error=error)
     return no_store(page, status)
 
 
-def start_set_up(folder: str, account: Account, issuer: str) -> Response:
+def start_set_up(issuer: str) -> Response:
     """Make a new key and show it as a QR code and as text, with the form for a first code."""
     try:
-        second_factor.begin_enrolment(account)
+        second_factor.begin_enrolment(_account())
     except SecondFactorError as refused:
         db.session.rollback()
-        return security_page(folder, account, str(refused), 409)
+        return security_page(str(refused), 409)
     db.session.commit()
-    return set_up_page(folder, account, issuer)
+    return set_up_page(issuer)
 
 
-def set_up_page(folder: str, account: Account, issuer: str, form: CodeForm | None = None) -> Response:
+def set_up_page(issuer: str, form: CodeForm | None = None) -> Response:
     """The page with the new key; 400 when it shows a refused code."""
+    account = _account()
     uri = second_factor.provisioning_uri(account, issuer)
     form = form or CodeForm(formdata=None)
     page = render_template(
-        f"{folder}/security_setup.html",
+        _template("security_setup.html"),
         form=form,
         qr_code=qr_svg(uri),
         key=key_in_groups(account.totp_secret),
@@ -149,59 +162,57 @@ def set_up_page(folder: str, account: Account, issuer: str, form: CodeForm | Non
     return no_store(page, 400 if form.errors else 200)
 
 
-def confirm_set_up(folder: str, account: Account, issuer: str) -> Response:
+def confirm_set_up(issuer: str) -> Response:
     """Turn the second factor on with a first code; show the recovery codes once."""
-    form = CodeForm()
+    account, form = _account(), CodeForm()
     if not form.validate_on_submit():
-        return security_page(folder, account, _first_error(form), 400)
+        return security_page(_first_error(form), 400)
     if account.has_second_factor or not account.totp_secret:
-        return security_page(folder, account, "Start the set-up first.", 400)
+        return security_page("Start the set-up first.", 400)
     try:
         codes = second_factor.confirm_enrolment(account, form.code.data or "")
     except SecondFactorError:
         db.session.rollback()
         form.code.errors.append(WRONG_CODE)
-        return set_up_page(folder, account, issuer, form)
+        return set_up_page(issuer, form)
     db.session.commit()
-    return recovery_codes_page(folder, codes, "Your second factor is on.")
+    return recovery_codes_page(codes, "Your second factor is on.")
 
 
-def turn_off(folder: str, account: Account) -> Response:
+def turn_off() -> Response:
     """Turn the second factor off, given a current code."""
-    _, refused = _change_with_current_code(folder, account, second_factor.disable)
+    _, refused = _change_with_current_code(second_factor.disable)
     if refused is not None:
         return refused
     flash("Your second factor is off. Signing in now needs only your password.", "success")
     return redirect(url_for(".security"), 303)
 
 
-def renew_recovery_codes(folder: str, account: Account) -> Response:
+def renew_recovery_codes() -> Response:
     """Replace the recovery codes, given a current code; show the new ones once."""
-    codes, refused = _change_with_current_code(folder, account, second_factor.regenerate_recovery_codes)
+    codes, refused = _change_with_current_code(second_factor.regenerate_recovery_codes)
     if refused is not None:
         return refused
-    return recovery_codes_page(folder, codes, "New recovery codes made; the old ones no longer work.")
+    return recovery_codes_page(codes, "New recovery codes made; the old ones no longer work.")
 
 
-def recovery_codes_page(folder: str, codes: list[str], headline: str) -> Response:
+def recovery_codes_page(codes: list[str], headline: str) -> Response:
     """Show recovery codes, once; the page is never stored by the browser."""
-    return no_store(render_template(f"{folder}/security_codes.html", codes=codes, headline=headline))
+    return no_store(render_template(_template("security_codes.html"), codes=codes, headline=headline))
 
 
-def _change_with_current_code(
-    folder: str, account: Account, change: Callable
-) -> tuple[object, Response | None]:
+def _change_with_current_code(change: Callable) -> tuple[object, Response | None]:
     """Make ``change`` with the code the form carries; a refusal comes back as the page to answer."""
-    form = CodeForm()
+    account, form = _account(), CodeForm()
     if not form.validate_on_submit():
-        return None, security_page(folder, account, _first_error(form), 400)
+        return None, security_page(_first_error(form), 400)
     if not account.has_second_factor:
-        return None, security_page(folder, account, "Your second factor is not on.", 409)
+        return None, security_page("Your second factor is not on.", 409)
     try:
         result = change(account, form.code.data or "")
     except SecondFactorError as refused:
         db.session.rollback()
-        return None, security_page(folder, account, str(refused), 400)
+        return None, security_page(str(refused), 400)
     db.session.commit()
     return result, None
 
@@ -277,7 +288,7 @@ def set_up_first(model: type[Account]) -> Response | None:
         return None
     if (request.endpoint or "").rpartition(".")[2] in OPEN_BEFORE_SET_UP:
         return None
-    account = current_user._get_current_object()
+    account = _account()
     if not isinstance(account, model) or account.has_second_factor or not second_factor_required(account):
         return None
     flash("Set up a second factor to continue.", "error")

@@ -78,6 +78,13 @@ def _authenticate(email: str, password: str) -> TeamMember | None:
     return verified(member, password)
 
 
+def sign_in(member: TeamMember) -> Response:
+    """Start a fresh session for a member who proved who they are, and go on to where they were headed."""
+    session.clear()
+    login_user(member)
+    return redirect(safe_next(url_for("console.tickets")))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limited("RATELIMIT_SIGN_IN_PER_EMAIL", email_key, failures_only=True)
 @limited("RATELIMIT_SIGN_IN_PER_ADDRESS", address_key, failures_only=True)
@@ -89,9 +96,7 @@ def login() -> Response | tuple[str, int]:
         if member is not None and member.has_second_factor:
             return begin_code_step(member, url_for("console.login_code", next=request.values.get("next")))
         if member is not None:
-            session.clear()
-            login_user(member)
-            return redirect(safe_next(url_for("console.tickets")))
+            return sign_in(member)
         form.password.errors.append("That email and password do not match a team account of this shop.")
     return render_template("console/login.html", form=form), 400 if form.errors else 200
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, session, url_for
-from flask_login import current_user, login_user
+from flask import g
 from werkzeug.wrappers import Response
 
 from .. import second_factor_web as web
 from ..models import TeamMember
 from ..ratelimits import address_key, limited
-from ..shop.auth import safe_next
 from . import bp
-from .auth import team_required
-
-FOLDER = "console"
+from .auth import sign_in, team_required
 
 
 @bp.before_request
@@ -27,32 +23,26 @@ def _issuer() -> str:
     return g.shop.brand_name
 
 
-def _sign_in(member: TeamMember) -> Response:
-    session.clear()
-    login_user(member)
-    return redirect(safe_next(url_for("console.tickets")))
-
-
 @bp.route("/login/code", methods=["GET", "POST"])
 @limited("RATELIMIT_SIGN_IN_PER_EMAIL", web.pending_limit_key, failures_only=True)
 @limited("RATELIMIT_SIGN_IN_PER_ADDRESS", address_key, failures_only=True)
 def login_code() -> Response:
     """The second step of signing in: the code from the authenticator app, or a recovery code."""
-    return web.code_step(FOLDER, TeamMember, _sign_in)
+    return web.code_step(TeamMember, sign_in)
 
 
 @bp.get("/security")
 @team_required
 def security() -> Response:
     """Whether this account's second factor is on, and the ways to change it."""
-    return web.security_page(FOLDER, current_user._get_current_object())
+    return web.security_page()
 
 
 @bp.post("/security/totp/start")
 @team_required
 def security_totp_start() -> Response:
     """Make a new key for an authenticator app."""
-    return web.start_set_up(FOLDER, current_user._get_current_object(), _issuer())
+    return web.start_set_up(_issuer())
 
 
 @bp.post("/security/totp/confirm")
@@ -60,7 +50,7 @@ def security_totp_start() -> Response:
 @team_required
 def security_totp_confirm() -> Response:
     """Turn the second factor on with a first code from the app."""
-    return web.confirm_set_up(FOLDER, current_user._get_current_object(), _issuer())
+    return web.confirm_set_up(_issuer())
 
 
 @bp.post("/security/totp/disable")
@@ -68,7 +58,7 @@ def security_totp_confirm() -> Response:
 @team_required
 def security_totp_disable() -> Response:
     """Turn the second factor off, given a current code."""
-    return web.turn_off(FOLDER, current_user._get_current_object())
+    return web.turn_off()
 
 
 @bp.post("/security/recovery-codes")
@@ -76,4 +66,4 @@ def security_totp_disable() -> Response:
 @team_required
 def security_recovery_codes() -> Response:
     """Replace the recovery codes, given a current code."""
-    return web.renew_recovery_codes(FOLDER, current_user._get_current_object())
+    return web.renew_recovery_codes()

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 
 from ..extensions import db
 from ..models import AuditEntry, Reseller, StaffUser, TeamMember
-from .paging import PageCount
+from .paging import PageCount, page_count
 from .statement import spreadsheet_safe
 
 PAGE_SIZE = 50
@@ -212,7 +212,7 @@ def _rows(found: list[tuple[AuditEntry, str | None]]) -> list[AuditRow]:
 def audit_page(filters: AuditFilters, page: int) -> AuditPage:
     """Return a page of matching entries, newest first; a page past the end shows the last one."""
     total = count_entries(filters)
-    page = max(1, min(page, -(-total // PAGE_SIZE)))
+    page = max(1, min(page, page_count(total, PAGE_SIZE)))
     found = db.session.execute(_entries(filters).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return AuditPage(_rows([tuple(row) for row in found]), total, page, filters)
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, render_template, request
-from flask_login import current_user
+from flask import Response, render_template, request
 
 from ..extensions import db
-from ..services import audit
 from ..services.audit_search import (
     EXPORT_LIMIT,
     ROLES,
@@ -21,10 +18,10 @@ from ..services.audit_search import (
     parse_filters,
 )
 from ..services.escalation_screen import shop_choices
+from ..services.paging import LAST_PAGE
 from . import bp
-from .roles import ADMIN_DESK, role_required
-
-LAST_PAGE = 100_000
+from .local_time import staff_zone
+from .roles import ADMIN_DESK, record_staff_action, role_required
 
 
 @bp.after_request
@@ -33,10 +30,6 @@ def _audit_log_not_stored(response: Response) -> Response:
     if request.endpoint == "staff.audit_log":
         response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _zone() -> str:
-    return current_app.config["DEFAULT_TIMEZONE"]
 
 
 def _page_number(raw: str | None) -> int:
@@ -49,7 +42,7 @@ def _page_number(raw: str | None) -> int:
 
 def _filters(args: Mapping[str, str], shops: list[tuple[int, str]]) -> AuditFilters:
     """Read and check the filters; a shop that does not exist is refused like any bad value."""
-    filters = parse_filters(args, _zone())
+    filters = parse_filters(args, staff_zone().key)
     if filters.shop is not None and filters.shop not in {shop_id for shop_id, _ in shops}:
         raise FilterError("There is no such shop.")
     return filters
@@ -57,14 +50,12 @@ def _filters(args: Mapping[str, str], shops: list[tuple[int, str]]) -> AuditFilt
 
 def _audit_search(action: str, filters: AuditFilters, outcome: str) -> None:
     """Write the search itself to the audit log; the caller commits."""
-    reason = f"{filters.describe()}; {outcome}"
-    actor = f"staff:{current_user.id}"
-    audit.record(actor, current_user.role.value, filters.shop, "audit_log", action, reason)
+    record_staff_action(filters.shop, "audit_log", action, f"{filters.describe()}; {outcome}")
 
 
 def _page(shops: list[tuple[int, str]], chosen: Mapping[str, str], **context: object) -> str:
     return render_template(
-        "staff/audit.html", shops=shops, chosen=chosen, roles=ROLES, zone=ZoneInfo(_zone()), **context
+        "staff/audit.html", shops=shops, chosen=chosen, roles=ROLES, zone=staff_zone(), **context
     )
 
 

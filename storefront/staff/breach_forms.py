@@ -13,7 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import utcnow
 from ..services.breaches import BreachDetails, names_the_platform
-from .disclosure_forms import EARLIEST_YEAR, form_problems, one_line, printable_text, shop_choices, strip
+from .disclosure_forms import EARLIEST_YEAR, form_problems, one_line, printable_text, shop_options, strip
 from .local_time import staff_zone
 
 MOMENT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -69,7 +69,7 @@ class BreachForm(FlaskForm):
     shops = SelectMultipleField(
         "Affected shops",
         coerce=int,
-        choices=lambda: [SelectChoice(shop_id, name) for shop_id, name in shop_choices()],
+        choices=shop_options,
         invalid_value_message="Choose the shops from the list.",
         invalid_choice_message="Choose the shops from the list.",
         widget=ListWidget(prefix_label=False),

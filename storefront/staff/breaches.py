@@ -12,14 +12,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import db
 from ..models import Breach, StaffRole, utcnow
-from ..services import audit
 from ..services import breaches as breach_service
 from ..services.breach_register import affected_shop, breach_page, shop_impacts
 from ..services.paging import page_number
 from . import bp
 from .breach_forms import BreachForm, CommissionerForm
 from .local_time import staff_time, staff_zone, zone_label
-from .roles import role_required
+from .roles import record_staff_action, role_required
 
 ADMIN = StaffRole.ADMIN
 ID = "<int(max=2147483647):breach_id>"
@@ -36,10 +35,6 @@ def _breaches_not_stored(response: BaseResponse) -> BaseResponse:
     if (request.endpoint or "").startswith(("staff.breach", "staff.new_breach")):
         response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _audit(reseller_id: int | None, subject: str, action: str, reason: str = "") -> None:
-    audit.record(f"staff:{current_user.id}", current_user.role.value, reseller_id, subject, action, reason)
 
 
 def _breach_or_404(breach_id: int) -> Breach:
@@ -69,7 +64,7 @@ def _clock() -> dict[str, object]:
 def breaches() -> str:
     """Every recorded breach, latest discovered first, with its deadline and notice counts."""
     page = page_number(request.args.get("page"))
-    _audit(None, f"breaches:page-{page}", "list")
+    record_staff_action(None, f"breaches:page-{page}", "list")
     db.session.commit()
     listing = breach_page(page)
     return render_template("staff/breaches.html", listing=listing, **_clock())
@@ -124,7 +119,7 @@ def _breach_page(breach: Breach, form: CommissionerForm, problems: list[str], st
 def breach(breach_id: int) -> tuple[str, int]:
     """One breach: the deadline, the affected shops with counts, and each shop's notice."""
     found = _breach_or_404(breach_id)
-    _audit(None, f"breach:{found.id}", "view")
+    record_staff_action(None, f"breach:{found.id}", "view")
     db.session.commit()
     return _breach_page(found, CommissionerForm(), [])
 
@@ -164,7 +159,7 @@ def notify_commissioner(breach_id: int) -> BaseResponse | tuple[str, int]:
     if not breach_service.notify_commissioner(found, at, form.reference.data or ""):
         db.session.rollback()
         return _breach_page(found, form, ["The Commissioner's notification is already recorded."], 409)
-    _audit(None, f"breach:{found.id}", "notify_commissioner", form.reference.data or "")
+    record_staff_action(None, f"breach:{found.id}", "notify_commissioner", form.reference.data or "")
     db.session.commit()
     flash(f"Recorded: the Commissioner was notified {staff_time(at)}.", "success")
     return redirect(url_for("staff.breach", breach_id=found.id), 303)

@@ -6,14 +6,13 @@ import unicodedata
 from datetime import datetime
 
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import DateField, Field, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..extensions import db
-from ..models import LegalBasis, Reseller
+from ..models import LegalBasis
 from ..services.disclosures import LEGAL_BASIS_LABELS, DisclosureDetails
+from ..services.escalation_screen import shop_choices
 from .local_time import staff_zone
 
 EARLIEST_YEAR = 1990
@@ -35,10 +34,9 @@ def printable_text(form: FlaskForm, field: Field) -> None:
         raise ValidationError("Remove the invisible control characters from this text.")
 
 
-def shop_choices() -> list[tuple[int, str]]:
-    """Return every shop as (id, brand name), by name: the only list staff choose a customer through."""
-    rows = db.session.execute(select(Reseller.id, Reseller.brand_name).order_by(Reseller.brand_name))
-    return [(shop_id, name) for shop_id, name in rows]
+def shop_options() -> list[SelectChoice]:
+    """Every shop by name, as a form's choices: the only list staff choose a customer through."""
+    return [SelectChoice(shop_id, name) for shop_id, name in shop_choices()]
 
 
 def form_problems(form: FlaskForm) -> list[str]:
@@ -58,7 +56,7 @@ class DisclosureForm(FlaskForm):
     shop = SelectField(
         "Shop",
         coerce=int,
-        choices=lambda: [SelectChoice(shop_id, name) for shop_id, name in shop_choices()],
+        choices=shop_options,
         invalid_value_message="Choose a shop from the list.",
         invalid_choice_message="Choose a shop from the list.",
     )

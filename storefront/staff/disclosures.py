@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Reseller, StaffRole, utcnow
-from ..services import audit
 from ..services.disclosures import (
     LEGAL_BASIS_LABELS,
     UnknownCustomer,
@@ -21,11 +20,12 @@ from ..services.disclosures import (
     record_refused_lookup,
     register,
 )
+from ..services.escalation_screen import shop_choices
 from ..services.paging import page_number
 from . import bp
-from .disclosure_forms import DisclosureForm, shop_choices
+from .disclosure_forms import DisclosureForm
 from .local_time import staff_date, staff_zone, zone_label
-from .roles import role_required
+from .roles import record_staff_action, role_required
 
 REGISTER_ENDPOINTS = {"staff.disclosures", "staff.new_disclosure"}
 
@@ -57,14 +57,8 @@ def disclosures() -> str | tuple[str, int]:
     except ValueError as error:
         return render_template("staff/disclosures.html", shops=shops, chosen=None, error=str(error)), 400
     listing = register(page_number(request.args.get("page")), shop_id)
-    audit.record(
-        f"staff:{current_user.id}",
-        current_user.role.value,
-        shop_id,
-        f"disclosures:page-{listing.page}",
-        "list",
-        f"{len(listing.rows)} disclosures shown",
-    )
+    shown = f"{len(listing.rows)} disclosures shown"
+    record_staff_action(shop_id, f"disclosures:page-{listing.page}", "list", shown)
     db.session.commit()
     return render_template(
         "staff/disclosures.html",

@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response as BaseResponse
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Reseller, Ticket, TicketStatus, TicketTier, utcnow
-from ..services import audit
 from ..services import escalation as escalation_service
 from ..services import escalation_screen as screen
 from ..services import tickets as ticket_service
@@ -23,7 +22,7 @@ from ..services.escalation import QueueFilters
 from ..services.ticket_mail import requester
 from ..services.tickets import OPEN_STATUSES, TicketError
 from . import bp
-from .roles import role_required
+from .roles import record_staff_action, record_staff_list, role_required
 
 DESK = screen.ESCALATION_DESK
 MAX_ID = 2_147_483_647
@@ -118,8 +117,7 @@ def _audit_queue(rows: list[screen.QueueRow], reseller_id: int | None, page: int
     """
     polled = " (refreshed)" if request.args.get("since") else ""
     shown = [(row.reseller_id, row.customer_id) for row in rows]
-    actor, role = f"staff:{current_user.id}", current_user.role.value
-    audit.record_list(actor, role, reseller_id, "escalations", shown, f"page {page}{polled}")
+    record_staff_list(reseller_id, "escalations", shown, f"page {page}{polled}")
 
 
 def _queue_context(
@@ -161,11 +159,7 @@ def _on_screen(ticket_id: int, now: datetime) -> Ticket:
 
 def _audit(ticket: Ticket, action: str, reason: str) -> None:
     """Audit a staff view of or action on a ticket, under the ticket's customer's access log."""
-    role = current_user.role.value
-    subject = f"ticket:{ticket.id}"
-    audit.record(
-        f"staff:{current_user.id}", role, ticket.reseller_id, subject, action, reason, ticket.customer_id
-    )
+    record_staff_action(ticket.reseller_id, f"ticket:{ticket.id}", action, reason, ticket.customer_id)
 
 
 def _ticket_page(ticket_id: int, error: str | None = None, values: Mapping[str, str] | None = None) -> str:

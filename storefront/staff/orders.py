@@ -6,37 +6,24 @@ entry for every customer on it, and each change with an entry for its customer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Invoice
-from ..services import audit
 from ..services.invoices import invoice_label
 from ..services.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
 from ..services.provisioning import ProvisioningError, activate, pending_services, unpaid_invoices
 from . import bp
-from .roles import BILLING_DESK, role_required
-
-
-def _audit(reseller_id: int, subject: str, action: str, reason: str, customer_id: int) -> None:
-    audit.record(
-        f"staff:{current_user.id}", current_user.role.value, reseller_id, subject, action, reason, customer_id
-    )
-
-
-def _audit_list(subject: str, shown: Iterable[tuple[int, int]], reason: str) -> None:
-    audit.record_list(f"staff:{current_user.id}", current_user.role.value, None, subject, shown, reason)
+from .roles import BILLING_DESK, record_staff_action, record_staff_list, role_required
 
 
 def _provisioning_page(error: str | None = None) -> str:
     """The queue of services to set up, audited with each customer on it."""
     queue = pending_services()
     shown = [(item.service.reseller_id, item.service.customer_id) for item in queue]
-    _audit_list("provisioning", shown, f"{len(queue)} services waiting")
+    record_staff_list(None, "provisioning", shown, f"{len(queue)} services waiting")
     page = render_template("staff/provisioning.html", queue=queue, error=error)
     db.session.commit()  # after rendering: the queue's services stay loaded
     return page
@@ -46,7 +33,7 @@ def _payments_page(error: str | None = None) -> str:
     """The unpaid invoices across shops, audited with each customer on it."""
     invoices = unpaid_invoices()
     shown = [(item.invoice.reseller_id, item.invoice.customer_id) for item in invoices]
-    _audit_list("payments", shown, f"{len(invoices)} invoices unpaid")
+    record_staff_list(None, "payments", shown, f"{len(invoices)} invoices unpaid")
     page = render_template("staff/payments.html", invoices=invoices, label=invoice_label, error=error)
     db.session.commit()  # after rendering: the invoices stay loaded
     return page
@@ -75,7 +62,9 @@ def activate_service(service_id: int) -> Response | tuple[str, int]:
     except ProvisioningError as error:
         db.session.rollback()
         return _provisioning_page(str(error)), 400
-    _audit(service.reseller_id, f"service:{service.id}", "activate", "provisioning desk", service.customer_id)
+    record_staff_action(
+        service.reseller_id, f"service:{service.id}", "activate", "provisioning desk", service.customer_id
+    )
     db.session.commit()
     flash(f"{service.domain} is active; the customer has been told.", "success")
     return redirect(url_for("staff.provisioning"), 303)
@@ -106,7 +95,7 @@ def confirm_bank_transfer(invoice_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         return _payments_page(str(error)), 400
     subject = f"invoice:{invoice.id}"
-    _audit(invoice.reseller_id, subject, "bank_transfer", "payments desk", invoice.customer_id)
+    record_staff_action(invoice.reseller_id, subject, "bank_transfer", "payments desk", invoice.customer_id)
     db.session.commit()
     flash(f"{invoice_label(invoice.number)} is paid.", "success")
     return redirect(url_for("staff.payments"), 303)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, session, url_for
-from flask_login import current_user, login_required, login_user
+from flask import current_app
+from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from .. import second_factor_web as web
 from ..models import StaffUser
 from ..ratelimits import address_key, limited
 from . import bp
-
-FOLDER = "staff"
+from .views import sign_in
 
 
 @bp.before_request
@@ -25,32 +24,26 @@ def _issuer() -> str:
     return current_app.config["PLATFORM_NAME"]
 
 
-def _sign_in(staff: StaffUser) -> Response:
-    session.clear()
-    login_user(staff)
-    return redirect(url_for("staff.index"))
-
-
 @bp.route("/login/code", methods=["GET", "POST"])
 @limited("RATELIMIT_SIGN_IN_PER_EMAIL", web.pending_limit_key, failures_only=True)
 @limited("RATELIMIT_SIGN_IN_PER_ADDRESS", address_key, failures_only=True)
 def login_code() -> Response:
     """The second step of signing in: the code from the authenticator app, or a recovery code."""
-    return web.code_step(FOLDER, StaffUser, _sign_in)
+    return web.code_step(StaffUser, sign_in)
 
 
 @bp.get("/security")
 @login_required
 def security() -> Response:
     """Whether this account's second factor is on, and the ways to change it."""
-    return web.security_page(FOLDER, current_user._get_current_object())
+    return web.security_page()
 
 
 @bp.post("/security/totp/start")
 @login_required
 def security_totp_start() -> Response:
     """Make a new key for an authenticator app."""
-    return web.start_set_up(FOLDER, current_user._get_current_object(), _issuer())
+    return web.start_set_up(_issuer())
 
 
 @bp.post("/security/totp/confirm")
@@ -58,7 +51,7 @@ def security_totp_start() -> Response:
 @login_required
 def security_totp_confirm() -> Response:
     """Turn the second factor on with a first code from the app."""
-    return web.confirm_set_up(FOLDER, current_user._get_current_object(), _issuer())
+    return web.confirm_set_up(_issuer())
 
 
 @bp.post("/security/totp/disable")
@@ -66,7 +59,7 @@ def security_totp_confirm() -> Response:
 @login_required
 def security_totp_disable() -> Response:
     """Turn the second factor off, given a current code."""
-    return web.turn_off(FOLDER, current_user._get_current_object())
+    return web.turn_off()
 
 
 @bp.post("/security/recovery-codes")
@@ -74,4 +67,4 @@ def security_totp_disable() -> Response:
 @login_required
 def security_recovery_codes() -> Response:
     """Replace the recovery codes, given a current code."""
-    return web.renew_recovery_codes(FOLDER, current_user._get_current_object())
+    return web.renew_recovery_codes()

@@ -8,18 +8,10 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..mail.triage import TriageError, open_from_triage
-from ..services import audit
 from ..services import escalation_screen as screen
 from . import bp
 from .escalations import DESK, BadInput, page_number
-from .roles import role_required
-
-
-def _audit(
-    reseller_id: int | None, subject: str, action: str, reason: str, customer_id: int | None = None
-) -> None:
-    role = current_user.role.value
-    audit.record(f"staff:{current_user.id}", role, reseller_id, subject, action, reason, customer_id)
+from .roles import record_staff_action, role_required
 
 
 @bp.get("/escalations/triage")
@@ -32,7 +24,7 @@ def escalation_triage() -> str | tuple[str, int]:
         return render_template("staff/escalations/triage.html", emails=[], total=0, error=str(error)), 400
     emails, total = screen.triage_emails(page)
     pages = max(1, -(-total // screen.PAGE_SIZE))
-    _audit(None, f"triage:page-{page}", "list", f"{len(emails)} emails waiting for staff")
+    record_staff_action(None, f"triage:page-{page}", "list", f"{len(emails)} emails waiting for staff")
     db.session.commit()
     return render_template(
         "staff/escalations/triage.html", emails=emails, total=total, page=page, pages=pages, error=None
@@ -46,7 +38,7 @@ def escalation_triage_email(inbound_id: int) -> str:
     email = screen.triage_email(inbound_id)
     if email is None:
         abort(404)
-    _audit(email.reseller_id, f"inbound:{email.id}", "view", "triage email")
+    record_staff_action(email.reseller_id, f"inbound:{email.id}", "view", "triage email")
     page = render_template(
         "staff/escalations/triage_email.html",
         email=email,
@@ -74,7 +66,7 @@ def escalation_triage_open(inbound_id: int) -> Response:
         flash(str(error), "error")
         return redirect(url_for("staff.escalation_triage_email", inbound_id=inbound_id), 303)
     subject, reason = f"inbound:{inbound_id}", f"ticket {ticket.id}"
-    _audit(ticket.reseller_id, subject, "open_ticket", reason, ticket.customer_id)
+    record_staff_action(ticket.reseller_id, subject, "open_ticket", reason, ticket.customer_id)
     db.session.commit()  # the ticket and its audit entry together
     flash(f"Ticket {ticket.id} is open and escalated.", "success")
     return redirect(url_for("staff.escalation_ticket", ticket_id=ticket.id), 303)

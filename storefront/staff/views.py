@@ -6,6 +6,7 @@ from flask import abort, flash, g, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from ..models import StaffUser
 from ..ratelimits import address_key, email_key, limited
 from ..second_factor_web import begin_code_step
 from ..services.escalation_screen import ESCALATION_DESK
@@ -22,6 +23,13 @@ def require_staff_host() -> None:
         abort(404)
 
 
+def sign_in(staff: StaffUser) -> Response:
+    """Start a fresh session (nothing from before sign-in carries over) and open the staff console."""
+    session.clear()
+    login_user(staff)
+    return redirect(url_for("staff.index"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limited("RATELIMIT_SIGN_IN_PER_EMAIL", email_key, failures_only=True)
 @limited("RATELIMIT_SIGN_IN_PER_ADDRESS", address_key, failures_only=True)
@@ -33,9 +41,7 @@ def login() -> str | Response:
         if staff is not None and staff.has_second_factor:
             return begin_code_step(staff, url_for("staff.login_code"))
         if staff is not None:
-            session.clear()  # a new session: nothing from before sign-in carries over
-            login_user(staff)
-            return redirect(url_for("staff.index"))
+            return sign_in(staff)
         flash("That email and password do not match an active staff account.", "error")
     status = 400 if form.errors else 200
     return render_template("staff/login.html", form=form), status

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.models import AuditEntry, StaffUser, TeamMember
+from storefront.models import AuditEntry, RecoveryCode, StaffUser, TeamMember
 from tests.leakguard import find_leaks, response_texts
 from tests.second_factor_steps import WRONG, account, enrol, enter_code, next_code
 from tests.shop.helpers import csrf_from
@@ -50,6 +50,39 @@ def test_the_key_is_named_after_the_shop_and_the_page_names_no_platform(app, dem
     assert "Store these recovery codes now" in confirmed.text
     assert not find_leaks(app.config, *response_texts(confirmed))
     assert not find_leaks(app.config, *response_texts(client.get("/console/security")))
+
+
+def _code_hashes(app, identity: str) -> list[tuple[str, object]]:
+    with app.app_context():
+        rows = db.session.execute(
+            select(RecoveryCode.code_hash, RecoveryCode.used_at)
+            .where(RecoveryCode.identity == identity)
+            .order_by(RecoveryCode.code_hash)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_wrong_codes_on_the_security_page_change_nothing(app, demo, client_for) -> None:
+    client = client_for(ACME)
+    team_sign_in(client)
+    token = csrf_from(client.get("/console/security").text)
+    client.post("/console/security/totp/start", data={"csrf_token": token})
+    refused = client.post("/console/security/totp/confirm", data={"code": "000000", "csrf_token": token})
+    assert refused.status_code == 400 and WRONG in refused.text and "<svg" in refused.text
+    assert account(app, TeamMember, OWNER).has_second_factor is False
+
+    enrol(app, client, TeamMember, OWNER, "/console")
+    identity = f"team:{account(app, TeamMember, OWNER).id}"
+    codes_before = _code_hashes(app, identity)
+    assert len(codes_before) == 10
+    for path, code in (("totp/disable", "000000"), ("recovery-codes", "not-a-code"), ("recovery-codes", "")):
+        wrong = client.post(f"/console/security/{path}", data={"code": code, "csrf_token": token})
+        assert wrong.status_code == 400 and WRONG in wrong.text, path
+    assert account(app, TeamMember, OWNER).has_second_factor
+    assert _code_hashes(app, identity) == codes_before
+    with app.app_context():
+        actions = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.actor == identity)))
+    assert not {"second_factor_off", "recovery_codes_new"} & actions
 
 
 def test_an_owner_signs_in_with_password_then_code(app, demo, client_for) -> None:

@@ -131,6 +131,7 @@ def test_an_unknown_role_or_account_is_refused(app, admin, make_staff) -> None:
     assert account(app, "ops@platform.test").role == StaffRole.SUPPORT
     assert post(admin, "/staff/staff/999999/role", {"role": "admin"}).status_code == 404
     assert post(admin, "/staff/staff/999999/deactivate").status_code == 404
+    assert post(admin, "/staff/staff/999999/activate").status_code == 404
 
 
 def test_the_only_admin_cannot_demote_or_deactivate_themselves(app, admin) -> None:

@@ -271,6 +271,33 @@ def test_the_commissioner_is_notified_once(app, admin) -> None:
         assert db.session.scalar(select(func.count()).where(AuditEntry.action == "notify_commissioner")) == 1
 
 
+@pytest.mark.parametrize(
+    ("notified_at", "reference", "message"),
+    [
+        ("next tuesday", "", "Enter a date and time"),
+        (-1, "", "This cannot be in the future."),
+        (81, "", "The Commissioner cannot have been told before the breach was discovered."),
+        ("1989-12-31T23:59", "", "Enter a date from 1990 on."),
+        ("", "PDP\x00-2026", "Remove the invisible control characters"),
+        ("", "P" * 121, "120 characters"),
+    ],
+)
+def test_a_bad_commissioner_notification_answers_400_and_saves_nothing(
+    app, admin, notified_at: str | int, reference: str, message: str
+) -> None:
+    breach_id = created(app, admin, discovered_at=local(80), occurred_at="")
+    when = local(notified_at) if isinstance(notified_at, int) else notified_at
+    page = f"/staff/breaches/{breach_id}"
+    data = {"notified_at": when, "reference": reference}
+    response = post(admin, f"{page}/notify-commissioner", data, page)
+    assert response.status_code == 400 and message in unescape(response.text)
+    with app.app_context():
+        breach = db.session.get(Breach, breach_id)
+        assert breach.commissioner_notified_at is None and not breach.commissioner_reference
+        assert db.session.scalar(select(func.count()).where(AuditEntry.action == "notify_commissioner")) == 0
+    assert "OVERDUE by 8 hours" in admin.get(page).text
+
+
 def test_notices_go_once_to_each_affected_customer_from_their_shop(app, admin) -> None:
     breach_id = created(app, admin, scope=SCOPE + " <b>not bold</b>")
     affected = active_customers(app, "acme", "kedai")
