@@ -45,14 +45,11 @@ def corrections() -> str | tuple[str, int]:
     return _list_page(template, listing)
 
 
-def _detail_page(correction_id: int, error: str | None = None, kept: tuple[str, str] = ("", "")) -> str:
+def _detail_page(found: CorrectionRequest, error: str | None = None, kept: tuple[str, str] = ("", "")) -> str:
     """The request's page; ``kept`` is the form that was refused and the text it carried."""
-    detail = correction_service.request_detail(g.shop, correction_id, utcnow())
-    if detail is None:
-        abort(404)
     return render_template(
         "console/corrections_detail.html",
-        detail=detail,
+        detail=correction_service.request_detail(g.shop, found, utcnow()),
         error=error,
         kept=kept,
         answer_max=correction_service.ANSWER_MAX,
@@ -72,8 +69,9 @@ def correction(correction_id: int) -> str:
     """One request: the customer, the record, their words, the clock and its history; audited."""
     found = _correction(correction_id)
     record_team_action(f"correction:{found.id}", "view", customer_id=found.customer_id)
+    page = _detail_page(found)  # drawn before the commit, which would make the request load again
     db.session.commit()
-    return _detail_page(correction_id)
+    return page
 
 
 def _act(
@@ -90,7 +88,7 @@ def _act(
         db.session.commit()  # the page shown again is a view of the customer's request
         status = 409 if isinstance(error, CorrectionConflict) else 400
         kept = (action, request.form.get("answer", "")[: correction_service.ANSWER_MAX])
-        return _detail_page(correction_id, str(error), kept), status
+        return _detail_page(found, str(error), kept), status
     record_team_action(f"correction:{correction_id}", action, customer_id=customer_id)
     db.session.commit()
     flash(done, "success")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -10,11 +10,10 @@ from sqlalchemy import func, or_, select
 from ..extensions import db
 from ..models import AuditEntry, Customer, Invoice, TeamMember
 from .invoices import invoice_label
-from .paging import PageCount
+from .paging import LAST_PAGE, PageCount
 from .shops import ShopLike
 
 PER_PAGE = 50
-LAST_PAGE = 100_000
 
 # What an action did to a record, in words; "{record}" is the record as the customer knows it.
 ACTION_WORDS = {
@@ -94,13 +93,14 @@ def access_page(shop: ShopLike, customer: Customer, page: int) -> AccessPage:
     """Return one page of who saw or changed the customer's data, newest first, in four queries."""
     query = _by_team_or_staff(customer)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, -(-total // PER_PAGE))
-    if page > pages:
+    listing = AccessPage(entries=[], total=total, page=page)
+    if listing.beyond_end:
+        pages = listing.pages
         raise BadPage(f"There is no page {page}: the access log has {pages} page{'s' * (pages > 1)}.")
     rows = db.session.scalars(
         query.order_by(AuditEntry.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     )
-    return AccessPage(entries=describe(shop, customer, list(rows)), total=total, page=page)
+    return replace(listing, entries=describe(shop, customer, list(rows)))
 
 
 def full_log(shop: ShopLike, customer: Customer) -> list[Access]:

@@ -23,7 +23,6 @@ from ..extensions import db
 from ..models import (
     AccountToken,
     Attachment,
-    ConsentEvent,
     CorrectionRequest,
     Customer,
     DomainRegistration,
@@ -39,6 +38,7 @@ from ..models import (
     TicketStatus,
 )
 from . import audit
+from .privacy_centre import record_consent
 from .ticket_mail import reply_address
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def anonymise_accounts(
     report.corrections += _redact_corrections(ids)
     report.tokens += _rowcount(delete(AccountToken).where(AccountToken.customer_id.in_(ids)))
     for customer in customers:
-        _anonymise_customer(customer, now)
+        _anonymise_customer(shop, customer, now)
         audit.record(
             "system", "retention", shop.id, f"customer:{customer.id}", "anonymise", reason, customer.id
         )
@@ -113,23 +113,13 @@ def _rowcount(statement) -> int:
     return db.session.execute(statement, execution_options=BULK).rowcount
 
 
-def _anonymise_customer(customer: Customer, now: datetime) -> None:
+def _anonymise_customer(shop: Reseller, customer: Customer, now: datetime) -> None:
     if customer.marketing_consent:
-        db.session.add(
-            ConsentEvent(
-                reseller_id=customer.reseller_id,
-                customer_id=customer.id,
-                purpose="marketing",
-                granted=False,
-                source="retention",
-                notice_version=customer.privacy_notice_version,
-            )
-        )
+        record_consent(shop, customer, False, "retention")
     customer.name = FORMER_CUSTOMER
     customer.email = f"anonymised-{customer.id}@invalid"
     customer.password_hash = UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(32)
     customer.end_sessions()
-    customer.marketing_consent = False
     customer.email_verified_at = None
     customer.anonymised_at = now
 

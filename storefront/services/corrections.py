@@ -40,7 +40,8 @@ FILTERS = {"open": WAITING, "closed": (CorrectionStatus.CLOSED,), "all": tuple(C
 CLOSING_OUTCOMES = (CorrectionOutcome.CORRECTED, CorrectionOutcome.REFUSED)
 SAME_ANSWER = "This answer was already sent to the customer; it was not sent again."
 RACED_ANSWER = "This request was closed, or given this answer, meanwhile. Nothing was sent."
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible control characters; tabs and line breaks are fine in written text.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class CorrectionError(ValueError):
@@ -86,17 +87,9 @@ def page_asked(raw: str | None) -> int:
     return min(int(text), LAST_PAGE) if len(text) <= 6 else LAST_PAGE
 
 
-@dataclass(frozen=True)
-class CorrectionRow:
-    """One request as the list shows it; ``days_left`` is None once it is closed."""
+class RequestClock:
+    """For a request's view with ``days_left``: None once the request is closed."""
 
-    id: int
-    customer_id: int
-    customer_name: str
-    record: RecordView
-    submitted_at: datetime
-    due_at: datetime
-    status: CorrectionStatus
     days_left: int | None
 
     @property
@@ -108,6 +101,20 @@ class CorrectionRow:
     def overdue(self) -> bool:
         """True while the request waits past its due date."""
         return self.days_left is not None and self.days_left < 0
+
+
+@dataclass(frozen=True)
+class CorrectionRow(RequestClock):
+    """One request as the list shows it; ``days_left`` is None once it is closed."""
+
+    id: int
+    customer_id: int
+    customer_name: str
+    record: RecordView
+    submitted_at: datetime
+    due_at: datetime
+    status: CorrectionStatus
+    days_left: int | None
 
 
 @dataclass(frozen=True)
@@ -191,7 +198,7 @@ def disclosures_to_pass_on(reseller_id: int, customer_id: int, now: datetime) ->
 
 
 @dataclass(frozen=True)
-class CorrectionDetail:
+class CorrectionDetail(RequestClock):
     """One request with its customer, the record it names, who answered, and whom to pass it on to."""
 
     correction: CorrectionRequest
@@ -200,11 +207,6 @@ class CorrectionDetail:
     answered_by: str
     disclosures: list[Disclosure]
     days_left: int | None
-
-    @property
-    def clock(self) -> str:
-        """Return how the 21-day clock stands, or that the request is closed."""
-        return "Closed" if self.days_left is None else clock_text(self.days_left)
 
     @property
     def awaits_passing_on(self) -> bool:
@@ -225,11 +227,8 @@ def _answered_by(reseller_id: int, correction: CorrectionRequest) -> str:
     return name or "A former team member"
 
 
-def request_detail(shop: ShopLike, correction_id: int, now: datetime) -> CorrectionDetail | None:
-    """Return everything the request's page shows, or None when the shop has no such request."""
-    correction = shop_correction(shop.id, correction_id)
-    if correction is None:
-        return None
+def request_detail(shop: ShopLike, correction: CorrectionRequest, now: datetime) -> CorrectionDetail:
+    """Return everything the page of one of the shop's requests shows."""
     return CorrectionDetail(
         correction,
         db.session.get(Customer, correction.customer_id),
@@ -246,7 +245,7 @@ def _text(raw: str | None, noun: str, *, required: bool) -> str:
         raise CorrectionError(f"Please write the {noun}.")
     if len(text) > ANSWER_MAX:
         raise CorrectionError(f"The {noun} may be at most {ANSWER_MAX} characters; this one has {len(text)}.")
-    if _CONTROL.search(text):
+    if CONTROL_CHARACTERS.search(text):
         raise CorrectionError(f"The {noun} contains invisible control characters; please remove them.")
     return text
 

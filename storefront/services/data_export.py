@@ -29,11 +29,10 @@ from ..models import (
     TicketMessage,
     utcnow,
 )
-from . import audit
 from .access_log import full_log
 from .disclosures import LEGAL_BASIS_LABELS, disclosures_of
 from .invoices import invoice_label
-from .privacy_centre import record_choices
+from .privacy_centre import record_choices, record_own_action
 from .shops import ShopLike
 from .ticket_mail import shown_names
 
@@ -267,12 +266,5 @@ def export_data(shop: ShopLike, customer: Customer, now: datetime | None = None)
 
 def record_export(shop: ShopLike, customer: Customer) -> None:
     """Write the download to the audit log and commit."""
-    audit.record(
-        f"customer:{customer.id}",
-        "customer",
-        shop.id,
-        f"customer:{customer.id}",
-        "export",
-        customer_id=customer.id,
-    )
+    record_own_action(shop, customer, "export")
     db.session.commit()

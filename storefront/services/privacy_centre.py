@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,7 +23,7 @@ from ..models import (
     utcnow,
 )
 from . import audit
-from .corrections import due_at_for
+from .corrections import CONTROL_CHARACTERS, due_at_for
 from .domains import display_domain
 from .invoices import invoice_label
 from .links import shop_url
@@ -39,7 +38,6 @@ DETAILS_RULE = (
     f"Please say what is wrong and what it should say, in {DETAILS_MIN} to {DETAILS_MAX} characters."
 )
 WAITING = (CorrectionStatus.OPEN, CorrectionStatus.ANSWERED)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class PrivacyError(ValueError):
@@ -50,12 +48,12 @@ class PrivacyError(ValueError):
         self.field = field
 
 
-def _actor(customer: Customer) -> str:
-    return f"customer:{customer.id}"
-
-
-def _audit(shop: ShopLike, customer: Customer, subject: str, action: str, reason: str = "") -> None:
-    audit.record(_actor(customer), "customer", shop.id, subject, action, reason, customer_id=customer.id)
+def record_own_action(
+    shop: ShopLike, customer: Customer, action: str, reason: str = "", subject: str = ""
+) -> None:
+    """Write what the customer did to their own data to the audit log (their record by default)."""
+    actor = f"customer:{customer.id}"
+    audit.record(actor, "customer", shop.id, subject or actor, action, reason, customer_id=customer.id)
 
 
 def retention_months(shop: ShopLike) -> int:
@@ -86,7 +84,8 @@ def consent_history(shop: ShopLike, customer: Customer, limit: int | None = None
     )
 
 
-def _consent_event(shop: ShopLike, customer: Customer, granted: bool, source: str) -> None:
+def record_consent(shop: ShopLike, customer: Customer, granted: bool, source: str) -> None:
+    """Give or withdraw the customer's marketing consent, keeping the change in its history."""
     db.session.add(
         ConsentEvent(
             reseller_id=shop.id,
@@ -113,7 +112,7 @@ def set_marketing_consent(shop: ShopLike, customer: Customer, granted: bool) -> 
     )
     if moved.rowcount != 1:
         return False
-    _consent_event(shop, customer, granted, "privacy centre")
+    record_consent(shop, customer, granted, "privacy centre")
     db.session.commit()
     return True
 
@@ -152,7 +151,7 @@ def corrections_of(shop: ShopLike, customer: Customer) -> list[CorrectionRequest
 
 def _clean_details(raw: str) -> str:
     details = (raw or "").replace("\r\n", "\n").strip()
-    if _CONTROL.search(details):
+    if CONTROL_CHARACTERS.search(details):
         raise PrivacyError("Please write plain text, without control characters.", "details")
     if not DETAILS_MIN <= len(details) <= DETAILS_MAX:
         raise PrivacyError(DETAILS_RULE, "details")
@@ -198,7 +197,7 @@ def ask_correction(shop: ShopLike, customer: Customer, record: str, raw_details:
     )
     db.session.add(request)
     db.session.flush()
-    _audit(shop, customer, f"correction:{request.id}", "correction_request", choices[record])
+    record_own_action(shop, customer, "correction_request", choices[record], f"correction:{request.id}")
     _tell_team(shop, customer, request, choices[record])
     db.session.commit()
     return request
@@ -244,7 +243,7 @@ def withdraw_correction(shop: ShopLike, customer: Customer, request: CorrectionR
     )
     if moved.rowcount != 1:
         raise PrivacyError("That request is already closed.")
-    _audit(shop, customer, f"correction:{request.id}", "withdraw")
+    record_own_action(shop, customer, "withdraw", subject=f"correction:{request.id}")
     db.session.commit()
 
 
@@ -262,7 +261,7 @@ def close_account(shop: ShopLike, customer: Customer, password: str, now: dateti
     customer.end_sessions()
     revoke_tokens(customer)
     if customer.marketing_consent:
-        _consent_event(shop, customer, False, "account closed")
-    _audit(shop, customer, f"customer:{customer.id}", "close_account")
+        record_consent(shop, customer, False, "account closed")
+    record_own_action(shop, customer, "close_account")
     db.session.commit()
     return True

@@ -10,8 +10,9 @@ from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from ..models import Customer
-from ..services import audit, customers
+from ..services import customers
 from ..services.orders import account_summary
+from ..services.privacy_centre import record_own_action
 from ..theming import render_themed
 from . import bp
 from .forms import PasswordForm, ProfileForm
@@ -57,8 +58,7 @@ def profile() -> Response | tuple[str, int]:
 def _audit_profile_change(customer: Customer, name: str) -> None:
     """Write the customer's own change of name to the audit log; update_profile commits it."""
     if name != customer.name:
-        who = f"customer:{customer.id}"
-        audit.record(who, "customer", g.shop.id, who, "profile", "changed name", customer_id=customer.id)
+        record_own_action(g.shop, customer, "profile", "changed name")
 
 
 @bp.post("/account/password")
