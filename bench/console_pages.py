@@ -11,8 +11,6 @@ and the number of SQL statements each request ran.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
 import sys
 import tempfile
@@ -22,6 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.in_process import make_app, signed_in  # noqa: E402
 
 CUSTOMERS, ORDERS = 5000, 2000
 BASE = "http://acme.localhost"
@@ -41,20 +41,6 @@ PAGES = [
     "/console/domains",
     "/console/team",
 ]
-
-
-def _app(directory: Path):
-    os.environ["DATABASE_URL"] = f"sqlite:///{directory / 'bench.db'}"
-    from storefront import create_app
-
-    return create_app(
-        {
-            "STOREFRONT_BASE_DOMAIN": "localhost",
-            "EMAIL_ALLOW_TEST_DOMAINS": True,
-            "SESSION_COOKIE_SECURE": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
 
 
 def _build(app) -> dict[str, int]:
@@ -166,15 +152,6 @@ def _invoice(reseller_id: int, order_id: int, customer_id: int, index: int) -> d
     }
 
 
-def _owner_client(app):
-    client = app.test_client()
-    page = client.get("/console/login", base_url=BASE).text
-    token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page).group(1)
-    data = {"email": "owner@acme-hosting.test", "password": "storefront-demo", "csrf_token": token}
-    assert client.post("/console/login", data=data, base_url=BASE).status_code == 302
-    return client
-
-
 def _measure(app, client, path: str, requests: int) -> tuple[float, float, int, int]:
     from sqlalchemy import event
 
@@ -202,9 +179,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        app = _app(Path(directory))
+        app = make_app(Path(directory))
         ids = _build(app)
-        client = _owner_client(app)
+        client = signed_in(app, BASE, "/console/login", "owner@acme-hosting.test")
         print(f"{CUSTOMERS:,} customers, {ORDERS:,} orders and charges in one shop; {args.requests} each")
         print(f"{'page':<44} {'median ms':>9} {'p95 ms':>7} {'queries':>7} {'status':>6}")
         for template in PAGES:

@@ -19,8 +19,6 @@ different numbers), and the answer's size.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import secrets
 import statistics
 import sys
@@ -33,9 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.in_process import make_app, signed_in  # noqa: E402
+
 SHOP = "http://acme.localhost"
 STAFF = "http://staff.localhost"
-PASSWORD = "storefront-demo"
 # The demo customer's history, and the rest of the shop.
 VOLUME = {
     "orders": 200,
@@ -89,20 +88,6 @@ class Cast:
 
     def ids(self) -> dict[str, int]:
         return {"shop_id": self.shop, "correction_id": self.correction, "breach_id": self.breach}
-
-
-def _app(directory: Path):
-    os.environ["DATABASE_URL"] = f"sqlite:///{directory / 'bench.db'}"
-    from storefront import create_app
-
-    return create_app(
-        {
-            "STOREFRONT_BASE_DOMAIN": "localhost",
-            "EMAIL_ALLOW_TEST_DOMAINS": True,
-            "SESSION_COOKIE_SECURE": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
 
 
 def _cast() -> Cast:
@@ -445,18 +430,6 @@ def _add_breaches(cast: Cast, span: range, customers: list[int]) -> None:
     )
 
 
-def _csrf(page: str) -> str:
-    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page).group(1)
-
-
-def _signed_in(app, base: str, login: str, email: str):
-    client = app.test_client()
-    token = _csrf(client.get(login, base_url=base).text)
-    data = {"email": email, "password": PASSWORD, "csrf_token": token}
-    assert client.post(login, data=data, base_url=base).status_code in (302, 303), f"{email} not signed in"
-    return client
-
-
 def _clients(app, cast: Cast) -> dict:
     from storefront.extensions import db
     from storefront.models import Customer, StaffUser, TeamMember
@@ -468,9 +441,9 @@ def _clients(app, cast: Cast) -> dict:
             db.session.get(StaffUser, cast.staff[0]).email,
         )
     return {
-        "customer": _signed_in(app, SHOP, "/login", emails[0]),
-        "owner": _signed_in(app, SHOP, "/console/login", emails[1]),
-        "staff": _signed_in(app, STAFF, "/staff/login", emails[2]),
+        "customer": signed_in(app, SHOP, "/login", emails[0]),
+        "owner": signed_in(app, SHOP, "/console/login", emails[1]),
+        "staff": signed_in(app, STAFF, "/staff/login", emails[2]),
     }
 
 
@@ -518,7 +491,7 @@ def main() -> None:
     from storefront.demo import seed_demo
 
     with tempfile.TemporaryDirectory() as directory:
-        app = _app(Path(directory))
+        app = make_app(Path(directory))
         with app.app_context():
             upgrade()
             seed_demo()

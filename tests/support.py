@@ -65,6 +65,14 @@ def shop_id(app, slug: str = "acme") -> int:
         return db.session.scalar(select(Reseller.id).where(Reseller.slug == slug))
 
 
+def customer_id(app, email: str = "aisyah@example.com", slug: str = "acme") -> int:
+    """Return the id of the customer with ``email`` at the demo shop ``slug``."""
+    with app.app_context():
+        return db.session.scalar(
+            select(Customer.id).join(Reseller).where(Reseller.slug == slug, Customer.email == email)
+        )
+
+
 def owner_client(client_for, host: str = "acme.localhost", email: str | None = None):
     """Return a client signed in to the console of ``host`` as its owner (or as ``email``)."""
     client = client_for(host)

@@ -15,14 +15,6 @@ ACME = "acme.localhost"
 AGENT_EMAIL = "agent@acme-hosting.test"
 
 
-def customer_id(app, email: str, slug: str = "acme") -> int:
-    """Return the id of a shop's customer by email."""
-    with app.app_context():
-        return db.session.scalar(
-            select(Customer.id).join(Reseller).where(Reseller.slug == slug, Customer.email == email)
-        )
-
-
 def agent(app, client_for):
     """Return a client signed in to Acme's console as the demo's agent."""
     client = client_for(ACME)

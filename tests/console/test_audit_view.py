@@ -5,17 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.models import AuditEntry, Customer, StaffRole, TeamMember
+from storefront.models import AuditEntry, StaffRole, TeamMember
 from tests.leakguard import find_leaks
 from tests.staff.escalation_helpers import open_for, post, staff_client, staff_id
-from tests.support import owner_client, shop_id
+from tests.support import customer_id, owner_client, shop_id
 
 STAFF_NAME, STAFF_EMAIL = "Ops Person", "ops@platform.test"
-
-
-def customer_id(app, email: str) -> int:
-    with app.app_context():
-        return db.session.scalar(select(Customer.id).where(Customer.email == email))
 
 
 def member_id(app, email: str) -> int:
@@ -43,7 +38,7 @@ def staff_views_an_escalated_ticket(app, client_for, make_staff) -> int:
 
 
 def test_owner_sees_who_looked_at_their_customers(app, demo, client_for, make_staff) -> None:
-    aisyah = customer_id(app, "aisyah@example.com")
+    aisyah = customer_id(app)
     ticket_id = staff_views_an_escalated_ticket(app, client_for, make_staff)
     owner = owner_client(client_for)
     assert owner.get(f"/console/customers/{aisyah}").status_code == 200
@@ -139,7 +134,7 @@ def test_a_page_costs_the_same_queries_however_many_entries(app, demo, client_fo
 
 def test_the_request_id_is_the_proxys_only_when_it_looks_like_one(app, demo, client_for) -> None:
     owner = owner_client(client_for)
-    customer = customer_id(app, "aisyah@example.com")
+    customer = customer_id(app)
     owner.get(f"/console/customers/{customer}", headers={"X-Request-Id": "3f2c9a1e-7b44-4d0e-9a51"})
     owner.get(f"/console/customers/{customer}", headers={"X-Request-Id": '=HYPERLINK("x") <b>'})
     with app.app_context():

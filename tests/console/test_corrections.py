@@ -23,11 +23,11 @@ from storefront.models import (
     utcnow,
 )
 from storefront.services.corrections import CORRECTION_DAYS, clock_text, days_left, due_at_for
-from tests.console.shop_data import add_customers, add_orders, agent, customer_id
+from tests.console.shop_data import add_customers, add_orders, agent
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, link_in, outbox
+from tests.support import customer_id, shop_id
 from tests.support import owner_client as owner
-from tests.support import shop_id
 
 AISYAH = "aisyah@example.com"
 HTMX = {"HX-Request": "true"}
@@ -389,6 +389,25 @@ def test_the_list_costs_the_same_queries_for_few_or_many_requests(
     page = team.get("/console/corrections").text
     assert "Page 1 of 2 · 41 requests" in page and "Invoice INV-00100" in page and "Order #" in page
     assert queries() == few and queries("?status=all&page=2") == few
+
+
+def test_a_requests_page_costs_the_same_queries_with_few_or_many_disclosures(
+    app, demo, client_for, count_queries
+) -> None:
+    correction_id = _request(app)
+    team = owner(client_for)
+
+    def queries() -> int:
+        with count_queries() as statements:
+            assert team.get(f"/console/corrections/{correction_id}").status_code == 200
+        return len(statements)
+
+    queries()
+    few = queries()
+    for number in range(5):
+        _disclose(app, f"Registry {number} Sdn Bhd", timedelta(days=30 + number))
+    assert "Registry 4 Sdn Bhd" in team.get(f"/console/corrections/{correction_id}").text
+    assert queries() == few
 
 
 def test_days_are_counted_in_the_shops_time_zone() -> None:

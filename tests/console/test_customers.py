@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.models import AuditEntry, Customer, Invoice
+from storefront.models import AuditEntry, Invoice
 from storefront.services.payments import mark_bank_transfer_paid
 from tests.console.shop_data import (
     ACME,
@@ -16,11 +16,11 @@ from tests.console.shop_data import (
     add_orders,
     agent,
     checkout,
-    customer_id,
     only_order_id,
 )
 from tests.shop.helpers import sign_in
-from tests.support import make_ticket, shop_id
+from tests.shop.privacy_support import add_customer
+from tests.support import customer_id, make_ticket, shop_id
 from tests.support import owner_client as owner
 
 HTMX = {"HX-Request": "true"}
@@ -28,15 +28,6 @@ HTMX = {"HX-Request": "true"}
 
 def _names(html: str) -> list[str]:
     return re.findall(r'<a href="/console/customers/\d+">([^<]+)</a>', html)
-
-
-def _add(app, slug: str, email: str, name: str) -> int:
-    with app.app_context():
-        customer = Customer(reseller_id=shop_id(app, slug), email=email, name=name)
-        customer.set_password("storefront-demo")
-        db.session.add(customer)
-        db.session.commit()
-        return customer.id
 
 
 def _audit(app, action: str) -> list[AuditEntry]:
@@ -47,7 +38,7 @@ def _audit(app, action: str) -> list[AuditEntry]:
 
 
 def test_the_list_shows_only_this_shops_customers_even_with_the_same_email(app, demo, client_for) -> None:
-    theirs = _add(app, "kedai", "aisyah@example.com", "Aisyah at Kedai")
+    theirs = add_customer(app, "kedai", "aisyah@example.com", "Aisyah at Kedai")
     team = owner(client_for)
     page = team.get("/console/customers")
     assert page.status_code == 200
@@ -59,8 +50,8 @@ def test_the_list_shows_only_this_shops_customers_even_with_the_same_email(app, 
 
 
 def test_search_matches_name_or_email_fragments_in_any_case(app, demo, client_for) -> None:
-    _add(app, "acme", "zainal@corp.example", "Zainal Abidin")
-    _add(app, "acme", "mei@shop.example", "Mei Lin Tan")
+    add_customer(app, "acme", "zainal@corp.example", "Zainal Abidin")
+    add_customer(app, "acme", "mei@shop.example", "Mei Lin Tan")
     team = owner(client_for)
     assert _names(team.get("/console/customers?q=CORP.ex").text) == ["Zainal Abidin"]
     assert _names(team.get("/console/customers?q=mei+lin").text) == ["Mei Lin Tan"]
@@ -70,9 +61,9 @@ def test_search_matches_name_or_email_fragments_in_any_case(app, demo, client_fo
 
 
 def test_like_wildcards_in_a_search_match_only_themselves(app, demo, client_for) -> None:
-    _add(app, "acme", "pure@example.com", "100% Pure")
-    _add(app, "acme", "under_score@example.com", "Under Score")
-    _add(app, "acme", "plain@example.com", "Plain Person")
+    add_customer(app, "acme", "pure@example.com", "100% Pure")
+    add_customer(app, "acme", "under_score@example.com", "Under Score")
+    add_customer(app, "acme", "plain@example.com", "Plain Person")
     team = owner(client_for)
     assert _names(team.get("/console/customers?q=%25").text) == ["100% Pure"]
     assert _names(team.get("/console/customers?q=_").text) == ["Under Score"]
@@ -208,7 +199,7 @@ def test_only_the_team_reaches_customers(app, demo, client_for) -> None:
 
 
 def test_hostile_names_are_shown_as_text(app, demo, client_for) -> None:
-    evil = _add(app, "acme", "evil@example.com", '<script>alert(1)</script>"><img onerror=x> {{7*7}}')
+    evil = add_customer(app, "acme", "evil@example.com", '<script>alert(1)</script>"><img onerror=x> {{7*7}}')
     team = owner(client_for)
     for html in (team.get("/console/customers").text, team.get(f"/console/customers/{evil}").text):
         assert "<script>alert(1)" not in html and "<img onerror" not in html

@@ -68,14 +68,6 @@ def close_account(app, customer_id: int, closed_at: datetime) -> None:
         db.session.commit()
 
 
-def customer_id_of(app, slug: str, email: str) -> int:
-    """The id of the customer ``email`` of shop ``slug``."""
-    with app.app_context():
-        return db.session.scalar(
-            select(Customer.id).where(Customer.reseller_id == shop(slug).id, Customer.email == email)
-        )
-
-
 def add_invoice(app, customer_id: int, domain: str = "bakery-example.com") -> int:
     """Order a domain for the customer, issue the invoice, record the registration; return the invoice id."""
     with app.app_context():

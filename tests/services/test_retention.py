@@ -37,12 +37,12 @@ from tests.services.retention_helpers import (
     add_private_records,
     add_ticket,
     close_account,
-    customer_id_of,
     months_ago,
     shop,
     snapshot,
 )
 from tests.shop.helpers import sign_in
+from tests.support import customer_id
 
 AISYAH = "aisyah@example.com"
 
@@ -73,13 +73,13 @@ def test_months_before_counts_calendar_months(moment, months, expected) -> None:
 @pytest.fixture
 def closed_aisyah(app, demo) -> dict[str, int]:
     """Aisyah at Acme (24 months) closed her account 25 months ago; she had an invoice and two tickets."""
-    customer_id = customer_id_of(app, "acme", AISYAH)
-    invoice_id = add_invoice(app, customer_id)
+    aisyah = customer_id(app, AISYAH)
+    invoice_id = add_invoice(app, aisyah)
     closed_ticket = add_ticket(
-        app, "acme", customer_id=customer_id, opened_at=months_ago(30), closed_at=months_ago(29)
+        app, "acme", customer_id=aisyah, opened_at=months_ago(30), closed_at=months_ago(29)
     )
-    open_ticket = add_ticket(app, "acme", customer_id=customer_id, opened_at=months_ago(26))
-    add_private_records(app, customer_id)
+    open_ticket = add_ticket(app, "acme", customer_id=aisyah, opened_at=months_ago(26))
+    add_private_records(app, aisyah)
     with app.app_context():
         escalate(
             shop("acme"),
@@ -88,7 +88,7 @@ def closed_aisyah(app, demo) -> dict[str, int]:
             "asked",
             note="Call me on 012-3456789",
         )
-        customer = db.session.get(Customer, customer_id)
+        customer = db.session.get(Customer, aisyah)
         customer.marketing_consent = True
         db.session.add(
             InboundEmail(
@@ -102,8 +102,8 @@ def closed_aisyah(app, demo) -> dict[str, int]:
             )
         )
         db.session.commit()
-    close_account(app, customer_id, months_ago(25))
-    return {"customer": customer_id, "invoice": invoice_id, "closed": closed_ticket, "open": open_ticket}
+    close_account(app, aisyah, months_ago(25))
+    return {"customer": aisyah, "invoice": invoice_id, "closed": closed_ticket, "open": open_ticket}
 
 
 def test_an_account_closed_past_retention_is_anonymised(app, closed_aisyah, client_for) -> None:
@@ -175,7 +175,7 @@ def test_accounts_closed_within_retention_and_open_accounts_are_kept(app, demo) 
 
 
 def test_a_closed_ticket_past_retention_is_redacted_and_an_open_old_one_is_not(app, demo) -> None:
-    active = customer_id_of(app, "acme", AISYAH)
+    active = customer_id(app, AISYAH)
     old_closed = add_ticket(
         app, "acme", customer_id=active, opened_at=months_ago(30), closed_at=months_ago(25)
     )
@@ -269,10 +269,8 @@ def test_a_large_purge_goes_in_batches(app, demo, monkeypatch) -> None:
     ids = [
         add_customer(app, "bluewave", f"former{n}@example.com", closed_at=months_ago(30)) for n in range(5)
     ]
-    for customer_id in ids[:3]:
-        add_ticket(
-            app, "bluewave", customer_id=customer_id, opened_at=months_ago(40), closed_at=months_ago(35)
-        )
+    for former in ids[:3]:
+        add_ticket(app, "bluewave", customer_id=former, opened_at=months_ago(40), closed_at=months_ago(35))
     commits = []
     with app.app_context():
         monkeypatch.setattr(db.session, "commit", _counting(db.session.commit, commits))

@@ -55,16 +55,6 @@ def download(client) -> dict:
     return json.loads(response.get_data(as_text=True))
 
 
-def customer_id(app, slug: str = "acme", email: str = AISYAH) -> int:
-    """Return the id of the shop's customer with ``email``."""
-    with app.app_context():
-        return db.session.scalar(
-            select(Customer.id)
-            .join(Reseller, Reseller.id == Customer.reseller_id)
-            .where(Reseller.slug == slug, Customer.email == email)
-        )
-
-
 def add_customer(app, slug: str, email: str, name: str, password: str = DEMO_PASSWORD) -> int:
     """Open an account at a shop directly; return its id."""
     with app.app_context():

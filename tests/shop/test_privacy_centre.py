@@ -34,12 +34,11 @@ from tests.shop.privacy_support import (
     KEDAI,
     add_customer,
     add_purchases,
-    customer_id,
     post_privacy,
     signed_in,
 )
 from tests.staff.escalation_helpers import open_for, post, staff_client, staff_id
-from tests.support import owner_client
+from tests.support import customer_id, owner_client
 
 SECTIONS = ["Your data", "Your details", "Corrections", "Who has seen your data", "Disclosures", "Marketing"]
 
@@ -140,7 +139,7 @@ def test_staff_actions_never_show_their_reasons(app, aisyah, client_for, make_st
 
 
 def test_the_log_holds_only_team_and_staff_entries_about_me(app, aisyah, client_for) -> None:
-    raj = customer_id(app, "kedai", "raj@example.org")
+    raj = customer_id(app, "raj@example.org", "kedai")
     owner_client(client_for, KEDAI).get(f"/console/customers/{raj}")
     aisyah.post("/account/profile", data={"name": "Nur Aisyah Binti Ali", "csrf_token": _token(aisyah)})
     page = aisyah.get("/account/privacy").text
@@ -269,7 +268,7 @@ def test_asking_for_a_correction_starts_the_21_day_clock_and_tells_the_team(app,
 def test_a_record_that_is_not_mine_is_refused_and_nothing_is_saved(app, aisyah) -> None:
     other = add_customer(app, "acme", "someone@example.com", "Someone Else")
     [theirs] = add_purchases(app, other, 1, tag="theirs")
-    raj = customer_id(app, "kedai", "raj@example.org")
+    raj = customer_id(app, "raj@example.org", "kedai")
     [kedai] = add_purchases(app, raj, 1, tag="kedai")
     for record in [
         f"invoice:{theirs['invoice']}",

@@ -17,14 +17,13 @@ from tests.shop.privacy_support import (
     add_customer,
     add_purchases,
     add_tickets,
-    customer_id,
     download,
     post_privacy,
     signed_in,
     staff_answers,
 )
 from tests.staff.escalation_helpers import staff_client, staff_id
-from tests.support import owner_client
+from tests.support import customer_id, owner_client
 
 SECTIONS = {
     "format",

@@ -1,0 +1,34 @@
+"""Shared steps of the in-process benchmarks: the app on a fresh SQLite file, and signed-in test clients."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+PASSWORD = "storefront-demo"
+
+
+def make_app(directory: Path):
+    """The app on ``directory/bench.db``, on the demo's hosts, with cheap password hashing."""
+    os.environ["DATABASE_URL"] = f"sqlite:///{directory / 'bench.db'}"
+    from storefront import create_app
+
+    return create_app(
+        {
+            "STOREFRONT_BASE_DOMAIN": "localhost",
+            "EMAIL_ALLOW_TEST_DOMAINS": True,
+            "SESSION_COOKIE_SECURE": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+
+
+def signed_in(app, base: str, login: str, email: str, password: str = PASSWORD):
+    """A test client signed in through the form at ``login`` on ``base``."""
+    client = app.test_client()
+    page = client.get(login, base_url=base).text
+    token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page).group(1)
+    data = {"email": email, "password": password, "csrf_token": token}
+    assert client.post(login, data=data, base_url=base).status_code in (302, 303), f"{email} not signed in"
+    return client
