@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 
 from ..extensions import db
 from ..models import AuditEntry, Reseller, StaffUser, TeamMember
+from .customer_directory import escape_like
 from .paging import PageCount, page_count
 from .statement import spreadsheet_safe
 
@@ -124,12 +125,6 @@ def parse_filters(args: Mapping[str, str], zone: str) -> AuditFilters:
     return filters
 
 
-def _prefix_pattern(prefix: str) -> str:
-    """Return a LIKE pattern for values starting with ``prefix``, its wildcards taken literally."""
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{escaped}%"
-
-
 def _starts_at(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(), tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
@@ -145,7 +140,7 @@ def _conditions(filters: AuditFilters) -> list[ColumnElement[bool]]:
     }
     conditions = [column == value for column, value in exact.items() if value not in (None, "")]
     if filters.record:
-        conditions.append(AuditEntry.record.like(_prefix_pattern(filters.record), escape="\\"))
+        conditions.append(AuditEntry.record.like(f"{escape_like(filters.record)}%", escape="\\"))
     if filters.date_from:
         conditions.append(AuditEntry.created_at >= _starts_at(filters.date_from, filters.zone))
     if filters.date_to:

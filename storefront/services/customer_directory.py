@@ -22,10 +22,14 @@ SEARCH_MAX_LENGTH = 100
 SORTS = ("newest", "name")
 
 
+def escape_like(term: str) -> str:
+    """Return ``term`` with LIKE's wildcards taken literally (use with ``escape="\\"``)."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def like_pattern(term: str) -> str:
     """Return a LIKE pattern matching ``term`` anywhere, its wildcards taken literally (escape ``\\``)."""
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{escape_like(term)}%"
 
 
 def clean_search(raw: str | None) -> str:
