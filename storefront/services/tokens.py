@@ -36,28 +36,44 @@ def issue_token(customer: Customer, purpose: TokenPurpose) -> str:
     return token
 
 
-def find_live_token(reseller_id: int, token: str, purpose: TokenPurpose) -> AccountToken | None:
-    """Return the shop's unused, unexpired token with this secret and purpose, if any."""
-    if not token or len(token) > 100:
-        return None
-    return db.session.scalar(
-        select(AccountToken).where(
-            AccountToken.reseller_id == reseller_id,
-            AccountToken.token_hash == _digest(token),
-            AccountToken.purpose == purpose,
-            AccountToken.used_at.is_(None),
-            AccountToken.expires_at > utcnow(),
-        )
+def _live(reseller_id: int, token: str, purpose: TokenPurpose) -> tuple:
+    """The conditions of an unused, unexpired token of the shop with this secret and purpose."""
+    return (
+        AccountToken.reseller_id == reseller_id,
+        AccountToken.token_hash == _digest(token),
+        AccountToken.purpose == purpose,
+        AccountToken.used_at.is_(None),
+        AccountToken.expires_at > utcnow(),
     )
 
 
-def consume_token(reseller_id: int, token: str, purpose: TokenPurpose) -> Customer | None:
-    """Use up a live token and return its customer; None if it is unknown, used or expired."""
-    record = find_live_token(reseller_id, token, purpose)
-    if record is None:
+def _plausible(token: str) -> bool:
+    return bool(token) and len(token) <= 100
+
+
+def find_live_token(reseller_id: int, token: str, purpose: TokenPurpose) -> AccountToken | None:
+    """Return the shop's unused, unexpired token with this secret and purpose, if any."""
+    if not _plausible(token):
         return None
-    record.used_at = utcnow()
-    return db.session.get(Customer, record.customer_id)
+    return db.session.scalar(select(AccountToken).where(*_live(reseller_id, token, purpose)))
+
+
+def consume_token(reseller_id: int, token: str, purpose: TokenPurpose) -> Customer | None:
+    """Use up a live token and return its customer; None if it is unknown, used or expired.
+
+    One conditional update claims it, so of several requests racing with one link exactly one
+    gets the customer; the caller's commit (or rollback) ends the claim.
+    """
+    if not _plausible(token):
+        return None
+    claimed = db.session.execute(
+        update(AccountToken)
+        .where(*_live(reseller_id, token, purpose))
+        .values(used_at=utcnow())
+        .returning(AccountToken.customer_id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return None if claimed is None else db.session.get(Customer, claimed)
 
 
 def revoke_tokens(customer: Customer, purpose: TokenPurpose | None = None) -> None:
