@@ -1,4 +1,4 @@
-"""Rate limits on sign-in and password reset: per case-folded email and per client address."""
+"""Rate limits per case-folded email, account and client address: password checks, reset, sign-up, mail."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flask import Flask, Response, current_app, g, request
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from .extensions import limiter
 from .services.addresses import InvalidEmail, normalise_email
@@ -17,7 +18,15 @@ def email_key() -> str:
 
     Every spelling that reaches one account (case, width, spaces) shares one counter.
     """
-    raw = request.form.get("email") or ""
+    return _email_key(request.form.get("email") or "")
+
+
+def account_email_key() -> str:
+    """Key a limit on the signed-in account's email, exactly as sign-in keys the email typed in."""
+    return _email_key(current_user.email)
+
+
+def _email_key(raw: str) -> str:
     try:
         email = normalise_email(raw, allow_test_domains=True)
     except InvalidEmail:
@@ -25,22 +34,59 @@ def email_key() -> str:
     return f"email:{g.shop.id if g.get('shop') else 'staff'}:{email}"
 
 
+def account_key() -> str:
+    """Key a limit on the signed-in account (its kind and id)."""
+    return f"account:{current_user.identity_kind}:{current_user.id}"
+
+
 def failed_attempt(response: Response) -> bool:
     """Count only refused attempts, so someone who signs in is not held back by them.
 
-    The contract: a limited view answers a success with a 302 redirect; any other answer counts.
+    The contract: a limited view answers a success with a redirect (302 or 303); any other answer counts.
     """
-    return response.status_code != 302
+    return response.status_code not in (302, 303)
 
 
-def limited(config_key: str, key_func: Callable[[], str], *, failures_only: bool = False) -> Callable:
-    """A POST-only rate limit whose rate is read from configuration at request time."""
-    return limiter.limit(
-        lambda: current_app.config[config_key],
-        key_func=key_func,
-        methods=["POST"],
-        deduct_when=failed_attempt if failures_only else None,
-    )
+def limited(
+    config_key: str, key_func: Callable[[], str], *, failures_only: bool = False, shared: str | None = None
+) -> Callable:
+    """A POST-only rate limit whose rate is read from configuration at request time.
+
+    Views limited with the same ``shared`` name (and the same rate) count on one counter.
+    """
+    options = {
+        "key_func": key_func,
+        "methods": ["POST"],
+        "deduct_when": failed_attempt if failures_only else None,
+    }
+    rate = _configured(config_key)
+    return limiter.shared_limit(rate, shared, **options) if shared else limiter.limit(rate, **options)
+
+
+def _configured(config_key: str) -> Callable[[], str]:
+    return lambda: current_app.config[config_key]
+
+
+def customer_password_checks(key_func: Callable[[], str]) -> Callable:
+    """The customer sign-in limits, per email and per address, counting wrong passwords only.
+
+    Sign-in and every form that asks a signed-in customer for the password again share them, so
+    guesses spread over those forms add up to one count.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        per_address = limited(
+            "RATELIMIT_SIGN_IN_PER_ADDRESS",
+            address_key,
+            failures_only=True,
+            shared="customer-password-address",
+        )
+        per_email = limited(
+            "RATELIMIT_SIGN_IN_PER_EMAIL", key_func, failures_only=True, shared="customer-password-email"
+        )
+        return per_email(per_address(view))
+
+    return decorate
 
 
 def address_key() -> str:

@@ -10,6 +10,7 @@ from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from ..models import Customer
+from ..ratelimits import account_email_key, customer_password_checks
 from ..services import customers
 from ..services.orders import account_summary
 from ..services.privacy_centre import record_own_action
@@ -63,6 +64,7 @@ def _audit_profile_change(customer: Customer, name: str) -> None:
 
 @bp.post("/account/password")
 @customer_required
+@customer_password_checks(account_email_key)
 def change_password() -> Response | tuple[str, int]:
     """Change the password; other sessions end, this one continues."""
     form = PasswordForm()

@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..models import TokenPurpose
-from ..ratelimits import address_key, email_key, limited
+from ..ratelimits import address_key, customer_password_checks, email_key, limited
 from ..services import customers, privacy_notice
 from ..services.tokens import find_live_token
 from ..theming import render_themed
@@ -90,8 +90,7 @@ def verify(token: str) -> Response | str | tuple[str, int]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limited("RATELIMIT_SIGN_IN_PER_EMAIL", email_key, failures_only=True)
-@limited("RATELIMIT_SIGN_IN_PER_ADDRESS", address_key, failures_only=True)
+@customer_password_checks(email_key)
 def login() -> Response | tuple[str, int]:
     """Sign in with email and password."""
     form = LoginForm()

@@ -9,6 +9,7 @@ from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..models import Customer, utcnow
+from ..ratelimits import account_email_key, customer_password_checks
 from ..services import privacy_centre as centre
 from ..services.access_log import BadPage, access_page, parse_page
 from ..services.data_export import export_data, export_filename, record_export
@@ -138,6 +139,7 @@ def privacy_correction_withdraw(request_id: int) -> BaseResponse | tuple[str, in
 
 @bp.post("/account/privacy/close")
 @customer_required
+@customer_password_checks(account_email_key)
 def privacy_close() -> BaseResponse | tuple[str, int]:
     """Close your account with your password; you are signed out everywhere."""
     form = CloseAccountForm()
