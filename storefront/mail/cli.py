@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import InboundEmail, OutboxMessage
+from ..services.password_resets import write_reset_emails
 from . import server
 from .delivery import deliver_due
 from .inbound import DATABASE_UNAVAILABLE, ingest
@@ -30,7 +31,8 @@ mail_group = AppGroup("mail", help="Outgoing and incoming email.")
     help="Most messages to send in this pass.",
 )
 def send_command(limit: int) -> None:
-    """Deliver the messages in the outbox that are due, over one SMTP connection."""
+    """Write the asked-for reset emails, then deliver the due messages over one SMTP connection."""
+    write_reset_emails()
     try:
         report = deliver_due(limit=limit)
     except MailConfigError as error:
@@ -41,7 +43,11 @@ def send_command(limit: int) -> None:
 @mail_group.command("outbox")
 @click.option("--last", type=click.IntRange(min=1, max=100), default=5, show_default=True)
 def outbox_command(last: int) -> None:
-    """Print the newest messages in the outbox (for development, where no mail server runs)."""
+    """Print the newest messages in the outbox (for development, where no mail server runs).
+
+    Asked-for reset emails are written first, as `mail send` would.
+    """
+    write_reset_emails()
     messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(last)).all()
     for message in reversed(messages):
         click.echo(f"--- {message.status.value} · {message.created_at:%Y-%m-%d %H:%M} UTC")

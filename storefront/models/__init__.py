@@ -31,7 +31,7 @@ from .scoping import bind_tenant, current_tenant
 from .second_factor import RecoveryCode
 from .service import DomainRegistration, Service, ServiceStatus
 from .ticket import Attachment, Author, Escalation, Ticket, TicketMessage, TicketStatus, TicketTier
-from .token import AccountToken, TokenPurpose
+from .token import AccountToken, PasswordResetRequest, TokenPurpose
 
 __all__ = [
     "Breach",
@@ -71,6 +71,7 @@ __all__ = [
     "OrderStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "PasswordResetRequest",
     "Payment",
     "PaymentEvent",
     "Service",

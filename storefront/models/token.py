@@ -1,4 +1,4 @@
-"""Single-use, short-lived tokens emailed to customers; only their hash is stored."""
+"""Single-use, short-lived tokens emailed to customers (only their hash is stored), and reset requests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import TenantScoped, Timestamped, UTCDateTime, value_enum
+from .base import TenantScoped, Timestamped, UTCDateTime, utcnow, value_enum
 
 
 class TokenPurpose(enum.StrEnum):
@@ -28,3 +28,15 @@ class AccountToken(TenantScoped, Timestamped, db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordResetRequest(TenantScoped, db.Model):
+    """Someone asked for a reset link to this address; the delivery step answers and deletes the row.
+
+    /reset writes this one row whatever the address, so its work and timing are the same for
+    strangers and customers; only the delivery step looks the account up.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

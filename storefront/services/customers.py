@@ -1,4 +1,7 @@
-"""Customer accounts of one shop: sign-up, email verification, sign-in, password reset, profile."""
+"""Customer accounts of one shop: sign-up, email verification, sign-in, password reset, profile.
+
+Asking for a reset link is in ``password_resets``.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ def sign_up(shop: ShopLike, name: str, email: str, password: str) -> None:
             shop,
             email,
             "account_exists",
-            customer_name=existing.name,
+            customer_name=greeting_name(existing),
             sign_in_url=shop_url(shop, "/login"),
             reset_url=shop_url(shop, "/reset"),
         )
@@ -57,15 +60,19 @@ def sign_up(shop: ShopLike, name: str, email: str, password: str) -> None:
     db.session.commit()
 
 
+def greeting_name(customer: Customer) -> str:
+    """Return the name to greet the customer with in email: none until the address is confirmed.
+
+    Until then the name is whatever the person who signed up typed, perhaps an advert meant for the
+    address's real owner.
+    """
+    return customer.name if customer.email_verified_at is not None else ""
+
+
 def _send_verification(shop: ShopLike, customer: Customer) -> None:
     token = issue_token(customer, TokenPurpose.VERIFY_EMAIL)
-    send_templated(
-        shop,
-        customer.email,
-        "verify_email",
-        customer_name=customer.name,
-        verify_url=shop_url(shop, f"/verify/{token}"),
-    )
+    verify_url = shop_url(shop, f"/verify/{token}")
+    send_templated(shop, customer.email, "verify_email", customer_name="", verify_url=verify_url)
 
 
 def resend_verification(shop: ShopLike, customer: Customer) -> None:
@@ -89,26 +96,6 @@ def authenticate(shop: ShopLike, email: str, password: str) -> Customer | None:
     either way; a closed account answers like a wrong password."""
     found = verified(find_customer(shop, email), password)
     return found if found is not None and found.is_active else None
-
-
-def request_password_reset(shop: ShopLike, email: str) -> None:
-    """Email a reset link if the shop has this open account; say nothing either way.
-
-    A closed account gets no link: a new password would not reopen it.
-    """
-    customer = find_customer(shop, email)
-    if customer is None or not customer.is_active:
-        render_email(shop, "reset_password", {"customer_name": "", "reset_url": ""})  # as slow as a real one
-        return
-    token = issue_token(customer, TokenPurpose.RESET_PASSWORD)
-    send_templated(
-        shop,
-        customer.email,
-        "reset_password",
-        customer_name=customer.name,
-        reset_url=shop_url(shop, f"/reset/{token}"),
-    )
-    db.session.commit()
 
 
 def reset_password(shop: ShopLike, token: str, password: str) -> Customer | None:

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from ..models import TokenPurpose
 from ..ratelimits import address_key, customer_password_checks, email_key, limited
 from ..services import customers, privacy_notice
+from ..services.password_resets import request_password_reset
 from ..services.tokens import find_live_token
 from ..theming import render_themed
 from . import bp
@@ -129,7 +130,7 @@ def reset_request() -> Response | tuple[str, int]:
     """Ask for a password reset link; the answer never says whether the account exists."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        customers.request_password_reset(g.shop, form.email.data)
+        request_password_reset(g.shop, form.email.data)
         return redirect(url_for("shop.check_email", reason="reset"))
     return _page("auth/reset_request.html", form)
 

@@ -14,7 +14,7 @@ from storefront.extensions import db
 from storefront.models import AuditEntry, Reseller
 from storefront.services.brand_settings import PRIMARY_AS_TEXT_THEMES
 from storefront.theming import available_themes, theme_asset_path
-from tests.shop.helpers import csrf_from
+from tests.shop.helpers import csrf_from, outbox
 from tests.support import owner_client, team_sign_in
 
 ACME = "acme.localhost"
@@ -360,6 +360,7 @@ def test_a_support_address_on_an_idn_domain_is_kept_in_its_ascii_form(app, demo,
         "/reset", data={"email": "aisyah@example.com", "csrf_token": csrf_from(visitor.get("/reset").text)}
     )
     assert reset.status_code in (302, 303)
+    assert [m.to_address for m in outbox(app, kind="reset_password")] == ["aisyah@example.com"]
 
 
 def test_a_support_address_that_mail_cannot_send_from_is_refused(app, demo, client_for) -> None:

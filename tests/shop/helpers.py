@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.models import OutboxMessage
+from storefront.services.password_resets import write_reset_emails
 
 DEMO_PASSWORD = "storefront-demo"
 
@@ -33,8 +34,12 @@ def sign_in(client, email: str, password: str = DEMO_PASSWORD):
 
 
 def outbox(app, to: str | None = None, kind: str | None = None) -> list[OutboxMessage]:
-    """Return the queued emails, oldest first, optionally to one address or of one kind."""
+    """Return the queued emails, oldest first, optionally to one address or of one kind.
+
+    Like ``storefront mail outbox``, it first writes the reset emails asked for at /reset.
+    """
     with app.app_context():
+        write_reset_emails()
         query = select(OutboxMessage).order_by(OutboxMessage.id)
         if to:
             query = query.where(OutboxMessage.to_address == to)
