@@ -85,6 +85,14 @@ class DefaultConfig:
     RATELIMIT_SIGN_UP_PER_ADDRESS = "20 per hour"
     RATELIMIT_RESET_PER_EMAIL = "3 per hour"
     RATELIMIT_RESET_PER_ADDRESS = "20 per hour"
+    # What a signed-in customer can make the shop send: the verification link again, new tickets
+    # (each mails the customer and every team member) and replies (each mails the team).
+    RATELIMIT_VERIFY_RESEND_PER_ACCOUNT = "3 per hour"
+    RATELIMIT_VERIFY_RESEND_PER_ADDRESS = "10 per hour"
+    RATELIMIT_TICKET_PER_ACCOUNT = "10 per hour"
+    RATELIMIT_TICKET_PER_ADDRESS = "30 per hour"
+    RATELIMIT_TICKET_REPLY_PER_ACCOUNT = "30 per hour"
+    RATELIMIT_TICKET_REPLY_PER_ADDRESS = "120 per hour"
 
     # The sandbox card gateway: its signing secret (derived from SECRET_KEY when unset)
     # and how old a callback may be.

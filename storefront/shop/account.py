@@ -10,7 +10,7 @@ from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from ..models import Customer
-from ..ratelimits import account_email_key, customer_password_checks
+from ..ratelimits import account_email_key, account_key, address_key, customer_password_checks, limited
 from ..services import customers
 from ..services.orders import account_summary
 from ..services.privacy_centre import record_own_action
@@ -26,6 +26,22 @@ def customer_required(view: Callable) -> Callable:
     def guarded(*args, **kwargs):
         if not isinstance(current_user._get_current_object(), Customer):
             return redirect(url_for("shop.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def verified_email_required(view: Callable) -> Callable:
+    """Ask a customer who has not confirmed their address to do that first (403, with the resend button).
+
+    Until then the shop sends the account nothing but its confirmation link: whoever signed up may
+    not own the address, and the name they chose would reach its owner and the shop's team.
+    """
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if current_user.email_verified_at is None:
+            return render_themed("account/confirm_first.html"), 403
         return view(*args, **kwargs)
 
     return guarded
@@ -80,6 +96,8 @@ def change_password() -> Response | tuple[str, int]:
 
 @bp.post("/account/verify-email")
 @customer_required
+@limited("RATELIMIT_VERIFY_RESEND_PER_ACCOUNT", account_key)
+@limited("RATELIMIT_VERIFY_RESEND_PER_ADDRESS", address_key)
 def resend_verification() -> Response:
     """Email a fresh verification link."""
     customers.resend_verification(g.shop, current_user._get_current_object())

@@ -16,7 +16,7 @@ from ..services.data_export import export_data, export_filename, record_export
 from ..services.disclosures import LEGAL_BASIS_LABELS, disclosures_of
 from ..theming import render_themed
 from . import bp
-from .account import customer_required
+from .account import customer_required, verified_email_required
 from .privacy_forms import CloseAccountForm, ConsentForm, CorrectionForm
 from .views import local_date_filter
 
@@ -108,6 +108,7 @@ def privacy_consent() -> BaseResponse | tuple[str, int]:
 
 @bp.post("/account/privacy/corrections")
 @customer_required
+@verified_email_required
 def privacy_correction() -> BaseResponse | tuple[str, int]:
     """Ask the shop to correct something you cannot edit yourself; it answers within 21 days."""
     form = CorrectionForm().offer(centre.record_choices(g.shop, _me()))

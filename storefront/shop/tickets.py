@@ -9,13 +9,14 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Reseller, Service, Ticket, utcnow
+from ..ratelimits import account_key, address_key, limited
 from ..services import tickets as ticket_service
 from ..services.escalation import escalate
 from ..services.ticket_mail import shown_thread
 from ..services.tickets import OPEN_STATUSES, THREAD_LOADED, TicketError
 from ..theming import render_themed
 from . import bp
-from .account import customer_required
+from .account import customer_required, verified_email_required
 
 ID = "<int(max=2147483647):ticket_id>"
 
@@ -59,6 +60,9 @@ def tickets() -> str:
 
 @bp.route("/account/tickets/new", methods=["GET", "POST"])
 @customer_required
+@verified_email_required
+@limited("RATELIMIT_TICKET_PER_ACCOUNT", account_key)
+@limited("RATELIMIT_TICKET_PER_ADDRESS", address_key)
 def new_ticket() -> Response | tuple[str, int]:
     """Ask for help: a subject, a message and, if it is about one, a service."""
     services, error = _my_services(), None
@@ -116,6 +120,9 @@ def _act(ticket_id: int, action) -> Response | tuple[str, int]:
 
 @bp.post(f"/account/tickets/{ID}/reply")
 @customer_required
+@verified_email_required
+@limited("RATELIMIT_TICKET_REPLY_PER_ACCOUNT", account_key)
+@limited("RATELIMIT_TICKET_REPLY_PER_ADDRESS", address_key)
 def ticket_reply(ticket_id: int) -> Response:
     """Add to the conversation (this reopens a resolved or closed ticket)."""
     return _act(
@@ -125,6 +132,7 @@ def ticket_reply(ticket_id: int) -> Response:
 
 @bp.post(f"/account/tickets/{ID}/close")
 @customer_required
+@verified_email_required
 def ticket_close(ticket_id: int) -> Response:
     """Close the ticket."""
     return _act(ticket_id, lambda t: ticket_service.close_by_customer(_reseller(), t))
@@ -132,6 +140,7 @@ def ticket_close(ticket_id: int) -> Response:
 
 @bp.post(f"/account/tickets/{ID}/reopen")
 @customer_required
+@verified_email_required
 def ticket_reopen(ticket_id: int) -> Response:
     """Reopen a closed or resolved ticket."""
     return _act(ticket_id, lambda t: ticket_service.reopen_by_customer(_reseller(), t))
@@ -139,6 +148,7 @@ def ticket_reopen(ticket_id: int) -> Response:
 
 @bp.post(f"/account/tickets/{ID}/escalate")
 @customer_required
+@verified_email_required
 def ticket_escalate(ticket_id: int) -> Response:
     """Take the ticket past the shop's team, with a reason."""
     note = (request.form.get("reason") or "").strip()
