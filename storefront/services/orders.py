@@ -24,12 +24,17 @@ from ..models import (
     Tld,
 )
 from .cart import CartLine, PricedCart
+from .checkout_keys import key_fits
 from .domains import InvalidDomain, display_domain, normalise_domain, registrable_tld
 from .invoices import invoice_label, issue_invoice
 from .links import shop_url
 from .shops import ShopLike
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+STALE_FORM = (
+    "This checkout page is out of date: your cart has changed since it was opened. "
+    "Nothing was ordered; please check the items below and place your order again."
+)
 
 
 class CheckoutError(ValueError):
@@ -38,6 +43,10 @@ class CheckoutError(ValueError):
     def __init__(self, message: str, field_errors: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.field_errors = field_errors or {}
+
+
+class StaleCheckout(CheckoutError):
+    """The form's key was made for another cart or another customer; nothing was ordered."""
 
 
 @dataclass(frozen=True)
@@ -55,10 +64,15 @@ def place_order(
     domains: dict[str, DomainRequest],
     idempotency_key: str,
 ) -> Order:
-    """Create the order and its invoice in one transaction; a replayed key returns the first order."""
+    """Create the order and its invoice in one transaction; a replayed key returns the first order.
+
+    The key must fit this customer and this cart (see ``checkout_keys``), else StaleCheckout.
+    """
     if not IDEMPOTENCY_KEY.match(idempotency_key or ""):
         raise CheckoutError("This checkout form has expired. Please review your cart and try again.")
-    existing = _order_for_key(shop, idempotency_key)
+    if not key_fits(shop, customer, cart, idempotency_key):
+        return _placed_before(shop, customer, cart, idempotency_key)
+    existing = _order_for_key(shop, customer, idempotency_key)
     if existing is not None:
         return existing
     _check_ready(customer, cart)
@@ -76,7 +90,7 @@ def place_order(
         db.session.flush()
     except IntegrityError:  # the same checkout submitted twice at once: the other one won
         db.session.rollback()
-        return _order_for_key(shop, idempotency_key)
+        return _order_for_key(shop, customer, idempotency_key) or _stale()
     invoice = issue_invoice(order, customer)
     db.session.flush()
     _notify_order(shop, customer, order, invoice)
@@ -84,8 +98,22 @@ def place_order(
     return order
 
 
-def _order_for_key(shop: ShopLike, key: str) -> Order | None:
-    return db.session.scalar(select(Order).where(Order.reseller_id == shop.id, Order.idempotency_key == key))
+def _order_for_key(shop: ShopLike, customer: Customer, key: str) -> Order | None:
+    return db.session.scalar(
+        select(Order).where(
+            Order.reseller_id == shop.id, Order.customer_id == customer.id, Order.idempotency_key == key
+        )
+    )
+
+
+def _placed_before(shop: ShopLike, customer: Customer, cart: PricedCart, key: str) -> Order:
+    """The form sent again after its order emptied the cart gets that order; any other misfit is stale."""
+    placed = None if cart.lines else _order_for_key(shop, customer, key)
+    return placed or _stale()
+
+
+def _stale() -> Order:
+    raise StaleCheckout(STALE_FORM)
 
 
 def _check_ready(customer: Customer, cart: PricedCart) -> None:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..models import DomainChoice
 from ..services.cart import price_cart
-from ..services.orders import CheckoutError, DomainRequest, invoice_of, place_order, registration_tlds
+from ..services.checkout_keys import mint_checkout_key
+from ..services.orders import (
+    CheckoutError,
+    DomainRequest,
+    StaleCheckout,
+    invoice_of,
+    place_order,
+    registration_tlds,
+)
 from ..theming import render_themed
 from . import bp
 from .account import customer_required
@@ -28,7 +34,7 @@ def _domain_requests(cart) -> dict[str, DomainRequest]:
 
 
 def _page(cart, error: str | None = None, field_errors: dict | None = None, status: int = 200):
-    key = request.form.get("idempotency_key") or secrets.token_urlsafe(24)
+    key = mint_checkout_key(g.shop, current_user._get_current_object(), cart)
     return render_themed(
         "checkout.html",
         cart=cart,
@@ -63,6 +69,8 @@ def place() -> Response | tuple[str, int]:
             _domain_requests(cart),
             request.form.get("idempotency_key", ""),
         )
+    except StaleCheckout as error:  # a stale tab, or another customer's form: the cart stays
+        return _page(cart, str(error), status=409)
     except CheckoutError as error:
         return _page(cart, str(error), error.field_errors, 400)
     session.pop("cart", None)
