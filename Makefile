@@ -46,6 +46,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/plans_throughput.py
 	$(BIN)/python bench/privacy_pages.py
+	$(BIN)/python bench/reset_timing.py
 
 clean:
 	rm -rf $(VENV) $(HTMX) .pytest_cache
