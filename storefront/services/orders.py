@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -112,7 +113,7 @@ def _placed_before(shop: ShopLike, customer: Customer, cart: PricedCart, key: st
     return placed or _stale()
 
 
-def _stale() -> Order:
+def _stale() -> NoReturn:
     raise StaleCheckout(STALE_FORM)
 
 
