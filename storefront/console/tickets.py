@@ -12,6 +12,7 @@ from ..models import Reseller, Ticket, TicketStatus, TicketTier, utcnow
 from ..services import tickets as ticket_service
 from ..services.escalation import NOTE_MAX, escalate
 from ..services.inbox import VIEWS, inbox_page, team_ticket
+from ..services.paging import page_number
 from ..services.ticket_mail import requester, shown_thread
 from ..services.tickets import BODY_MAX, TicketError
 from . import bp
@@ -26,7 +27,7 @@ def tickets() -> str:
     """The inbox: open tickets by default, the late ones first; audited with each customer shown."""
     view = request.args.get("view", "open")
     view = view if view in VIEWS else "open"
-    page = inbox_page(g.shop.id, view, request.args.get("page", 1, type=int) or 1, utcnow())
+    page = inbox_page(g.shop.id, view, page_number(request.args.get("page")), utcnow())
     shown = [row.ticket.customer_id for row in page.rows]
     record_team_list("tickets", shown, f"{view}, page {page.page}")
     template = "console/_inbox.html" if is_htmx() else "console/tickets.html"

@@ -142,7 +142,7 @@ def national_digits(phone: str) -> str:
 
 
 def _decoded_label(match: re.Match[str]) -> str:
-    """Return a domain label as it shows in a browser or mail program ("xn--wbserver-c8g" reads "wеbserver")."""
+    """Return a domain label as a browser or mail program shows it ("xn--wbserver-c8g": "wеbserver")."""
     try:
         return idna.decode(match.group(0))
     except (idna.IDNAError, UnicodeError):

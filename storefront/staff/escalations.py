@@ -21,11 +21,11 @@ from ..services import tickets as ticket_service
 from ..services.escalation import QueueFilters
 from ..services.ticket_mail import requester
 from ..services.tickets import OPEN_STATUSES, TicketError
+from ..whole_numbers import MAX_ID, whole_number
 from . import bp
 from .roles import record_staff_action, record_staff_list, role_required
 
 DESK = screen.ESCALATION_DESK
-MAX_ID = 2_147_483_647
 ID = f"<int(max={MAX_ID}):ticket_id>"
 NOTE_MAX = 2000
 STATUS_CHOICES = [status.value for status in OPEN_STATUSES]
@@ -46,9 +46,10 @@ def _not_stored(response: BaseResponse) -> BaseResponse:
 def _whole_number(value: str | None, what: str, upper: int = MAX_ID) -> int | None:
     if value in (None, ""):
         return None
-    if not value.isdecimal() or len(value) > 10 or not 1 <= int(value) <= upper:
+    number = whole_number(value, least=1, most=upper)
+    if number is None:
         raise BadInput(f"That is not a valid {what}.")
-    return int(value)
+    return number
 
 
 def _filters(args: Mapping[str, str], me: int) -> tuple[QueueFilters, dict[str, str]]:
@@ -244,7 +245,7 @@ def escalation_assign(ticket_id: int) -> BaseResponse | tuple:
     def assign(reseller: Reseller, ticket: Ticket, now: datetime) -> str:
         raw = request.form.get("assignee", "")
         names = dict(screen.desk_staff())
-        staff_id = int(raw) if raw.isdecimal() and len(raw) <= 10 else None
+        staff_id = whole_number(raw)
         if raw and staff_id not in names:
             raise TicketError("Choose someone from the list of support engineers.")
         escalation_service.claim(ticket, staff_id)
