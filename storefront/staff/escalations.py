@@ -89,7 +89,7 @@ def escalations() -> Response | str | tuple[str, int]:
         page = page_number(request.args)
     except BadInput as error:
         return _queue_error(str(error))
-    state = screen.queue_state(now, filters)
+    state = screen.queue_state(now, filters, page)
     if is_htmx() and request.args.get("since") == state.fingerprint:
         return Response(status=204)
     shops, staff = screen.shop_choices(), screen.desk_staff()
@@ -97,9 +97,8 @@ def escalations() -> Response | str | tuple[str, int]:
         _check_choices(filters, chosen.get("assignee"), shops, staff)
     except BadInput as error:
         return _queue_error(str(error))
-    page = min(page, state.pages())
-    context = _queue_context(now, filters, chosen, page, state)
-    _audit_queue(context["rows"], filters.reseller_id, page)
+    context = _queue_context(now, chosen, state)
+    _audit_queue(context["rows"], filters.reseller_id, state.page)
     if is_htmx():
         shown = render_template("staff/escalations/_queue.html", **context)
     else:
@@ -121,16 +120,14 @@ def _audit_queue(rows: list[screen.QueueRow], reseller_id: int | None, page: int
     record_staff_list(reseller_id, "escalations", shown, f"page {page}{polled}")
 
 
-def _queue_context(
-    now: datetime, filters: QueueFilters, chosen: dict[str, str], page: int, state: screen.QueueState
-) -> dict[str, object]:
+def _queue_context(now: datetime, chosen: dict[str, str], state: screen.QueueState) -> dict[str, object]:
     return {
-        "rows": screen.queue_rows(now, filters, page),
+        "rows": screen.with_reasons(state.rows),
         "state": state,
-        "page": page,
+        "page": state.page,
         "chosen": chosen,
         "now": now,
-        "poll_url": url_for("staff.escalations", **chosen, page=page, since=state.fingerprint),
+        "poll_url": url_for("staff.escalations", **chosen, page=state.page, since=state.fingerprint),
         "duration": screen.duration,
         "reason_labels": screen.REASON_LABELS,
         "error": None,
