@@ -16,6 +16,7 @@ first name alone is not their full name.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -204,7 +205,7 @@ def _aligned_runs(parts: list[str], wanted: Mapping[str, str]) -> set[str]:
     found: set[str] = set()
     for start in range(len(parts)):
         joined = ""
-        for part in parts[start:]:
+        for part in itertools.islice(parts, start, None):
             joined += part
             if len(joined) > longest:
                 break
