@@ -7,6 +7,7 @@
 # STOREFRONT_BASE_DOMAIN = "shops.example.com"
 # STAFF_HOST = "staff.example.com"
 # PLATFORM_NAME = "Example Hosting"
+# PLATFORM_LEGAL_NAME = "Example Hosting Sdn Bhd"
 # PLATFORM_DOMAINS = ["example.com"]
 # PLATFORM_SUPPORT_EMAIL = "support@example.com"
 # PLATFORM_PHONES = ["+60 3 0000 0000"]

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from .extensions import db, login_manager
 from .models import Customer, StaffUser, TeamMember
+from .whole_numbers import whole_number
 
 IDENTITY_MODELS = {"customer": Customer, "team": TeamMember, "staff": StaffUser}
 
@@ -15,14 +16,13 @@ def load_identity(user_id: str) -> Customer | TeamMember | StaffUser | None:
     """Load a signed-in identity, refusing one from another shop, the wrong host or an ended session."""
     kind, raw_id, raw_epoch = (user_id.split(":") + ["", ""])[:3]
     model = IDENTITY_MODELS.get(kind)
-    if model is None or not raw_id.isdigit() or not raw_epoch.isdigit() or user_id.count(":") != 2:
+    identity_id, epoch = whole_number(raw_id), whole_number(raw_epoch)
+    if model is None or identity_id is None or epoch is None or user_id.count(":") != 2:
         return None
     if (model is StaffUser) != bool(g.get("is_staff_host")):
         return None
     # A query, not Session.get: the tenant scope applies to queries.
-    identity = db.session.scalar(
-        select(model).where(model.id == int(raw_id), model.auth_epoch == int(raw_epoch))
-    )
+    identity = db.session.scalar(select(model).where(model.id == identity_id, model.auth_epoch == epoch))
     return identity if identity is not None and identity.is_active else None
 
 

@@ -18,6 +18,7 @@ class DefaultConfig:
 
     # The platform's identity. Never rendered on a storefront; the leak guard looks for it.
     PLATFORM_NAME = "WebServer"
+    PLATFORM_LEGAL_NAME = "WebServer Sdn Bhd"
     PLATFORM_DOMAINS = ["webserver.com.my"]
     PLATFORM_SUPPORT_EMAIL = "support@webserver.com.my"
     PLATFORM_PHONES = ["+603 2770 2833"]

@@ -27,6 +27,7 @@ from .extensions import db, limiter
 from .models import StaffUser, TeamMember, TeamRole
 from .services import second_factor
 from .services.second_factor import SecondFactorError
+from .whole_numbers import whole_number
 
 Account = StaffUser | TeamMember
 
@@ -67,11 +68,12 @@ def pending_account(model: type[Account], now: float | None = None) -> Account |
     kind, raw_id, raw_epoch = (str(session.get(PENDING_KEY, "")).split(":") + ["", ""])[:3]
     started = session.get(PENDING_AT_KEY)
     now = time.time() if now is None else now
-    if kind != model.identity_kind or not raw_id.isdigit() or not raw_epoch.isdigit():
+    account_id, epoch = whole_number(raw_id), whole_number(raw_epoch)
+    if kind != model.identity_kind or account_id is None or epoch is None:
         return None
     if not isinstance(started, int) or not 0 <= now - started <= PENDING_SECONDS:
         return None
-    query = select(model).where(model.id == int(raw_id), model.auth_epoch == int(raw_epoch))
+    query = select(model).where(model.id == account_id, model.auth_epoch == epoch)
     if model is TeamMember:
         query = query.where(TeamMember.reseller_id == g.shop.id)
     account = db.session.scalar(query)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask import current_app, g
+from flask import g
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import EmailField, Field, SelectField, StringField
@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Reseller
 from ..models.reseller import COLOUR_FIELDS
 from ..services.brand_settings import BRAND_FIELDS, contrast_checks, contrast_problem
+from ..services.white_label import white_label_field
 from ..shop.forms import usable_email
 from ..theming import available_themes
 
@@ -42,35 +43,17 @@ def no_control_characters(form: FlaskForm, field: Field) -> None:
         raise ValidationError("Remove the invisible control characters from this text.")
 
 
-def same_line(digits: str, other: str) -> bool:
-    """True when two numbers' digits dial the same line, written with or without country code or trunk 0."""
-    shorter, longer = sorted((digits.lstrip("0"), other.lstrip("0")), key=len)
-    return shorter == longer or (len(shorter) >= 8 and longer.endswith(shorter))
-
-
 def phone_number(form: FlaskForm, field: Field) -> None:
     """Accept a phone number people can dial: digits with the usual separators."""
-    digits = re.sub(r"\D", "", field.data or "")
+    digits = re.sub(r"[^0-9]", "", field.data or "")
     if not PHONE.fullmatch(field.data) or len(digits) < 6:
         raise ValidationError("Use digits, spaces and + ( ) - . only, for example +60 3 1234 5678.")
-    if any(same_line(digits, re.sub(r"\D", "", phone)) for phone in current_app.config["PLATFORM_PHONES"]):
-        raise ValidationError(
-            "Use your own phone number: customers must never be sent to the hosting platform."
-        )
 
 
 def shops_own_address(form: FlaskForm, field: Field) -> None:
-    """Refuse the platform's addresses and one another shop already receives its mail at."""
+    """Refuse an address another shop already receives its mail at."""
     if field.errors:
         return
-    domain = field.data.rpartition("@")[2]
-    platform = [name.lower() for name in current_app.config["PLATFORM_DOMAINS"]]
-    if field.data == current_app.config["PLATFORM_SUPPORT_EMAIL"].lower() or any(
-        domain == name or domain.endswith(f".{name}") for name in platform
-    ):
-        raise ValidationError(
-            "Use an address of your own: customers must never be sent to the hosting platform."
-        )
     taken = select(Reseller.id).where(
         func.lower(Reseller.support_email) == field.data, Reseller.id != g.shop.id
     )
@@ -110,19 +93,30 @@ class BrandForm(ColoursForm):
     brand_name = StringField(
         "Brand name",
         filters=[one_line],
-        validators=[DataRequired(message="Enter the shop's name."), Length(max=80), no_control_characters],
+        validators=[
+            DataRequired(message="Enter the shop's name."),
+            Length(max=80),
+            no_control_characters,
+            white_label_field,
+        ],
     )
-    tagline = StringField("Tagline", filters=[one_line], validators=[Length(max=160), no_control_characters])
+    tagline = StringField(
+        "Tagline", filters=[one_line], validators=[Length(max=160), no_control_characters, white_label_field]
+    )
     theme = SelectField("Theme", validate_choice=False)
     support_email = EmailField(
         "Support email",
-        validators=[DataRequired(), Length(max=254), usable_email, shops_own_address],
+        validators=[DataRequired(), Length(max=254), usable_email, white_label_field, shops_own_address],
     )
     support_phone = StringField(
-        "Support phone", filters=[one_line], validators=[Optional(), Length(max=40), phone_number]
+        "Support phone",
+        filters=[one_line],
+        validators=[Optional(), Length(max=40), phone_number, white_label_field],
     )
     support_hours = StringField(
-        "Support hours", filters=[one_line], validators=[Length(max=120), no_control_characters]
+        "Support hours",
+        filters=[one_line],
+        validators=[Length(max=120), no_control_characters, white_label_field],
     )
 
     def __init__(self, *args, **kwargs) -> None:

@@ -119,7 +119,10 @@ def domains_remove(domain_id: int) -> Response:
     """Stop serving the shop on this domain, at once."""
     domain = _own_domain(domain_id)
     subject, hostname = f"domain:{domain.id}", domain.hostname
-    claims.remove_domain(domain)
+    try:
+        claims.remove_domain(db.session.get(Reseller, g.shop.id), domain)
+    except claims.DomainError as error:
+        return _answer("domains", error=str(error))
     record_team_action(subject, "domain_remove", hostname)
     return _answer("domains", done=f"{display_domain(hostname)} removed; your shop no longer answers on it.")
 

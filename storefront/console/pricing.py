@@ -14,6 +14,7 @@ from ..services import price_list as plan_prices
 from ..services.domain_prices import DomainRow
 from ..services.price_list import PriceList
 from ..services.pricing import PriceCell
+from ..whole_numbers import whole_number
 from . import bp
 from .auth import owner_required
 
@@ -106,9 +107,9 @@ def _margin(cell: PriceCell | None) -> str:
 @owner_required
 def plan_margin() -> str:
     """The margin of a price being typed for ``?plan=<id>&cycle=<cycle>``, or why it is refused; unsaved."""
-    plan_id = request.args.get("plan", type=int)
+    plan_id = whole_number(request.args.get("plan"), least=1)
     cycle = request.args.get("cycle", "")
-    if not 0 < (plan_id or 0) <= MAX_ID or cycle not in BillingCycle._value2member_map_:
+    if plan_id is None or cycle not in BillingCycle._value2member_map_:
         abort(404)
     text = request.args.get(plan_prices.price_key(plan_id, BillingCycle(cycle)), "")
     return _margin(plan_prices.preview_plan_price(g.shop, plan_id, BillingCycle(cycle), text))

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from ..extensions import db
 from ..services import privacy_notice
 from ..services.paging import page_number
+from ..services.white_label import white_label_field
 from . import bp
 from .auth import owner_required, record_team_action
 
@@ -41,6 +42,7 @@ class PublishNoticeForm(FlaskForm):
             DataRequired("Write the notice."),
             Length(200, 20000, "The notice needs 200 to 20,000 characters."),
             no_hidden_characters,
+            white_label_field,
         ],
     )
     changes = TextAreaField(
@@ -50,6 +52,7 @@ class PublishNoticeForm(FlaskForm):
             DataRequired("Say what changed."),
             Length(5, 500, "Say what changed in 5 to 500 characters."),
             no_hidden_characters,
+            white_label_field,
         ],
     )
 

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..extensions import db
 from ..models import Reseller
+from ..services.white_label import white_label_field
 from . import bp
 from .auth import owner_required, record_team_action
 from .brand_forms import no_control_characters
@@ -26,7 +27,7 @@ class SupportSettingsForm(FlaskForm):
     )
     escalation_persona = StringField(
         "Escalation persona (the name customers see on escalated answers)",
-        validators=[DataRequired(), Length(max=80), no_control_characters],
+        validators=[DataRequired(), Length(max=80), no_control_characters, white_label_field],
     )
 
 

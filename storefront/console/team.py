@@ -24,6 +24,7 @@ from ..services import team as team_service
 from ..services.paging import page_number
 from ..services.second_factor import NoSecondFactor
 from ..services.team import TeamError
+from ..services.white_label import white_label_field
 from ..shop.forms import PASSWORD_RULES, person_name, usable_email
 from . import bp
 from .auth import owner_required
@@ -48,7 +49,8 @@ class InviteForm(FlaskForm):
     """Invite someone to the team by email."""
 
     name = StringField(
-        "Name", validators=[DataRequired("Please enter their name."), Length(max=120), their_name]
+        "Name",
+        validators=[DataRequired("Please enter their name."), Length(max=120), their_name, white_label_field],
     )
     email = EmailField("Email", validators=[DataRequired(), Length(max=254), usable_email])
     role = StringField("Role", validators=ROLE_RULES, default="agent")
@@ -63,7 +65,9 @@ class RoleForm(FlaskForm):
 class AcceptForm(FlaskForm):
     """Join the team: confirm the name and choose a password."""
 
-    name = StringField("Your name", validators=[DataRequired(), Length(max=120), person_name])
+    name = StringField(
+        "Your name", validators=[DataRequired(), Length(max=120), person_name, white_label_field]
+    )
     password = PasswordField("Choose a password", validators=PASSWORD_RULES)
     confirm = PasswordField(
         "Repeat the password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -10,10 +10,11 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Reseller, Ticket, TicketStatus, TicketTier, utcnow
 from ..services import tickets as ticket_service
-from ..services.escalation import escalate
+from ..services.escalation import NOTE_MAX, escalate
 from ..services.inbox import VIEWS, inbox_page, team_ticket
+from ..services.paging import page_number
 from ..services.ticket_mail import requester, shown_thread
-from ..services.tickets import TicketError
+from ..services.tickets import BODY_MAX, TicketError
 from . import bp
 from .auth import record_team_action, record_team_list, team_required
 
@@ -26,7 +27,7 @@ def tickets() -> str:
     """The inbox: open tickets by default, the late ones first; audited with each customer shown."""
     view = request.args.get("view", "open")
     view = view if view in VIEWS else "open"
-    page = inbox_page(g.shop.id, view, request.args.get("page", 1, type=int) or 1, utcnow())
+    page = inbox_page(g.shop.id, view, page_number(request.args.get("page")), utcnow())
     shown = [row.ticket.customer_id for row in page.rows]
     record_team_list("tickets", shown, f"{view}, page {page.page}")
     template = "console/_inbox.html" if is_htmx() else "console/tickets.html"
@@ -46,7 +47,11 @@ def _ticket(ticket_id: int) -> Ticket:
 @team_required
 def ticket(ticket_id: int) -> str:
     """A ticket with its whole thread and internal notes; the view is audited."""
-    found = _ticket(ticket_id)
+    return _ticket_page(_ticket(ticket_id))
+
+
+def _ticket_page(found: Ticket, error: str | None = None, kept: tuple[str, str] = ("", "")) -> str:
+    """Render the ticket, audited as a view; ``kept`` is the refused form (its action) and its text."""
     reseller = db.session.get(Reseller, g.shop.id)
     record_team_action(f"ticket:{found.id}", "view", customer_id=found.customer_id)
     db.session.commit()
@@ -60,17 +65,19 @@ def ticket(ticket_id: int) -> str:
         requester_email=email,
         now=utcnow(),
         statuses=ticket_service.TEAM_STATUSES,
+        error=error,
+        kept=kept,
     )
 
 
-def _act(ticket_id: int, action, done: str) -> Response:
+def _act(ticket_id: int, action, done: str) -> Response | tuple[str, int]:
     found = _ticket(ticket_id)
     try:
         action(db.session.get(Reseller, g.shop.id), found)
     except TicketError as error:
         db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("console.ticket", ticket_id=ticket_id), 303)
+        kept = (done, request.form.get("note" if done == "escalate" else "body", "")[:BODY_MAX])
+        return _ticket_page(_ticket(ticket_id), str(error), kept), 400
     record_team_action(f"ticket:{found.id}", done, customer_id=found.customer_id)
     db.session.commit()
     return redirect(url_for("console.ticket", ticket_id=ticket_id), 303)
@@ -78,7 +85,7 @@ def _act(ticket_id: int, action, done: str) -> Response:
 
 @bp.post(f"/tickets/{ID}/reply")
 @team_required
-def reply(ticket_id: int) -> Response:
+def reply(ticket_id: int) -> Response | tuple[str, int]:
     """Answer the customer."""
     body = request.form.get("body", "")
     return _act(ticket_id, lambda r, t: ticket_service.add_team_reply(r, t, current_user, body), "reply")
@@ -86,7 +93,7 @@ def reply(ticket_id: int) -> Response:
 
 @bp.post(f"/tickets/{ID}/note")
 @team_required
-def note(ticket_id: int) -> Response:
+def note(ticket_id: int) -> Response | tuple[str, int]:
     """Add an internal note the customer never sees."""
     body = request.form.get("body", "")
     return _act(
@@ -96,7 +103,7 @@ def note(ticket_id: int) -> Response:
 
 @bp.post(f"/tickets/{ID}/status")
 @team_required
-def status(ticket_id: int) -> Response:
+def status(ticket_id: int) -> Response | tuple[str, int]:
     """Set the ticket's status."""
     value = request.form.get("status", "")
 
@@ -112,13 +119,14 @@ def status(ticket_id: int) -> Response:
 
 @bp.post(f"/tickets/{ID}/escalate")
 @team_required
-def hand_over(ticket_id: int) -> Response:
+def hand_over(ticket_id: int) -> Response | tuple[str, int]:
     """Hand the ticket to the platform's escalations team, with a note."""
     text = (request.form.get("note") or "").strip()
 
     def hand(reseller: Reseller, found: Ticket) -> None:
         if not text:
             raise TicketError("Please add a note for the escalations team.")
+        ticket_service.shop_side_text(text, NOTE_MAX, "note")
         escalate(reseller, found, f"team:{current_user.id}", "handed_over", text)
 
     return _act(ticket_id, hand, "escalate")

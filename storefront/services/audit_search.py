@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, func, select
 
+from .. import whole_numbers
 from ..extensions import db
 from ..models import AuditEntry, Reseller, StaffUser, TeamMember
 from .customer_directory import escape_like
@@ -69,9 +70,10 @@ def whole_number(raw: str, what: str) -> int | None:
     """Return a filter's id (None when empty); anything but a positive whole number is refused."""
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or not 1 <= int(raw) <= MAX_ID:
+    number = whole_numbers.whole_number(raw, least=1)
+    if number is None:
         raise FilterError(f"The {what} must be a whole number, for example 42.")
-    return int(raw)
+    return number
 
 
 def _day(raw: str, what: str) -> date | None:
@@ -188,7 +190,7 @@ def actor_ids(entries: Iterable[AuditEntry], kind: str) -> set[int]:
     """Return the ids of the entries' actors of one kind (``staff`` or ``team``)."""
     prefix = f"{kind}:"
     ids = (entry.actor.removeprefix(prefix) for entry in entries if entry.actor.startswith(prefix))
-    return {int(raw) for raw in ids if raw.isdigit() and len(raw) <= 10}
+    return {number for number in map(whole_numbers.whole_number, ids) if number is not None}
 
 
 def actor_names(entries: list[AuditEntry]) -> dict[str, str]:

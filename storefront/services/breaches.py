@@ -7,8 +7,6 @@ from their own shop, in the shop's brand: the notice never names the platform.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from email.utils import formataddr
@@ -74,16 +72,6 @@ def deadline_state(breach: Breach, now: datetime, zone: ZoneInfo) -> str:
         return f"{hours} hour{'' if hours == 1 else 's'} left"
     overdue = math.floor(-left)
     return "OVERDUE by less than an hour" if overdue < 1 else f"OVERDUE by {overdue} hours"
-
-
-def names_the_platform(text: str, config: Mapping) -> bool:
-    """True when ``text`` names the platform, its domains, support address or phone numbers."""
-    folded, digits = text.casefold(), re.sub(r"\D", "", text)
-    words = [config["PLATFORM_NAME"], config["PLATFORM_SUPPORT_EMAIL"], *config["PLATFORM_DOMAINS"]]
-    if any(word and word.casefold() in folded for word in words):
-        return True
-    phones = [re.sub(r"\D", "", phone) for phone in config["PLATFORM_PHONES"]]
-    return any(phone and (phone in digits or phone.removeprefix("6") in digits) for phone in phones)
 
 
 def match_customers(

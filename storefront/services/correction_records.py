@@ -18,7 +18,7 @@ from .domains import display_domain
 from .invoices import invoice_label
 
 RECORD_KINDS = {"invoice": "Invoice", "order": "Order", "service": "Service"}
-_RECORD = re.compile(r"(invoice|order|service):(\d{1,9})")
+_RECORD = re.compile(r"(invoice|order|service):([0-9]{1,9})")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from .correction_records import RecordView, record_views
 from .links import shop_url
 from .paging import LAST_PAGE, PageCount
 from .shops import ShopLike
+from .white_label import WhiteLabelError, check_white_label
 
 CORRECTION_DAYS = 21  # PDPA s.35: comply with a correction request, or refuse it in writing, within 21 days
 PASS_ON_WINDOW = timedelta(days=365)  # corrected data goes on to whoever it was disclosed to in 12 months
@@ -247,6 +248,10 @@ def _text(raw: str | None, noun: str, *, required: bool) -> str:
         raise CorrectionError(f"The {noun} may be at most {ANSWER_MAX} characters; this one has {len(text)}.")
     if CONTROL_CHARACTERS.search(text):
         raise CorrectionError(f"The {noun} contains invisible control characters; please remove them.")
+    try:
+        check_white_label(text)
+    except WhiteLabelError as error:
+        raise CorrectionError(str(error)) from None
     return text
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, case, or_
 from ..extensions import db
 from ..models import Escalation, Reseller, Ticket, TicketStatus, TicketTier, utcnow
 from . import ticket_mail
-from .tickets import OPEN_STATUSES, TicketError, add_note, reply_due
+from .tickets import OPEN_STATUSES, TicketError, add_note, reply_due, shop_side_text
 
 NOTE_MAX = 2000
 REASONS = {
@@ -64,6 +64,7 @@ def hand_back(
     note = (note or "").strip()
     if not note or len(note) > NOTE_MAX:
         raise TicketError(f"Write a note for the shop's team (at most {NOTE_MAX:,} characters).")
+    note = shop_side_text(note, NOTE_MAX, "note")
     now = now or utcnow()
     ticket.tier, ticket.status, ticket.assignee_staff_id, ticket.updated_at = (
         TicketTier.RESELLER,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email import policy
 from email.parser import BytesParser
@@ -38,18 +38,6 @@ REASON_LABELS = {**REASONS, "handed_back": "Handed back to the shop"}
 
 
 @dataclass(frozen=True)
-class QueueState:
-    """How many tickets match a filter, and a fingerprint that changes when the queue does."""
-
-    total: int
-    fingerprint: str
-
-    def pages(self) -> int:
-        """Return the number of pages (at least one)."""
-        return max(1, -(-self.total // PAGE_SIZE))
-
-
-@dataclass(frozen=True)
 class QueueRow:
     """One ticket as the queue lists it: no customer details, only what triage needs."""
 
@@ -65,6 +53,7 @@ class QueueRow:
     assignee_name: str | None
     reason: str | None
     customer_id: int | None  # for the audit log only; the queue shows no customer details
+    updated_at: datetime | None = None  # for the fingerprint: every change to a ticket moves it
 
     def missed_for(self, now: datetime) -> timedelta | None:
         """Return how long ago the reply deadline passed, or None if it has not."""
@@ -78,21 +67,45 @@ class QueueRow:
         return self.tier == TicketTier.RESELLER.value
 
 
-def queue_state(now: datetime, filters: QueueFilters) -> QueueState:
-    """Return the count and fingerprint of the filtered queue, in one query on the ticket table."""
-    aggregate = select(
-        func.count(Ticket.id),
-        func.max(Ticket.updated_at),
-        select(func.max(Escalation.id)).scalar_subquery(),
-        func.count(case((Ticket.reply_due_at < now, 1))),  # a deadline passing changes the queue too
-    ).where(queue_condition(now, filters))
-    total, last_update, last_escalation, missed = db.session.execute(aggregate).one()
-    raw = f"{total}|{last_update.isoformat() if last_update else '-'}|{last_escalation or 0}|{missed}"
-    return QueueState(total, hashlib.blake2s(raw.encode(), digest_size=8).hexdigest())
+@dataclass(frozen=True)
+class QueueState:
+    """One page of the filtered queue: how many tickets match, the page, its rows (reasons not yet
+    loaded) and a fingerprint of what the page shows."""
+
+    total: int
+    page: int
+    rows: list[QueueRow]
+    fingerprint: str
+
+    def pages(self) -> int:
+        """Return the number of pages (at least one)."""
+        return max(1, -(-self.total // PAGE_SIZE))
 
 
-def queue_rows(now: datetime, filters: QueueFilters, page: int) -> list[QueueRow]:
-    """Return one page of the queue with shop, assignee and latest reason, in two queries."""
+def queue_state(now: datetime, filters: QueueFilters, page: int) -> QueueState:
+    """Return page ``page`` of the filtered queue (the last page when past it), in two queries.
+
+    The fingerprint hashes the count and, for each ticket on the page in order, its id, its last
+    update and whether its deadline has passed. Every action on a ticket moves ``updated_at`` and
+    the clock moves tickets on and off the screen, so any change to the tickets shown, their order
+    or the count changes it, while a poll that finds it unchanged costs only these two queries.
+    """
+    total = db.session.scalar(select(func.count(Ticket.id)).where(queue_condition(now, filters)))
+    page = min(page, max(1, -(-total // PAGE_SIZE)))
+    rows = _page_rows(now, filters, page)
+    shown = [f"{row.ticket_id}:{row.updated_at}:{row.missed_for(now) is not None}" for row in rows]
+    raw = "|".join([str(total), str(page), *shown])
+    return QueueState(total, page, rows, hashlib.blake2s(raw.encode(), digest_size=8).hexdigest())
+
+
+def with_reasons(rows: list[QueueRow]) -> list[QueueRow]:
+    """Return the rows with the reason of each ticket's latest escalation, in one query."""
+    reasons = latest_reasons([row.ticket_id for row in rows])
+    return [replace(row, reason=reasons.get(row.ticket_id)) for row in rows]
+
+
+def _page_rows(now: datetime, filters: QueueFilters, page: int) -> list[QueueRow]:
+    """Return one page of the queue with shop and assignee, in one query."""
     order = queue_order(now)
     page_ids = (
         select(Ticket.id)
@@ -115,6 +128,7 @@ def queue_rows(now: datetime, filters: QueueFilters, page: int) -> list[QueueRow
             Ticket.reseller_id,
             StaffUser.name,
             Ticket.customer_id,
+            Ticket.updated_at,
         )
         .join(page_ids, page_ids.c.id == Ticket.id)
         .join(Reseller, Reseller.id == Ticket.reseller_id)
@@ -122,8 +136,7 @@ def queue_rows(now: datetime, filters: QueueFilters, page: int) -> list[QueueRow
         .order_by(*order)
     )
     rows = db.session.execute(query).all()
-    reasons = latest_reasons([row[0] for row in rows])
-    return [QueueRow(*r[:2], r[2].value, r[3].value, *r[4:10], reasons.get(r[0]), r[10]) for r in rows]
+    return [QueueRow(*r[:2], r[2].value, r[3].value, *r[4:10], None, *r[10:]) for r in rows]
 
 
 def latest_reasons(ticket_ids: list[int]) -> dict[int, str]:

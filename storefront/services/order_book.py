@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Customer, Invoice, InvoiceStatus, Order, OrderStatus, Payment, Plan, Service, TeamMember
+from ..whole_numbers import is_ascii_digits
 from .customer_directory import like_pattern
 from .paging import PageCount
 from .payments import BANK_TRANSFER, SANDBOX_CARD
@@ -26,7 +27,7 @@ STATUS_FILTERS = {
 }
 GATEWAY_LABELS = {gateway.code: gateway.label for gateway in (BANK_TRANSFER, SANDBOX_CARD)}
 # "42", "#42", "INV-000042", "inv 42", "order 42": a number an owner might paste in.
-NUMBER_SEARCH = re.compile(r"(?:#|inv[- ]?|order ?)?0*(\d{1,9})", re.IGNORECASE)
+NUMBER_SEARCH = re.compile(r"(?:#|inv[- ]?|order ?)?0*([0-9]{1,9})", re.IGNORECASE)
 
 
 class BadFilter(ValueError):
@@ -188,7 +189,7 @@ def order_record(reseller_id: int, order_id: int) -> OrderRecord | None:
 def who_recorded(reseller_id: int, recorded_by: str) -> str:
     """Name who recorded a payment for the shop's team, never the platform's staff by name."""
     kind, _, who = recorded_by.partition(":")
-    if kind == "team" and who.isdigit():
+    if kind == "team" and is_ascii_digits(who):
         name = db.session.scalar(
             select(TeamMember.name).where(TeamMember.reseller_id == reseller_id, TeamMember.id == int(who))
         )

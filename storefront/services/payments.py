@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Invoice, InvoiceStatus, Order, OrderStatus, Payment, utcnow
 from .fulfilment import fulfil_paid_order
+from .white_label import WhiteLabelError, check_white_label
 
 
 class PaymentRefused(ValueError):
@@ -91,6 +92,10 @@ def mark_bank_transfer_paid(
         raise PaymentRefused("Please enter the bank's reference for the transfer (3 to 120 characters).")
     if not reference.isprintable():
         raise PaymentRefused("Remove the invisible control characters from the bank's reference.")
+    try:
+        check_white_label(reference)  # the customer reads it on the invoice
+    except WhiteLabelError as error:
+        raise PaymentRefused(str(error)) from None
     return record_payment(
         invoice, BANK_TRANSFER, reference, invoice.total_minor, invoice.currency, recorded_by, commit=commit
     )

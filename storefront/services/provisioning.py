@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Invoice, InvoiceStatus, Plan, Reseller, Service, ServiceStatus
 from .fulfilment import activate_service
+from .white_label import WhiteLabelError, check_white_label
 
 USERNAME = re.compile(r"^[a-z][a-z0-9]{2,31}$")
 SERVER = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,118}[a-z0-9])?$")
@@ -47,6 +48,10 @@ def activate(service_id: int, server: str, username: str, *, commit: bool = True
         raise ProvisioningError("Enter the server's host name, for example web12.")
     if not USERNAME.match(username):
         raise ProvisioningError("Use 3 to 32 lower-case letters and digits, starting with a letter.")
+    try:
+        check_white_label(username)  # the customer is sent it and sees it on their services
+    except WhiteLabelError as error:
+        raise ProvisioningError(str(error)) from None
     service = db.session.scalar(select(Service).where(Service.id == service_id).with_for_update())
     if service is None:
         raise LookupError(service_id)

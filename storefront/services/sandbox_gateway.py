@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -22,10 +23,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Invoice, PaymentEvent
+from ..whole_numbers import MAX_ID, whole_number
 from .payments import SANDBOX_CARD, InvoiceClosed, PaymentRefused, record_payment
 
 SUCCEEDING_CARD = "4242424242424242"
 MAX_BODY = 16 * 1024
+SIGNATURE = re.compile(r"[0-9a-f]{64}")  # hex SHA-256: anything else is refused before compare_digest
+LATEST_TIMESTAMP = 2**40  # far past any real clock, well inside what int() and the arithmetic take
 
 
 class CallbackRejected(ValueError):
@@ -94,12 +98,13 @@ class CallbackOutcome:
 
 def _verify_signature(body: bytes, header: str, now: float) -> None:
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
-    if not parts.get("t", "").isdigit() or "v1" not in parts:
+    timestamp = whole_number(parts.get("t"), most=LATEST_TIMESTAMP)
+    if timestamp is None or not SIGNATURE.fullmatch(parts.get("v1", "")):
         raise CallbackRejected("missing or malformed signature")
-    expected = signature_header(body, int(parts["t"])).split("v1=", 1)[1]
+    expected = signature_header(body, timestamp).split("v1=", 1)[1]
     if not hmac.compare_digest(expected, parts["v1"]):
         raise CallbackRejected("signature does not match")
-    if abs(now - int(parts["t"])) > current_app.config["SANDBOX_CALLBACK_TOLERANCE_SECONDS"]:
+    if abs(now - timestamp) > current_app.config["SANDBOX_CALLBACK_TOLERANCE_SECONDS"]:
         raise CallbackRejected("timestamp outside the tolerance")
 
 
@@ -110,7 +115,7 @@ def _parse_event(body: bytes) -> dict:
         if not (isinstance(event["id"], str) and 0 < len(event["id"]) <= 120):
             raise ValueError
         for key in ("shop", "invoice", "amount"):
-            if type(data[key]) is not int:
+            if type(data[key]) is not int or not 0 <= data[key] <= MAX_ID:
                 raise ValueError
         if not isinstance(data["currency"], str) or not isinstance(event["type"], str):
             raise ValueError

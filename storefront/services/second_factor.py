@@ -92,7 +92,7 @@ def verify(account: Account, code: str, now: datetime | None = None) -> bool:
         return False
     now = now or utcnow()
     cleaned = re.sub(r"\s", "", code or "")
-    if re.fullmatch(r"\d{6}", cleaned):
+    if re.fullmatch(r"[0-9]{6}", cleaned):
         return _accept_totp(account, cleaned, now)
     if _use_recovery_code(account, code, now):
         _record(account, "recovery_code_used")
@@ -153,7 +153,7 @@ def _accept_totp(account: Account, code: str, now: datetime) -> bool:
     The claim is one conditional UPDATE, so two requests racing with the same code cannot both win.
     """
     code = re.sub(r"\s", "", code or "")
-    if not re.fullmatch(r"\d{6}", code) or not account.totp_secret:
+    if not re.fullmatch(r"[0-9]{6}", code) or not account.totp_secret:
         return False
     totp = pyotp.TOTP(account.totp_secret)
     current = int(now.timestamp()) // STEP_SECONDS

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select
 
+from .. import whole_numbers
 from ..extensions import db
 from ..models import AuditEntry, TeamMember
 from .audit_search import ACTION, PAGE_SIZE, actor_ids, checked, whole_number
@@ -67,7 +68,8 @@ def _shop_who(entry: AuditEntry, team: dict[int, str], persona: str) -> tuple[st
     if kind == "staff":
         return f"{persona} (platform staff)", True
     if kind == "team":
-        return team.get(int(raw_id), "Former team member") if raw_id.isdigit() else "Team member", False
+        number = whole_numbers.whole_number(raw_id)
+        return team.get(number, "Former team member") if number is not None else "Team member", False
     if kind == "customer":
         own = raw_id == str(entry.customer_id)
         return ("The customer" if own else f"Customer {raw_id}"), False

@@ -70,27 +70,48 @@ def make_primary(reseller: Reseller, domain: Domain) -> None:
     db.session.flush()
 
 
-def remove_domain(domain: Domain) -> None:
-    """Stop serving the shop on this domain; links fall back to the slug host if it was primary."""
+def remove_domain(reseller: Reseller, domain: Domain) -> None:
+    """Stop serving the shop on this domain; links fall back to the slug host if it was primary.
+
+    A verified domain that the shop's nameservers need (no other verified domain of the shop
+    covers them) stays until they are renamed: nameservers always lie under a proven domain.
+    """
+    others = [d.hostname for d in reseller.domains if d.verified_at is not None and d is not domain]
+    if domain.verified_at is not None:
+        for ns in reseller.nameservers:
+            if _under(ns.hostname, domain.hostname) and not any(_under(ns.hostname, d) for d in others):
+                raise DomainError(
+                    f"Your nameserver {display_domain(ns.hostname)} is under "
+                    f"{display_domain(domain.hostname)}: rename your nameservers to names under another "
+                    "verified domain first, then remove it."
+                )
     db.session.delete(domain)
     db.session.flush()
 
 
 def set_nameservers(reseller: Reseller, raw_names: list[str]) -> bool:
-    """Replace the shop's private nameserver names; return False when nothing changed."""
+    """Replace the shop's private nameserver names; return False when nothing changed.
+
+    Each name lies under a domain this shop has verified (and under none another shop has), so
+    it is the shop's own: another shop holding it never proved it, and gives it up.
+    """
     names = _nameserver_names(raw_names)
     if names == [ns.hostname for ns in reseller.nameservers]:
         return False
+    proven = sorted(d.hostname for d in reseller.domains if d.verified_at is not None)
     for name in names:
-        if _nameserver_elsewhere(name, reseller.id):
-            raise DomainError(
-                f"{display_domain(name)} is already a nameserver of another shop; choose another name."
-            )
         if _under_another_shops_domain(name, reseller.id):
             raise DomainError(
                 f"{display_domain(name)} is under a domain another shop has verified; "
                 "choose a name under a domain of your own."
             )
+        if not any(_under(name, domain) for domain in proven):
+            raise DomainError(_not_proven(name, proven))
+    db.session.execute(
+        _NAMESERVER.delete().where(
+            _NAMESERVER.c.hostname.in_(names), _NAMESERVER.c.reseller_id != reseller.id
+        )
+    )
     reseller.nameservers.clear()
     db.session.flush()  # free the old positions and names before the new rows take them
     reseller.nameservers.extend(
@@ -151,6 +172,25 @@ def _nameserver_names(raw_names: list[str]) -> list[str]:
     return names
 
 
+def _not_proven(name: str, proven: list[str]) -> str:
+    shown = display_domain(name)
+    if not proven:
+        return (
+            f"{shown} is not under a domain your shop has verified, and it has none yet: "
+            "add your own domain above and verify it, then name your nameservers under it."
+        )
+    domains = ", ".join(display_domain(domain) for domain in proven)
+    return (
+        f"{shown} is not under a domain your shop has verified. Name your nameservers under one of "
+        f"your verified domains ({domains}), for example ns1.{display_domain(proven[0])}."
+    )
+
+
+def _under(hostname: str, domain: str) -> bool:
+    """True when ``hostname`` is a name strictly below ``domain`` (ns1.example.com below example.com)."""
+    return hostname.endswith(f".{domain}")
+
+
 def _within(hostname: str, domain: str) -> bool:
     domain = domain.lower().removesuffix(".")
     return bool(domain) and (hostname == domain or hostname.endswith(f".{domain}"))
@@ -181,16 +221,6 @@ def _under_another_shops_domain(hostname: str, reseller_id: int) -> bool:
                 _DOMAIN.c.reseller_id != reseller_id,
             )
             .limit(1)
-        )
-    )
-
-
-def _nameserver_elsewhere(hostname: str, reseller_id: int) -> bool:
-    return bool(
-        db.session.scalar(
-            select(_NAMESERVER.c.id).where(
-                _NAMESERVER.c.hostname == hostname, _NAMESERVER.c.reseller_id != reseller_id
-            )
         )
     )
 

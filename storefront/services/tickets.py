@@ -26,6 +26,7 @@ from ..models import (
     utcnow,
 )
 from . import ticket_mail
+from .white_label import WhiteLabelError, check_white_label
 
 # Load a ticket's thread and attachments in two queries, not one per message.
 THREAD_LOADED = (selectinload(Ticket.messages).selectinload(TicketMessage.attachments),)
@@ -43,6 +44,16 @@ def _clean_text(value: str, limit: int, what: str) -> str:
         raise TicketError(f"Please write a {what}.")
     if len(text) > limit:
         raise TicketError(f"The {what} is too long (at most {limit:,} characters).")
+    return text
+
+
+def shop_side_text(value: str, limit: int, what: str) -> str:
+    """Clean text the shop's team or platform staff write; it must not name the platform."""
+    text = _clean_text(value, limit, what)
+    try:
+        check_white_label(text)
+    except WhiteLabelError as error:
+        raise TicketError(str(error)) from None
     return text
 
 
@@ -160,7 +171,7 @@ def _reply(
         reseller_id=ticket.reseller_id,
         author=author,
         created_at=now,
-        body=_clean_text(body, BODY_MAX, "reply"),
+        body=shop_side_text(body, BODY_MAX, "reply"),
         **by,
     )
     ticket.messages.append(message)
@@ -186,7 +197,7 @@ def add_note(
         reseller_id=ticket.reseller_id,
         author=author,
         internal=True,
-        body=_clean_text(body, BODY_MAX, "note"),
+        body=shop_side_text(body, BODY_MAX, "note"),
         team_member_id=team_member_id,
         staff_id=staff_id,
         created_at=now or utcnow(),

@@ -15,6 +15,7 @@ from ..services.escalation import escalate
 from ..services.ticket_mail import shown_thread
 from ..services.tickets import OPEN_STATUSES, THREAD_LOADED, TicketError
 from ..theming import render_themed
+from ..whole_numbers import whole_number
 from . import bp
 from .account import customer_required, verified_email_required
 
@@ -67,7 +68,7 @@ def new_ticket() -> Response | tuple[str, int]:
     """Ask for help: a subject, a message and, if it is about one, a service."""
     services, error = _my_services(), None
     if request.method == "POST":
-        service_id = request.form.get("service", type=int)
+        service_id = whole_number(request.form.get("service"))
         try:
             if service_id and service_id not in {s.id for s in services}:
                 raise TicketError("Please choose one of your services.")

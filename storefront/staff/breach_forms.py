@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, Field, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -12,7 +11,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import utcnow
-from ..services.breaches import BreachDetails, names_the_platform
+from ..services.breaches import BreachDetails
+from ..services.white_label import white_label_field
 from .disclosure_forms import EARLIEST_YEAR, form_problems, one_line, printable_text, shop_options, strip
 from .local_time import staff_zone
 
@@ -30,14 +30,6 @@ def plausible_past(form: FlaskForm, field: Field) -> None:
         raise ValidationError("This cannot be in the future.")
 
 
-def for_customers(form: FlaskForm, field: Field) -> None:
-    """Text that goes into the shops' notices must not name the platform."""
-    if names_the_platform(field.data or "", current_app.config):
-        raise ValidationError(
-            "Customers read this in their shop's notice: leave out the platform's name, domains and phones."
-        )
-
-
 def moment(label: str, *validators: object) -> DateTimeLocalField:
     return DateTimeLocalField(
         label,
@@ -49,7 +41,7 @@ def moment(label: str, *validators: object) -> DateTimeLocalField:
 
 
 def notice_text(label: str, what: str, length: int) -> TextAreaField:
-    checks = [DataRequired(f"Enter {what}."), printable_text, for_customers, Length(max=length)]
+    checks = [DataRequired(f"Enter {what}."), printable_text, white_label_field, Length(max=length)]
     return TextAreaField(label, checks, filters=[strip])
 
 

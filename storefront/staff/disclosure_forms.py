@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from ..models import LegalBasis
 from ..services.disclosures import LEGAL_BASIS_LABELS, DisclosureDetails
 from ..services.escalation_screen import shop_choices
+from ..services.white_label import white_label_field
 from .local_time import staff_zone
 
 EARLIEST_YEAR = 1990
@@ -64,19 +65,27 @@ class DisclosureForm(FlaskForm):
         "Customer's email address", [DataRequired("Enter the customer's email address."), Length(max=254)]
     )
     recipient = StringField(
-        "Disclosed to", [*required("who the data went to"), Length(max=200)], filters=[one_line]
+        "Disclosed to",
+        [*required("who the data went to"), white_label_field, Length(max=200)],
+        filters=[one_line],
     )
     data_disclosed = TextAreaField(
-        "Data disclosed", [*required("which data was disclosed"), Length(max=500)], filters=[strip]
+        "Data disclosed",
+        [*required("which data was disclosed"), white_label_field, Length(max=500)],
+        filters=[strip],
     )
-    purpose = TextAreaField("Purpose", [*required("why it was disclosed"), Length(max=500)], filters=[strip])
+    purpose = TextAreaField(
+        "Purpose", [*required("why it was disclosed"), white_label_field, Length(max=500)], filters=[strip]
+    )
     legal_basis = SelectField(
         "Legal basis",
         choices=[SelectChoice(basis.value, label) for basis, label in LEGAL_BASIS_LABELS.items()],
         invalid_choice_message="Choose a legal basis from the list.",
     )
     reference = StringField(
-        "Reference (optional)", [Optional(), printable_text, Length(max=120)], filters=[one_line]
+        "Reference (optional)",
+        [Optional(), printable_text, white_label_field, Length(max=120)],
+        filters=[one_line],
     )
     disclosed_on = DateField(
         "Disclosed on",

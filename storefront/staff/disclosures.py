@@ -22,6 +22,7 @@ from ..services.disclosures import (
 )
 from ..services.escalation_screen import shop_choices
 from ..services.paging import page_number
+from ..whole_numbers import whole_number
 from . import bp
 from .disclosure_forms import DisclosureForm
 from .local_time import staff_date, staff_zone, zone_label
@@ -42,8 +43,8 @@ def _chosen_shop(raw: str | None, shops: list[tuple[int, str]]) -> int | None:
     """Return the shop the register is filtered by, or raise ValueError for one that does not exist."""
     if not raw:
         return None
-    if raw.isdecimal() and len(raw) < 11 and int(raw) in {shop_id for shop_id, _ in shops}:
-        return int(raw)
+    if whole_number(raw) in {shop_id for shop_id, _ in shops}:
+        return whole_number(raw)
     raise ValueError("There is no such shop.")
 
 

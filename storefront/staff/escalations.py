@@ -21,11 +21,11 @@ from ..services import tickets as ticket_service
 from ..services.escalation import QueueFilters
 from ..services.ticket_mail import requester
 from ..services.tickets import OPEN_STATUSES, TicketError
+from ..whole_numbers import MAX_ID, whole_number
 from . import bp
 from .roles import record_staff_action, record_staff_list, role_required
 
 DESK = screen.ESCALATION_DESK
-MAX_ID = 2_147_483_647
 ID = f"<int(max={MAX_ID}):ticket_id>"
 NOTE_MAX = 2000
 STATUS_CHOICES = [status.value for status in OPEN_STATUSES]
@@ -46,9 +46,10 @@ def _not_stored(response: BaseResponse) -> BaseResponse:
 def _whole_number(value: str | None, what: str, upper: int = MAX_ID) -> int | None:
     if value in (None, ""):
         return None
-    if not value.isdecimal() or len(value) > 10 or not 1 <= int(value) <= upper:
+    number = whole_number(value, least=1, most=upper)
+    if number is None:
         raise BadInput(f"That is not a valid {what}.")
-    return int(value)
+    return number
 
 
 def _filters(args: Mapping[str, str], me: int) -> tuple[QueueFilters, dict[str, str]]:
@@ -88,7 +89,7 @@ def escalations() -> Response | str | tuple[str, int]:
         page = page_number(request.args)
     except BadInput as error:
         return _queue_error(str(error))
-    state = screen.queue_state(now, filters)
+    state = screen.queue_state(now, filters, page)
     if is_htmx() and request.args.get("since") == state.fingerprint:
         return Response(status=204)
     shops, staff = screen.shop_choices(), screen.desk_staff()
@@ -96,9 +97,8 @@ def escalations() -> Response | str | tuple[str, int]:
         _check_choices(filters, chosen.get("assignee"), shops, staff)
     except BadInput as error:
         return _queue_error(str(error))
-    page = min(page, state.pages())
-    context = _queue_context(now, filters, chosen, page, state)
-    _audit_queue(context["rows"], filters.reseller_id, page)
+    context = _queue_context(now, chosen, state)
+    _audit_queue(context["rows"], filters.reseller_id, state.page)
     if is_htmx():
         shown = render_template("staff/escalations/_queue.html", **context)
     else:
@@ -120,16 +120,14 @@ def _audit_queue(rows: list[screen.QueueRow], reseller_id: int | None, page: int
     record_staff_list(reseller_id, "escalations", shown, f"page {page}{polled}")
 
 
-def _queue_context(
-    now: datetime, filters: QueueFilters, chosen: dict[str, str], page: int, state: screen.QueueState
-) -> dict[str, object]:
+def _queue_context(now: datetime, chosen: dict[str, str], state: screen.QueueState) -> dict[str, object]:
     return {
-        "rows": screen.queue_rows(now, filters, page),
+        "rows": screen.with_reasons(state.rows),
         "state": state,
-        "page": page,
+        "page": state.page,
         "chosen": chosen,
         "now": now,
-        "poll_url": url_for("staff.escalations", **chosen, page=page, since=state.fingerprint),
+        "poll_url": url_for("staff.escalations", **chosen, page=state.page, since=state.fingerprint),
         "duration": screen.duration,
         "reason_labels": screen.REASON_LABELS,
         "error": None,
@@ -244,7 +242,7 @@ def escalation_assign(ticket_id: int) -> BaseResponse | tuple:
     def assign(reseller: Reseller, ticket: Ticket, now: datetime) -> str:
         raw = request.form.get("assignee", "")
         names = dict(screen.desk_staff())
-        staff_id = int(raw) if raw.isdecimal() and len(raw) <= 10 else None
+        staff_id = whole_number(raw)
         if raw and staff_id not in names:
             raise TicketError("Choose someone from the list of support engineers.")
         escalation_service.claim(ticket, staff_id)

@@ -19,22 +19,24 @@ from . import bp
 from .roles import BILLING_DESK, record_staff_action, record_staff_list, role_required
 
 
-def _provisioning_page(error: str | None = None) -> str:
-    """The queue of services to set up, audited with each customer on it."""
+def _provisioning_page(error: str | None = None, kept: dict | None = None) -> str:
+    """The queue of services to set up, audited with each customer on it; ``kept`` refills a refused form."""
     queue = pending_services()
     shown = [(item.service.reseller_id, item.service.customer_id) for item in queue]
     record_staff_list(None, "provisioning", shown, f"{len(queue)} services waiting")
-    page = render_template("staff/provisioning.html", queue=queue, error=error)
+    page = render_template("staff/provisioning.html", queue=queue, error=error, kept=kept or {})
     db.session.commit()  # after rendering: the queue's services stay loaded
     return page
 
 
-def _payments_page(error: str | None = None) -> str:
-    """The unpaid invoices across shops, audited with each customer on it."""
+def _payments_page(error: str | None = None, kept: dict | None = None) -> str:
+    """The unpaid invoices across shops, audited with each customer on it; ``kept`` refills a refused form."""
     invoices = unpaid_invoices()
     shown = [(item.invoice.reseller_id, item.invoice.customer_id) for item in invoices]
     record_staff_list(None, "payments", shown, f"{len(invoices)} invoices unpaid")
-    page = render_template("staff/payments.html", invoices=invoices, label=invoice_label, error=error)
+    page = render_template(
+        "staff/payments.html", invoices=invoices, label=invoice_label, error=error, kept=kept or {}
+    )
     db.session.commit()  # after rendering: the invoices stay loaded
     return page
 
@@ -61,7 +63,11 @@ def activate_service(service_id: int) -> Response | tuple[str, int]:
         abort(404)
     except ProvisioningError as error:
         db.session.rollback()
-        return _provisioning_page(str(error)), 400
+        kept = {
+            "id": service_id,
+            **{name: request.form.get(name, "")[:120] for name in ("server", "username")},
+        }
+        return _provisioning_page(str(error), kept), 400
     record_staff_action(
         service.reseller_id, f"service:{service.id}", "activate", "provisioning desk", service.customer_id
     )
@@ -93,7 +99,9 @@ def confirm_bank_transfer(invoice_id: int) -> Response | tuple[str, int]:
         abort(409)
     except PaymentRefused as error:
         db.session.rollback()
-        return _payments_page(str(error)), 400
+        return _payments_page(
+            str(error), {"id": invoice_id, "reference": request.form.get("reference", "")[:200]}
+        ), 400
     subject = f"invoice:{invoice.id}"
     record_staff_action(invoice.reseller_id, subject, "bank_transfer", "payments desk", invoice.customer_id)
     db.session.commit()

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..mail.triage import TriageError, open_from_triage
 from ..services import escalation_screen as screen
+from ..whole_numbers import whole_number
 from . import bp
 from .escalations import DESK, BadInput, page_number
 from .roles import record_staff_action, role_required
@@ -55,7 +56,7 @@ def escalation_triage_email(inbound_id: int) -> str:
 def escalation_triage_open(inbound_id: int) -> Response:
     """Open the email as an escalated ticket at the shop staff chose."""
     raw_id = request.form.get("reseller_id", "")
-    reseller_id = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 9 else 0
+    reseller_id = whole_number(raw_id) or 0
     try:
         ticket = open_from_triage(inbound_id, reseller_id, current_user.id)
     except LookupError:

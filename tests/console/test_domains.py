@@ -326,11 +326,11 @@ def test_htmx_gets_the_updated_part_of_the_page(app, owner, dns) -> None:
     saved = _post(
         owner,
         "/console/domains/nameservers",
-        {"nameserver": ["ns1.example.com", "ns2.example.com"]},
+        {"nameserver": ["ns3.acme-hosting.test", "ns4.acme-hosting.test"]},
         headers=htmx,
     )
     assert saved.status_code == 200 and saved.text.startswith('<section id="shop-nameservers"')
-    assert "Nameservers saved" in saved.text and "ns2.example.com" in saved.text
+    assert "Nameservers saved" in saved.text and "ns4.acme-hosting.test" in saved.text
     part = owner.get("/console/domains?part=nameservers", headers=htmx)
     assert part.text.startswith('<section id="shop-nameservers"')
 
@@ -373,15 +373,16 @@ def _active_service_for_aisyah(app, client_for):
 def test_new_nameserver_names_reach_customers_services(app, owner, client_for) -> None:
     customer = _active_service_for_aisyah(app, client_for)
     assert "ns1.acme-hosting.test" in customer.get("/account/services").text
-    names = {"nameserver": ["NS1.Acme-Dns.test", "ns2.acme-dns.test", "ns3.acme-dns.test", ""]}
+    new = ["ns1.shop.acme-hosting.test", "ns2.shop.acme-hosting.test", "ns3.shop.acme-hosting.test"]
+    names = {"nameserver": ["NS1.Shop.Acme-Hosting.test", *new[1:], ""]}
     response = _post(owner, "/console/domains/nameservers", names, follow_redirects=True)
     assert "Nameservers saved" in response.text
-    assert _nameservers(app) == ["ns1.acme-dns.test", "ns2.acme-dns.test", "ns3.acme-dns.test"]
-    assert "198.51.100.53" in response.text and "acme-dns.test" in response.text
+    assert _nameservers(app) == new
+    assert "198.51.100.53" in response.text and "ns3.shop.acme-hosting.test" in response.text
     services = customer.get("/account/services").text
-    assert "ns3.acme-dns.test" in services and "ns1.acme-hosting.test" not in services
+    assert "ns3.shop.acme-hosting.test" in services and "ns1.acme-hosting.test" not in services
     assert not find_leaks(app.config, services)
-    assert _audited(app, "nameservers") == ["ns1.acme-dns.test, ns2.acme-dns.test, ns3.acme-dns.test"]
+    assert _audited(app, "nameservers") == [", ".join(new)]
 
 
 def test_nameservers_can_swap_places(app, owner) -> None:
@@ -393,16 +394,18 @@ def test_nameservers_can_swap_places(app, owner) -> None:
 @pytest.mark.parametrize(
     ("names", "message"),
     [
-        (["ns1.acme-dns.test", ""], "at least two nameserver names"),
-        (["ns1.acme-dns.test", "NS1.acme-dns.test."], "appears twice"),
-        (["ns1.acme-dns.test", "203.0.113.9"], "not an IP address"),
-        (["ns1.acme-dns.test", "ns2"], "not a valid domain name"),
-        (["ns1.acme-dns.test", "ns2.localhost"], "Names under localhost"),
-        (["ns1.acme-dns.test", "ns2.webserver.com.my"], "reserved"),
-        (["ns1.acme-dns.test", "ns1.kedaihosting.test"], "already a nameserver of another shop"),
-        (["ns1.acme-dns.test", "ns9.bluewave-web.test"], "under a domain another shop has verified"),
-        (["ns1.acme-dns.test", "bluewave-web.test"], "under a domain another shop has verified"),
-        ([f"ns{i}.acme-dns.test" for i in range(1, 7)], "up to 4 nameservers"),
+        (["ns3.acme-hosting.test", ""], "at least two nameserver names"),
+        (["ns3.acme-hosting.test", "NS3.acme-hosting.test."], "appears twice"),
+        (["ns3.acme-hosting.test", "203.0.113.9"], "not an IP address"),
+        (["ns3.acme-hosting.test", "ns2"], "not a valid domain name"),
+        (["ns3.acme-hosting.test", "ns2.localhost"], "Names under localhost"),
+        (["ns3.acme-hosting.test", "ns2.webserver.com.my"], "reserved"),
+        (["ns3.acme-hosting.test", "ns1.kedaihosting.test"], "under a domain another shop has verified"),
+        (["ns3.acme-hosting.test", "ns9.bluewave-web.test"], "under a domain another shop has verified"),
+        (["ns3.acme-hosting.test", "bluewave-web.test"], "under a domain another shop has verified"),
+        (["ns3.acme-hosting.test", "ns4.acme-dns.test"], "is not under a domain your shop has verified"),
+        (["ns3.acme-hosting.test", "acme-hosting.test"], "is not under a domain your shop has verified"),
+        ([f"ns{i}.acme-hosting.test" for i in range(1, 7)], "up to 4 nameservers"),
     ],
 )
 def test_bad_nameserver_names_are_refused_and_nothing_changes(app, owner, names, message) -> None:

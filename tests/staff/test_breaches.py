@@ -206,9 +206,9 @@ def test_a_refused_email_list_leaves_a_trace_by_counts_only(app, admin) -> None:
         ({"shops": ["999999"]}, "Choose the shops from the list."),
         ({"customers": "some"}, "Choose all customers of the shops, or only those listed."),
         ({"customers": "listed"}, "List at least one customer email"),
-        ({"scope": "Our host WebServer was attacked."}, "leave out the platform's name"),
-        ({"measures": "Call +603 2770 2833 for help."}, "leave out the platform's name"),
-        ({"data_categories": "Logins at webserver.com.my"}, "leave out the platform's name"),
+        ({"scope": "Our host WebServer was attacked."}, "customers must never learn who hosts the shop"),
+        ({"measures": "Call +603 2770 2833 for help."}, "customers must never learn who hosts the shop"),
+        ({"data_categories": "Logins at webserver.com.my"}, "customers must never learn who hosts the shop"),
     ],
 )
 def test_bad_input_answers_400_and_saves_nothing(app, admin, changes: dict, message: str) -> None:
