@@ -59,8 +59,14 @@ def anonymise_accounts(
 ) -> None:
     """Anonymise closed accounts of ``shop``, with all their tickets; the caller commits."""
     ids, addresses = [c.id for c in customers], [c.email for c in customers]
+    # The caller holds these accounts; their tickets are claimed next, always in this order
+    # (account, ticket, then the ticket's rows), waiting for any another purge holds: that
+    # purge anonymises them, and the re-check on the locked rows leaves them out here.
     tickets = db.session.scalars(
-        select(Ticket).where(Ticket.customer_id.in_(ids), Ticket.anonymised_at.is_(None)).order_by(Ticket.id)
+        select(Ticket)
+        .where(Ticket.customer_id.in_(ids), Ticket.anonymised_at.is_(None))
+        .order_by(Ticket.id)
+        .with_for_update(key_share=True)
     ).all()
     for start in range(0, len(tickets), CHUNK):
         anonymise_tickets(shop, tickets[start : start + CHUNK], now, report, "the account was anonymised")

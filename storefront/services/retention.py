@@ -171,7 +171,9 @@ def _batches(query: Select) -> Iterator[Sequence]:
     """Yield the first ``BATCH_SIZE`` rows still due, again and again, until none is left.
 
     On PostgreSQL each batch is locked, and rows another purge holds are skipped, so two
-    purges started together share the work instead of doing it twice.
+    purges started together share the work instead of doing it twice. The lock is FOR NO KEY
+    UPDATE: a request adding a row that refers to a held account or ticket is not blocked.
     """
-    while batch := db.session.scalars(query.limit(BATCH_SIZE).with_for_update(skip_locked=True)).all():
+    claim = query.limit(BATCH_SIZE).with_for_update(skip_locked=True, key_share=True)
+    while batch := db.session.scalars(claim).all():
         yield batch
