@@ -38,6 +38,7 @@ def sign_up(shop: ShopLike, name: str, email: str, password: str) -> None:
             shop,
             email,
             "account_exists",
+            about=existing,
             customer_name=existing.name,
             sign_in_url=shop_url(shop, "/login"),
             reset_url=shop_url(shop, "/reset"),
@@ -63,6 +64,7 @@ def _send_verification(shop: ShopLike, customer: Customer) -> None:
         shop,
         customer.email,
         "verify_email",
+        about=customer,
         customer_name=customer.name,
         verify_url=shop_url(shop, f"/verify/{token}"),
     )
@@ -105,6 +107,7 @@ def request_password_reset(shop: ShopLike, email: str) -> None:
         shop,
         customer.email,
         "reset_password",
+        about=customer,
         customer_name=customer.name,
         reset_url=shop_url(shop, f"/reset/{token}"),
     )

@@ -12,15 +12,26 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from ..extensions import db
-from ..models import Customer, Reseller, Ticket, TicketStatus, bind_tenant, current_tenant, utcnow
-from .anonymisation import anonymise_accounts, anonymise_tickets
+from ..models import (
+    Customer,
+    InboundEmail,
+    Reseller,
+    Ticket,
+    TicketStatus,
+    bind_tenant,
+    current_tenant,
+    utcnow,
+)
+from .anonymisation import anonymise_accounts, anonymise_tickets, received_not_reduced, reduce_received_emails
 
 BATCH_SIZE = 500
+UNATTRIBUTED_MAIL = "unattributed mail"
 MONTHS_MIN, MONTHS_MAX = 1, 120
 
 
@@ -124,10 +135,47 @@ def preview(shop: Reseller, now: datetime) -> RetentionPreview:
 
 
 def purge(now: datetime | None = None, *, dry_run: bool = False) -> list[PurgeReport]:
-    """Anonymise what is past retention in every shop; report per shop. A dry run changes nothing."""
+    """Anonymise what is past retention in every shop, then old unattributed mail; report per shop.
+
+    A dry run changes nothing.
+    """
     now = now or utcnow()
     shop_ids = db.session.scalars(select(Reseller.id).order_by(Reseller.slug)).all()
-    return [purge_shop(shop_id, now, dry_run=dry_run) for shop_id in shop_ids]
+    reports = [purge_shop(shop_id, now, dry_run=dry_run) for shop_id in shop_ids]
+    return [*reports, purge_unattributed_mail(now, dry_run=dry_run)]
+
+
+def unattributed_mail_due(now: datetime) -> ColumnElement[bool]:
+    """Received mail linked to no ticket, older than the platform's period, not yet reduced."""
+    days = current_app.config["INBOUND_UNATTRIBUTED_RETENTION_DAYS"]
+    return and_(
+        InboundEmail.ticket_id.is_(None),
+        InboundEmail.created_at <= now - timedelta(days=days),
+        received_not_reduced(),
+    )
+
+
+def purge_unattributed_mail(now: datetime, *, dry_run: bool = False) -> PurgeReport:
+    """Reduce received mail that no ticket holds once the platform's period has passed.
+
+    Quarantined, automatic and never-placed mail names no customer the purge could follow,
+    so it is kept only ``INBOUND_UNATTRIBUTED_RETENTION_DAYS``; the record that it came
+    (Message-ID, outcome, reason, time) stays.
+    """
+    report = PurgeReport(UNATTRIBUTED_MAIL)
+    finish_batch = db.session.flush if dry_run else db.session.commit
+    try:
+        for batch in _batches(
+            select(InboundEmail.id).where(unattributed_mail_due(now)).order_by(InboundEmail.id)
+        ):
+            report.inbound_emails += reduce_received_emails(batch)
+            finish_batch()
+        if dry_run:
+            db.session.rollback()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return report
 
 
 def purge_shop(shop_id: int, now: datetime, *, dry_run: bool = False) -> PurgeReport:
