@@ -1,4 +1,4 @@
-"""Records: outbox emails linked to the customer and ticket they are about
+"""Records: outbox emails linked to the customer and ticket they are about; refunds to make
 
 Revision ID: 0007_records
 Revises: 0006
@@ -44,6 +44,34 @@ def upgrade():
             ondelete="SET NULL",
         )
     _link_existing_emails()
+    op.create_table(
+        "refund_due",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invoice_id", sa.Integer(), nullable=False),
+        sa.Column("gateway", sa.String(length=32), nullable=False),
+        sa.Column("event_id", sa.String(length=120), nullable=False),
+        sa.Column("charge_reference", sa.String(length=120), nullable=False),
+        sa.Column("amount_minor", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("refunded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("refund_reference", sa.String(length=120), nullable=True),
+        sa.Column("refunded_by", sa.String(length=160), nullable=True),
+        sa.Column("reseller_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_refund_due_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"], ["invoice.id"], name=op.f("fk_refund_due_invoice_id_invoice"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["reseller_id"], ["reseller.id"], name=op.f("fk_refund_due_reseller_id_reseller"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_refund_due")),
+        sa.UniqueConstraint("gateway", "event_id", name=op.f("uq_refund_due_gateway_event_id")),
+    )
+    with op.batch_alter_table("refund_due", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_refund_due_invoice_id"), ["invoice_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_refund_due_reseller_id"), ["reseller_id"], unique=False)
 
 
 def _link_existing_emails():
@@ -92,6 +120,10 @@ def _ticket_of(email, tickets, by_token):
 
 
 def downgrade():
+    with op.batch_alter_table("refund_due", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_refund_due_reseller_id"))
+        batch_op.drop_index(batch_op.f("ix_refund_due_invoice_id"))
+    op.drop_table("refund_due")
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_outbox_message_ticket_id_ticket"), type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("fk_outbox_message_customer_id_customer"), type_="foreignkey")

@@ -12,7 +12,7 @@ from .invoice import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
 from .ledger import LedgerEntry
 from .order import DomainChoice, LineKind, Order, OrderLine, OrderStatus
 from .outbox import OutboxMessage, OutboxStatus
-from .payment import Payment, PaymentEvent
+from .payment import Payment, PaymentEvent, RefundDue
 from .privacy import (
     Breach,
     BreachCustomer,
@@ -73,6 +73,7 @@ __all__ = [
     "OutboxStatus",
     "Payment",
     "PaymentEvent",
+    "RefundDue",
     "Service",
     "ServiceStatus",
     "Tld",

@@ -86,6 +86,7 @@ NO_CUSTOMER_TEXT = {
     "notice_acceptance": "which notice version was accepted",
     "payment": "gateway and bank references",
     "payment_event": "gateway event ids and outcomes",
+    "refund_due": "amounts, gateway charge references and the refund's reference",
     "order": "status, currency and the checkout's idempotency key",
     "audit_entry": "who did what to which record; reasons never carry a customer's words",
 }

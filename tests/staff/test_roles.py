@@ -51,6 +51,7 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "staff.activate_service": BILLING,
     "staff.payments": BILLING,
     "staff.confirm_bank_transfer": BILLING,
+    "staff.mark_refund_made": BILLING,
     # The admin desk.
     "staff.shops": ADMIN,
     "staff.plans": ADMIN,
