@@ -1,4 +1,7 @@
-"""Records: outbox emails linked to the customer and ticket they are about; refunds to make
+"""Records: outbox emails linked to what they are about, refunds to make, one featured offer
+
+Outbox emails get the customer and ticket they are about; refunds to make get their table; a
+shop features at most one offer.
 
 Revision ID: 0007_records
 Revises: 0006
@@ -64,7 +67,10 @@ def upgrade():
             ["invoice_id"], ["invoice.id"], name=op.f("fk_refund_due_invoice_id_invoice"), ondelete="RESTRICT"
         ),
         sa.ForeignKeyConstraint(
-            ["reseller_id"], ["reseller.id"], name=op.f("fk_refund_due_reseller_id_reseller"), ondelete="CASCADE"
+            ["reseller_id"],
+            ["reseller.id"],
+            name=op.f("fk_refund_due_reseller_id_reseller"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refund_due")),
         sa.UniqueConstraint("gateway", "event_id", name=op.f("uq_refund_due_gateway_event_id")),
@@ -72,6 +78,30 @@ def upgrade():
     with op.batch_alter_table("refund_due", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_refund_due_invoice_id"), ["invoice_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_refund_due_reseller_id"), ["reseller_id"], unique=False)
+    _one_featured_offer_per_shop()
+
+
+def _one_featured_offer_per_shop():
+    """Keep each shop's first featured offer (by its place in the shop) and feature no other."""
+    connection = op.get_bind()
+    featured = connection.execute(
+        sa.text("SELECT id, reseller_id FROM offer WHERE featured ORDER BY reseller_id, position, id")
+    ).all()
+    kept = set()
+    for offer_id, reseller_id in featured:
+        if reseller_id in kept:
+            connection.execute(
+                sa.text("UPDATE offer SET featured = :no WHERE id = :id"), {"no": False, "id": offer_id}
+            )
+        kept.add(reseller_id)
+    op.create_index(
+        "uq_offer_one_featured",
+        "offer",
+        ["reseller_id"],
+        unique=True,
+        sqlite_where=sa.text("featured"),
+        postgresql_where=sa.text("featured"),
+    )
 
 
 def _link_existing_emails():
@@ -120,6 +150,7 @@ def _ticket_of(email, tickets, by_token):
 
 
 def downgrade():
+    op.drop_index("uq_offer_one_featured", table_name="offer")
     with op.batch_alter_table("refund_due", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_refund_due_reseller_id"))
         batch_op.drop_index(batch_op.f("ix_refund_due_invoice_id"))
