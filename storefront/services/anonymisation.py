@@ -109,6 +109,24 @@ def anonymise_tickets(
     report.tickets += len(tickets)
 
 
+def reduce_late_emails(shop: Reseller) -> int:
+    """Reduce emails queued about an account or ticket after it was anonymised (a request that raced
+    the purge); rows another purge holds are left to it. The caller commits."""
+    about_anonymised = or_(
+        OutboxMessage.customer_id.in_(select(Customer.id).where(Customer.anonymised_at.is_not(None))),
+        OutboxMessage.ticket_id.in_(select(Ticket.id).where(Ticket.anonymised_at.is_not(None))),
+    )
+    late = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.reseller_id == shop.id, OutboxMessage.subject != REMOVED_SUBJECT, about_anonymised
+        )
+        .order_by(OutboxMessage.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return _reduce_sent_emails(shop, OutboxMessage.id.in_(late)) if late else 0
+
+
 def _rowcount(statement) -> int:
     return db.session.execute(statement, execution_options=BULK).rowcount
 

@@ -35,7 +35,7 @@ def claim_due_soon(now: datetime, within: timedelta) -> list[tuple[Ticket, Resel
         .join(Reseller, Reseller.id == Ticket.reseller_id)
         .where(_due_soon(now, within))
         .order_by(Ticket.reply_due_at, Ticket.id)
-        .with_for_update(skip_locked=True, of=Ticket)
+        .with_for_update(skip_locked=True, key_share=True, of=Ticket)
     ).all()
     if not candidates:
         return []

@@ -28,7 +28,13 @@ from ..models import (
     current_tenant,
     utcnow,
 )
-from .anonymisation import anonymise_accounts, anonymise_tickets, received_not_reduced, reduce_received_emails
+from .anonymisation import (
+    anonymise_accounts,
+    anonymise_tickets,
+    received_not_reduced,
+    reduce_late_emails,
+    reduce_received_emails,
+)
 
 BATCH_SIZE = 500
 UNATTRIBUTED_MAIL = "unattributed mail"
@@ -211,6 +217,10 @@ def _purge_bound_shop(shop: Reseller, now: datetime, dry_run: bool) -> PurgeRepo
         finish_batch()
     for batch in _batches(tickets):
         anonymise_tickets(shop, batch, now, report, ticket_reason)
+        finish_batch()
+    late = reduce_late_emails(shop)
+    if late:
+        report.sent_emails += late
         finish_batch()
     return report
 
