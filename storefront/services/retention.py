@@ -4,7 +4,8 @@ The purge runs outside requests (``storefront privacy purge``). It takes one sho
 time with the session bound to that shop, so every tenant query is scoped to it and a
 write to another shop's row is refused, and works in batches with a commit after each,
 so a large purge never holds one long transaction. What it changes is in
-``services/anonymisation.py``.
+``services/anonymisation.py``. Received mail that no ticket holds belongs to no shop's
+customer the purge can follow; it is reduced once the platform's own period has passed.
 """
 
 from __future__ import annotations
