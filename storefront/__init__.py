@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import (
         accounts,
         errors,
+        formatting,
         health,
         htmx,
         pagecache,
@@ -54,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     sessions.init_app(app)
     tenancy.init_app(app)
     theming.init_app(app)
+    formatting.init_app(app)
     pagecache.init_app(app)
     htmx.init_app(app)
     security_headers.init_app(app)

@@ -70,6 +70,10 @@ class DefaultConfig:
     INBOUND_SMTP_MAX_BYTES = 32 * 1024 * 1024
     # The name `mail serve` greets with; None uses this machine's FQDN, which may name the platform.
     INBOUND_SMTP_HOSTNAME: str | None = None
+    # Received mail linked to no ticket (quarantined, automatic, or waiting for staff and never
+    # opened) belongs to no customer the purge can find: after this many days its text, raw
+    # bytes and addresses are removed by `storefront privacy purge`, whatever its shop.
+    INBOUND_UNATTRIBUTED_RETENTION_DAYS = 90
 
     # Links in emails point at the shop's primary domain with this scheme (and port, in development).
     SHOP_URL_SCHEME = "https"

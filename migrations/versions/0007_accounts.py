@@ -1,6 +1,6 @@
 """Password reset requests: /reset records one row for any address; the delivery step answers it
 
-Revision ID: 0007_accounts
+Revision ID: 0007
 Revises: 0006
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0007_accounts"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

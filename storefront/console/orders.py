@@ -1,4 +1,5 @@
-"""The shop's orders (owners only): list and filter, each order's record, and bank transfers seen arriving.
+"""The shop's orders (owners only): list and filter, each order's record, bank transfers seen arriving,
+and refunds to make (charges the gateway took that no invoice accepted).
 
 Marking a transfer paid goes through the same payment service the platform's payments desk uses,
 so the invoice, the order, its services, the wholesale ledger and the receipt email move together.
@@ -24,6 +25,14 @@ from ..services.order_book import (
 from ..services.orders import invoice_of
 from ..services.paging import page_number
 from ..services.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
+from ..services.refunds import (
+    RefundClosed,
+    RefundError,
+    find_refund,
+    gateway_label,
+    mark_refunded,
+    refunds_to_make,
+)
 from . import bp
 from .auth import owner_required, record_team_action, record_team_list
 
@@ -41,18 +50,21 @@ def orders() -> str | tuple[str, int]:
         return render_template("console/orders.html", listing=None, error=str(error)), 400
     page = page_number(request.args.get("page"))
     listing = order_page(g.shop.id, status, term, page)
-    shown = [row.customer_id for row in listing.rows]
+    refunds = [] if is_htmx() else refunds_to_make(g.shop.id)
+    shown = [row.customer_id for row in listing.rows] + [row.customer_id for row in refunds]
     record_team_list("orders", shown, f"search of {len(term)} characters, page {page}")
     db.session.commit()
     template = "console/_order_list.html" if is_htmx() else "console/orders.html"
-    return render_template(template, listing=listing, error=None)
+    return render_template(template, listing=listing, refunds=refunds, error=None)
 
 
 def _order_page(order_id: int, error: str | None = None, reference: str = "") -> str:
     record = order_record(g.shop.id, order_id)
     if record is None:
         abort(404)
-    return render_template("console/order.html", record=record, error=error, reference=reference)
+    return render_template(
+        "console/order.html", record=record, error=error, reference=reference, gateway_label=gateway_label
+    )
 
 
 def _refused(order_id: int, customer_id: int, error: str, reference: str = "") -> str:
@@ -93,4 +105,26 @@ def bank_transfer(order_id: int) -> Response | tuple[str, int]:
     except PaymentRefused as error:
         return _refused(order_id, customer_id, str(error), reference), 400
     flash(f"{invoice_label(invoice.number)} is paid; the customer has been sent a receipt.", "success")
+    return redirect(url_for("console.order", order_id=order_id), 303)
+
+
+@bp.post(f"/orders/{ID}/refunds")
+@owner_required
+def refund_made(order_id: int) -> Response | tuple[str, int]:
+    """Record that a charge the invoice refused went back to the customer, with the refund's reference."""
+    found = shop_order(g.shop.id, order_id)
+    invoice = invoice_of(found) if found is not None else None
+    refund = find_refund(invoice, request.form.get("charge", "")[:120]) if invoice is not None else None
+    if refund is None:
+        abort(404)
+    customer_id = invoice.customer_id
+    try:
+        mark_refunded(refund, request.form.get("reference", "")[:200], f"team:{current_user.id}")
+    except RefundClosed as error:
+        return _refused(order_id, customer_id, str(error)), 409
+    except RefundError as error:
+        return _refused(order_id, customer_id, str(error)), 400
+    record_team_action(f"refund:{refund.id}", "refunded", refund.refund_reference, customer_id=customer_id)
+    db.session.commit()
+    flash(f"The refund for {invoice_label(invoice.number)} is recorded.", "success")
     return redirect(url_for("console.order", order_id=order_id), 303)

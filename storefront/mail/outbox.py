@@ -9,7 +9,7 @@ from email.utils import formataddr, getaddresses
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Domain, OutboxMessage
+from ..models import Customer, Domain, OutboxMessage, Ticket
 from ..services.shops import ShopLike
 from .rendering import render_email
 
@@ -29,18 +29,24 @@ def queue_email(
     text_body: str,
     html_body: str | None = None,
     *,
+    about: Customer | Ticket | None,
     reply_to: str | None = None,
 ) -> OutboxMessage:
     """Add an email from ``shop`` to the session, to be sent when the caller's transaction commits.
 
-    ``reply_to`` (a plain address, for example a ticket's reply address) replaces the
-    shop's support address as Reply-To.
+    ``about`` names whose personal data the email carries: the customer, or the ticket (of
+    a customer or a guest) it is about; ``None`` only for an email about the shop's team.
+    The link is how the retention purge reaches this copy. ``reply_to`` (a plain address,
+    for example a ticket's reply address) replaces the shop's support address as Reply-To.
     """
     if not 0 < len(kind) <= KIND_MAX:
         raise ValueError(f"kind must be 1 to {KIND_MAX} characters")
+    customer_id, ticket_id = _links(about)
     support = _plain_address(shop.support_email)
     message = OutboxMessage(
         reseller_id=shop.id,
+        customer_id=customer_id,
+        ticket_id=ticket_id,
         message_id=f"<{secrets.token_hex(16)}@{_message_id_domain(shop)}>",
         from_address=_from_header(shop.brand_name, support),
         reply_to=_plain_address(reply_to) if reply_to else support,
@@ -55,11 +61,28 @@ def queue_email(
 
 
 def send_templated(
-    shop: ShopLike, to: str, template: str, *, reply_to: str | None = None, **context: object
+    shop: ShopLike,
+    to: str,
+    template: str,
+    *,
+    about: Customer | Ticket | None,
+    reply_to: str | None = None,
+    **context: object,
 ) -> OutboxMessage:
-    """Render ``email/<template>`` in the shop's brand and queue it."""
+    """Render ``email/<template>`` in the shop's brand and queue it, linked to whom it is ``about``."""
     subject, text_body, html_body = render_email(shop, template, context)
-    return queue_email(shop, to, template, subject, text_body, html_body, reply_to=reply_to)
+    return queue_email(shop, to, template, subject, text_body, html_body, about=about, reply_to=reply_to)
+
+
+def _links(about: Customer | Ticket | None) -> tuple[int | None, int | None]:
+    """Return the (customer id, ticket id) an email about ``about`` is linked to."""
+    if about is None:
+        return None, None
+    if about.id is None:
+        raise ValueError("flush the customer or ticket before queueing an email about it")
+    if isinstance(about, Ticket):
+        return about.customer_id, about.id
+    return about.id, None
 
 
 def _one_line(value: str) -> str:

@@ -19,8 +19,9 @@ def email_environment(app: Flask, *, html: bool) -> Environment:
     environments: dict[bool, Environment] = app.extensions.setdefault("email_environments", {})
     if html not in environments:
         # Text parts must reach the reader as written: no HTML escaping, Jinja's block
-        # tags leave no blank lines behind.
-        options = {} if html else {"trim_blocks": True, "lstrip_blocks": True}
+        # tags leave no blank lines behind, and an included partial keeps its last line
+        # break, so the line after an include starts a line of its own.
+        options = {} if html else {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}
         environments[html] = app.jinja_env.overlay(autoescape=html, **options)
     return environments[html]
 

@@ -12,7 +12,7 @@ from .invoice import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
 from .ledger import LedgerEntry
 from .order import DomainChoice, LineKind, Order, OrderLine, OrderStatus
 from .outbox import OutboxMessage, OutboxStatus
-from .payment import Payment, PaymentEvent
+from .payment import Payment, PaymentEvent, RefundDue
 from .privacy import (
     Breach,
     BreachCustomer,
@@ -74,6 +74,7 @@ __all__ = [
     "PasswordResetRequest",
     "Payment",
     "PaymentEvent",
+    "RefundDue",
     "Service",
     "ServiceStatus",
     "Tld",

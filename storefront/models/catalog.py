@@ -9,9 +9,11 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,6 +82,14 @@ class Offer(TenantScoped, Timestamped, db.Model):
     __table_args__ = (
         UniqueConstraint("reseller_id", "plan_id"),
         UniqueConstraint("id", "reseller_id"),
+        # "Popular" means one plan: a shop features at most one offer.
+        Index(
+            "uq_offer_one_featured",
+            "reseller_id",
+            unique=True,
+            sqlite_where=text("featured"),
+            postgresql_where=text("featured"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -27,6 +27,13 @@ class OutboxMessage(Timestamped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reseller_id: Mapped[int | None] = mapped_column(ForeignKey("reseller.id", ondelete="SET NULL"))
+    # Whose personal data the email carries, recorded when it is queued, so the retention purge
+    # finds every copy through these links: the customer's account, or the ticket it is about.
+    # Both empty: an email about the shop's team only (an invitation, a second-factor reset).
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer.id", ondelete="SET NULL"), index=True
+    )
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     from_address: Mapped[str] = mapped_column(String(320))
     reply_to: Mapped[str | None] = mapped_column(String(320))

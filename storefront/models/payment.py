@@ -1,12 +1,14 @@
-"""Payments received, and every gateway event seen (each stored once)."""
+"""Payments received, every gateway event seen (each stored once), and money to give back."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import TenantScoped, Timestamped
+from .base import TenantScoped, Timestamped, UTCDateTime
 
 
 class Payment(TenantScoped, Timestamped, db.Model):
@@ -37,3 +39,25 @@ class PaymentEvent(Timestamped, db.Model):
     reseller_id: Mapped[int | None] = mapped_column(ForeignKey("reseller.id", ondelete="SET NULL"))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id", ondelete="SET NULL"))
     outcome: Mapped[str] = mapped_column(String(200))
+
+
+class RefundDue(TenantScoped, Timestamped, db.Model):
+    """A charge a gateway took that no invoice accepted (a second charge on a paid invoice, a wrong
+    amount): money the shop owes back until someone records the refund with its reference."""
+
+    __table_args__ = (
+        UniqueConstraint("gateway", "event_id"),
+        CheckConstraint("amount_minor > 0", "amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="RESTRICT"), index=True)
+    gateway: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(120))
+    charge_reference: Mapped[str] = mapped_column(String(120))
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(200))
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refund_reference: Mapped[str | None] = mapped_column(String(120))
+    refunded_by: Mapped[str | None] = mapped_column(String(160))  # staff:<email>, team:<id>

@@ -5,9 +5,11 @@ them seven years) with the buyer's name and email reduced; orders and services; 
 records of what the shop did (notice acceptances, consent history, disclosures,
 breach notices, correction requests without their text); the audit log, untouched.
 What goes: the person's name, email and password, ticket subjects and messages,
-attachments, the raw emails received for the tickets, the text of emails sent to
-the person, correction request text, the registrant contact kept with a domain
-registration, and emailed links.
+attachments, the raw emails received for the tickets, the text of every email about
+the person or their tickets (to them, and to the shop's team) found through the links
+the outbox records when each email is queued, correction request text, the registrant
+contact kept with a domain registration, and emailed links. Received mail that is linked
+to no ticket is reduced after a platform-wide period instead (``retention.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, case, delete, select, update
+from sqlalchemy import ColumnElement, case, delete, func, or_, select, update
 
 from ..extensions import db
 from ..models import (
@@ -28,7 +30,6 @@ from ..models import (
     DomainRegistration,
     Escalation,
     InboundEmail,
-    InboundOutcome,
     Invoice,
     OutboxMessage,
     OutboxStatus,
@@ -39,7 +40,6 @@ from ..models import (
 )
 from . import audit
 from .privacy_centre import record_consent
-from .ticket_mail import reply_address
 
 if TYPE_CHECKING:
     from .retention import PurgeReport
@@ -51,6 +51,7 @@ REMOVED_SUBJECT = "Removed after the retention period"
 UNUSABLE_PASSWORD_PREFIX = "!anonymised!"
 CONTACT_PERSONAL_FIELDS = ("email", "phone", "fax", "address")
 CHUNK = 500
+RECEIVED_REDUCED = {"raw": b"", "from_address": "", "to_address": "", "subject": ""}
 BULK = {"synchronize_session": False}
 
 
@@ -58,18 +59,19 @@ def anonymise_accounts(
     shop: Reseller, customers: Sequence[Customer], now: datetime, report: PurgeReport, reason: str
 ) -> None:
     """Anonymise closed accounts of ``shop``, with all their tickets; the caller commits."""
-    ids, addresses = [c.id for c in customers], [c.email for c in customers]
+    ids = [c.id for c in customers]
+    # The caller holds these accounts; their tickets are claimed next, always in this order
+    # (account, ticket, then the ticket's rows), waiting for any another purge holds: that
+    # purge anonymises them, and the re-check on the locked rows leaves them out here.
     tickets = db.session.scalars(
-        select(Ticket).where(Ticket.customer_id.in_(ids), Ticket.anonymised_at.is_(None)).order_by(Ticket.id)
+        select(Ticket)
+        .where(Ticket.customer_id.in_(ids), Ticket.anonymised_at.is_(None))
+        .order_by(Ticket.id)
+        .with_for_update(key_share=True)
     ).all()
     for start in range(0, len(tickets), CHUNK):
         anonymise_tickets(shop, tickets[start : start + CHUNK], now, report, "the account was anonymised")
-    report.sent_emails += _reduce_sent_emails(shop, OutboxMessage.to_address.in_(addresses))
-    report.inbound_emails += _reduce_received_emails(
-        InboundEmail.reseller_id == shop.id,
-        InboundEmail.from_address.in_(addresses),
-        InboundEmail.outcome != InboundOutcome.TRIAGE,  # waiting for staff to place it
-    )
+    report.sent_emails += _reduce_sent_emails(shop, OutboxMessage.customer_id.in_(ids))
     report.invoices += _reduce_invoices(ids, now)
     report.registrations += _reduce_registrations(ids)
     report.corrections += _redact_corrections(ids)
@@ -98,15 +100,31 @@ def anonymise_tickets(
         .values(note=REMOVED_TEXT)
     )
     report.inbound_emails += _reduce_received_emails(InboundEmail.ticket_id.in_(ids))
-    report.sent_emails += _reduce_sent_emails(
-        shop, OutboxMessage.reply_to.in_([reply_address(shop, t) for t in tickets])
-    )
+    report.sent_emails += _reduce_sent_emails(shop, OutboxMessage.ticket_id.in_(ids))
     for ticket in tickets:
         _anonymise_ticket(ticket, now)
         audit.record(
             "system", "retention", shop.id, f"ticket:{ticket.id}", "anonymise", reason, ticket.customer_id
         )
     report.tickets += len(tickets)
+
+
+def reduce_late_emails(shop: Reseller) -> int:
+    """Reduce emails queued about an account or ticket after it was anonymised (a request that raced
+    the purge); rows another purge holds are left to it. The caller commits."""
+    about_anonymised = or_(
+        OutboxMessage.customer_id.in_(select(Customer.id).where(Customer.anonymised_at.is_not(None))),
+        OutboxMessage.ticket_id.in_(select(Ticket.id).where(Ticket.anonymised_at.is_not(None))),
+    )
+    late = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.reseller_id == shop.id, OutboxMessage.subject != REMOVED_SUBJECT, about_anonymised
+        )
+        .order_by(OutboxMessage.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return _reduce_sent_emails(shop, OutboxMessage.id.in_(late)) if late else 0
 
 
 def _rowcount(statement) -> int:
@@ -137,9 +155,22 @@ def _anonymise_ticket(ticket: Ticket, now: datetime) -> None:
 
 def _reduce_received_emails(*where: ColumnElement[bool]) -> int:
     """Keep the record that a message came (Message-ID, outcome, time); drop what it said and who sent it."""
-    return _rowcount(
-        update(InboundEmail).where(*where).values(raw=b"", from_address="", to_address="", subject="")
+    return _rowcount(update(InboundEmail).where(*where).values(**RECEIVED_REDUCED))
+
+
+def received_not_reduced() -> ColumnElement[bool]:
+    """Received emails that still hold what they said or who sent them."""
+    return or_(
+        InboundEmail.from_address != "",
+        InboundEmail.to_address != "",
+        InboundEmail.subject != "",
+        func.length(InboundEmail.raw) > 0,
     )
+
+
+def reduce_received_emails(ids: Sequence[int]) -> int:
+    """Reduce the received emails ``ids`` (claimed by the caller); the caller commits."""
+    return _reduce_received_emails(InboundEmail.id.in_(ids))
 
 
 def _reduce_sent_emails(shop: Reseller, addressed: ColumnElement[bool]) -> int:

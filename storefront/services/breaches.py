@@ -253,7 +253,7 @@ def send_notices(breach: Breach, staff_id: int, role: str, now: datetime) -> Not
         if shop.id not in links:
             links[shop.id] = shop_url(shop, PRIVACY_PATH)
         context = notice_context(breach, shop, customer.name, links[shop.id])
-        send_templated(shop, customer.email, NOTICE_KIND, **context)
+        send_templated(shop, customer.email, NOTICE_KIND, about=customer, **context)
         sent[shop.id] = sent.get(shop.id, 0) + 1
     for shop_id, count in sent.items():
         reason = f"{count} notices queued"

@@ -41,6 +41,7 @@ def sign_up(shop: ShopLike, name: str, email: str, password: str) -> None:
             shop,
             email,
             "account_exists",
+            about=existing,
             customer_name=greeting_name(existing),
             sign_in_url=shop_url(shop, "/login"),
             reset_url=shop_url(shop, "/reset"),
@@ -72,7 +73,9 @@ def greeting_name(customer: Customer) -> str:
 def _send_verification(shop: ShopLike, customer: Customer) -> None:
     token = issue_token(customer, TokenPurpose.VERIFY_EMAIL)
     verify_url = shop_url(shop, f"/verify/{token}")
-    send_templated(shop, customer.email, "verify_email", customer_name="", verify_url=verify_url)
+    send_templated(
+        shop, customer.email, "verify_email", about=customer, customer_name="", verify_url=verify_url
+    )
 
 
 def resend_verification(shop: ShopLike, customer: Customer) -> None:

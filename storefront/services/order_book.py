@@ -13,11 +13,23 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Customer, Invoice, InvoiceStatus, Order, OrderStatus, Payment, Plan, Service, TeamMember
+from ..models import (
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    Plan,
+    RefundDue,
+    Service,
+    TeamMember,
+)
 from ..whole_numbers import is_ascii_digits
 from .customer_directory import like_pattern
 from .paging import PageCount
 from .payments import BANK_TRANSFER, SANDBOX_CARD
+from .refunds import refunds_of_invoice
 
 PAGE_SIZE = 25
 STATUS_FILTERS = {
@@ -136,6 +148,12 @@ class OrderRecord:
     payment: Payment | None
     recorded_by: str
     services: list[tuple[Service, str]]
+    refunds: tuple[tuple[RefundDue, str], ...] = ()
+
+    @property
+    def refunds_to_make(self) -> list[RefundDue]:
+        """The refunds of this order's invoice not yet made."""
+        return [refund for refund, _ in self.refunds if refund.refunded_at is None]
 
     @property
     def awaits_bank_transfer(self) -> bool:
@@ -183,7 +201,13 @@ def order_record(reseller_id: int, order_id: int) -> OrderRecord | None:
     ).all()
     customer = db.session.get(Customer, order.customer_id)
     recorded_by = who_recorded(reseller_id, payment.recorded_by) if payment else ""
-    return OrderRecord(order, customer, invoice, payment, recorded_by, [tuple(row) for row in services])
+    refunds = tuple(
+        (refund, who_recorded(reseller_id, refund.refunded_by or ""))
+        for refund in (refunds_of_invoice(invoice) if invoice else [])
+    )
+    return OrderRecord(
+        order, customer, invoice, payment, recorded_by, [tuple(row) for row in services], refunds
+    )
 
 
 def who_recorded(reseller_id: int, recorded_by: str) -> str:

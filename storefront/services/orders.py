@@ -216,8 +216,8 @@ def _notify_order(shop: ShopLike, customer: Customer, order: Order, invoice: Inv
         "invoice_label": invoice_label(invoice.number),
         "invoice_url": invoice_url,
     }
-    send_templated(shop, customer.email, "order_confirmation", **context)
-    send_templated(shop, customer.email, "invoice", **context)
+    send_templated(shop, customer.email, "order_confirmation", about=customer, **context)
+    send_templated(shop, customer.email, "invoice", about=customer, **context)
 
 
 RECENT_ORDERS = 5

@@ -70,6 +70,7 @@ def _answer(request: PasswordResetRequest) -> None:
         shop,
         customer.email,
         "reset_password",
+        about=customer,
         customer_name=greeting_name(customer),
         reset_url=shop_url(shop, f"/reset/{token}"),
     )

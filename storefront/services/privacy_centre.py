@@ -213,6 +213,7 @@ def _tell_team(shop: ShopLike, customer: Customer, request: CorrectionRequest, r
             shop,
             member.email,
             "team_correction_request",
+            about=customer,
             member_name=member.name,
             customer_name=customer.name,
             record_label=record_label,

@@ -4,7 +4,8 @@ The purge runs outside requests (``storefront privacy purge``). It takes one sho
 time with the session bound to that shop, so every tenant query is scoped to it and a
 write to another shop's row is refused, and works in batches with a commit after each,
 so a large purge never holds one long transaction. What it changes is in
-``services/anonymisation.py``.
+``services/anonymisation.py``. Received mail that no ticket holds belongs to no shop's
+customer the purge can follow; it is reduced once the platform's own period has passed.
 """
 
 from __future__ import annotations
@@ -12,16 +13,36 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 
 from ..extensions import db
-from ..models import Customer, Reseller, Ticket, TicketStatus, bind_tenant, current_tenant, utcnow
-from .anonymisation import anonymise_accounts, anonymise_tickets
+from ..models import (
+    Customer,
+    InboundEmail,
+    PasswordResetRequest,
+    Reseller,
+    Ticket,
+    TicketStatus,
+    bind_tenant,
+    current_tenant,
+    utcnow,
+)
+from .anonymisation import (
+    anonymise_accounts,
+    anonymise_tickets,
+    received_not_reduced,
+    reduce_late_emails,
+    reduce_received_emails,
+)
 
 BATCH_SIZE = 500
+UNATTRIBUTED_MAIL = "unattributed mail"
 MONTHS_MIN, MONTHS_MAX = 1, 120
+# The delivery step answers a reset request within minutes; one waiting a day is dropped with its address.
+RESET_REQUEST_KEPT = timedelta(days=1)
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -124,10 +145,56 @@ def preview(shop: Reseller, now: datetime) -> RetentionPreview:
 
 
 def purge(now: datetime | None = None, *, dry_run: bool = False) -> list[PurgeReport]:
-    """Anonymise what is past retention in every shop; report per shop. A dry run changes nothing."""
+    """Anonymise what is past retention in every shop, then old unattributed mail; report per shop.
+
+    A dry run changes nothing.
+    """
     now = now or utcnow()
     shop_ids = db.session.scalars(select(Reseller.id).order_by(Reseller.slug)).all()
-    return [purge_shop(shop_id, now, dry_run=dry_run) for shop_id in shop_ids]
+    reports = [purge_shop(shop_id, now, dry_run=dry_run) for shop_id in shop_ids]
+    return [*reports, purge_unattributed_mail(now, dry_run=dry_run)]
+
+
+def unattributed_mail_due(now: datetime) -> ColumnElement[bool]:
+    """Received mail linked to no ticket, older than the platform's period, not yet reduced."""
+    days = current_app.config["INBOUND_UNATTRIBUTED_RETENTION_DAYS"]
+    return and_(
+        InboundEmail.ticket_id.is_(None),
+        InboundEmail.created_at <= now - timedelta(days=days),
+        received_not_reduced(),
+    )
+
+
+def purge_unattributed_mail(now: datetime, *, dry_run: bool = False) -> PurgeReport:
+    """Reduce received mail that no ticket holds once the platform's period has passed.
+
+    Quarantined, automatic and never-placed mail names no customer the purge could follow,
+    so it is kept only ``INBOUND_UNATTRIBUTED_RETENTION_DAYS``; the record that it came
+    (Message-ID, outcome, reason, time) stays. Reset requests left unanswered for a day go too.
+    """
+    report = PurgeReport(UNATTRIBUTED_MAIL)
+    finish_batch = db.session.flush if dry_run else db.session.commit
+    try:
+        for batch in _batches(
+            select(InboundEmail.id).where(unattributed_mail_due(now)).order_by(InboundEmail.id)
+        ):
+            report.inbound_emails += reduce_received_emails(batch)
+            finish_batch()
+        report.tokens += _drop_stale_reset_requests(now)
+        if report.tokens:
+            finish_batch()
+        if dry_run:
+            db.session.rollback()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return report
+
+
+def _drop_stale_reset_requests(now: datetime) -> int:
+    """Delete reset requests nobody answered in time: each holds an address typed at /reset."""
+    stale = delete(PasswordResetRequest).where(PasswordResetRequest.requested_at <= now - RESET_REQUEST_KEPT)
+    return db.session.execute(stale.execution_options(synchronize_session=False)).rowcount
 
 
 def purge_shop(shop_id: int, now: datetime, *, dry_run: bool = False) -> PurgeReport:
@@ -164,6 +231,10 @@ def _purge_bound_shop(shop: Reseller, now: datetime, dry_run: bool) -> PurgeRepo
     for batch in _batches(tickets):
         anonymise_tickets(shop, batch, now, report, ticket_reason)
         finish_batch()
+    late = reduce_late_emails(shop)
+    if late:
+        report.sent_emails += late
+        finish_batch()
     return report
 
 
@@ -171,7 +242,9 @@ def _batches(query: Select) -> Iterator[Sequence]:
     """Yield the first ``BATCH_SIZE`` rows still due, again and again, until none is left.
 
     On PostgreSQL each batch is locked, and rows another purge holds are skipped, so two
-    purges started together share the work instead of doing it twice.
+    purges started together share the work instead of doing it twice. The lock is FOR NO KEY
+    UPDATE: a request adding a row that refers to a held account or ticket is not blocked.
     """
-    while batch := db.session.scalars(query.limit(BATCH_SIZE).with_for_update(skip_locked=True)).all():
+    claim = query.limit(BATCH_SIZE).with_for_update(skip_locked=True, key_share=True)
+    while batch := db.session.scalars(claim).all():
         yield batch

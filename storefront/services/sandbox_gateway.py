@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import Invoice, PaymentEvent
 from ..whole_numbers import MAX_ID, whole_number
 from .payments import SANDBOX_CARD, InvoiceClosed, PaymentRefused, record_payment
+from .refunds import note_refund_due
 
 SUCCEEDING_CARD = "4242424242424242"
 MAX_BODY = 16 * 1024
@@ -33,11 +34,15 @@ LATEST_TIMESTAMP = 2**40  # far past any real clock, well inside what int() and 
 
 
 class CallbackRejected(ValueError):
-    """A callback that changes nothing; ``status`` is the HTTP answer."""
+    """A callback that changes nothing; ``status`` is the HTTP answer.
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    ``money_taken`` marks a charge the gateway made that the invoice refused: a refund to make.
+    """
+
+    def __init__(self, message: str, status: int = 400, *, money_taken: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.money_taken = money_taken
 
 
 def _secret() -> bytes:
@@ -156,22 +161,30 @@ def handle_callback(shop_id: int, body: bytes, header: str, now: float | None = 
         record.outcome = _settle(event, data, shop_id, invoice)
     except CallbackRejected as error:
         db.session.rollback()
-        _store_refusal(event["id"], shop_id, invoice.id if invoice else None, str(error))
+        _store_refusal(event, shop_id, invoice, error)
         raise
     db.session.commit()
     return CallbackOutcome(event["id"], record.outcome)
 
 
-def _store_refusal(event_id: str, shop_id: int, invoice_id: int | None, reason: str) -> None:
+def _store_refusal(event: dict, shop_id: int, invoice: Invoice | None, error: CallbackRejected) -> None:
+    """Store the refused event once; a charge the gateway made becomes a refund to make with it."""
     db.session.add(
         PaymentEvent(
             gateway=SANDBOX_CARD.code,
-            event_id=event_id,
+            event_id=event["id"],
             reseller_id=shop_id,
-            invoice_id=invoice_id,
-            outcome=f"refused: {reason}"[:200],
+            invoice_id=invoice.id if invoice else None,
+            outcome=f"refused: {error}"[:200],
         )
     )
+    if error.money_taken and invoice is not None:
+        data = event["data"]
+        charge = data.get("charge")
+        reference = charge if isinstance(charge, str) and 0 < len(charge) <= 120 else event["id"]
+        note_refund_due(
+            invoice, SANDBOX_CARD.code, event["id"], reference, data["amount"], data["currency"], str(error)
+        )
     try:
         db.session.commit()
     except IntegrityError:  # the same event, refused at the same moment
@@ -195,7 +208,7 @@ def _settle(event: dict, data: dict, shop_id: int, invoice: Invoice | None) -> s
             commit=False,
         )
     except InvoiceClosed as error:
-        raise CallbackRejected(str(error), 409) from None
+        raise CallbackRejected(str(error), 409, money_taken=True) from None
     except PaymentRefused as error:
-        raise CallbackRejected(str(error)) from None
+        raise CallbackRejected(str(error), money_taken=True) from None
     return "paid"

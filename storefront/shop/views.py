@@ -105,12 +105,14 @@ def plans() -> str:
 
 @bp.get("/plans/<code>")
 def plan(code: str) -> str:
-    """One plan's features and its price in every billing cycle the shop sells."""
+    """One plan's features and its price in every billing cycle the shop sells, ``?cycle=`` chosen."""
     offer = find_offer(g.shop, code)
     if offer is None:
         abort(404)
     prices = [view for cycle in cycles_on_sale([offer]) if (view := price_view(offer, cycle))]
-    return render_themed("plan.html", offer=offer, prices=prices)
+    asked = parse_cycle(request.args.get("cycle"))  # the period chosen on /plans comes along
+    chosen = asked if any(price.cycle == asked for price in prices) else prices[0].cycle if prices else None
+    return render_themed("plan.html", offer=offer, prices=prices, chosen=chosen)
 
 
 @bp.get("/privacy")

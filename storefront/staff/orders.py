@@ -1,4 +1,4 @@
-"""Staff work queues: provisioning paid services, confirming bank transfers.
+"""Staff work queues: provisioning paid services, confirming bank transfers, refunds to make.
 
 Both queues show customers' domains and invoices across shops, so each page is audited with an
 entry for every customer on it, and each change with an entry for its customer.
@@ -11,10 +11,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models import Invoice
+from ..models import Invoice, RefundDue
 from ..services.invoices import invoice_label
 from ..services.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
 from ..services.provisioning import ProvisioningError, activate, pending_services, unpaid_invoices
+from ..services.refunds import RefundClosed, RefundError, mark_refunded, refunds_to_make
 from . import bp
 from .roles import BILLING_DESK, record_staff_action, record_staff_list, role_required
 
@@ -30,12 +31,22 @@ def _provisioning_page(error: str | None = None, kept: dict | None = None) -> st
 
 
 def _payments_page(error: str | None = None, kept: dict | None = None) -> str:
-    """The unpaid invoices across shops, audited with each customer on it; ``kept`` refills a refused form."""
-    invoices = unpaid_invoices()
+    """The unpaid invoices and the refunds to make across shops, audited with each customer on it.
+
+    ``kept`` refills a refused form.
+    """
+    invoices, refunds = unpaid_invoices(), refunds_to_make()
     shown = [(item.invoice.reseller_id, item.invoice.customer_id) for item in invoices]
-    record_staff_list(None, "payments", shown, f"{len(invoices)} invoices unpaid")
+    shown += [(row.refund.reseller_id, row.customer_id) for row in refunds]
+    reason = f"{len(invoices)} invoices unpaid, {len(refunds)} refunds to make"
+    record_staff_list(None, "payments", shown, reason)
     page = render_template(
-        "staff/payments.html", invoices=invoices, label=invoice_label, error=error, kept=kept or {}
+        "staff/payments.html",
+        invoices=invoices,
+        refunds=refunds,
+        label=invoice_label,
+        error=error,
+        kept=kept or {},
     )
     db.session.commit()  # after rendering: the invoices stay loaded
     return page
@@ -106,4 +117,29 @@ def confirm_bank_transfer(invoice_id: int) -> Response | tuple[str, int]:
     record_staff_action(invoice.reseller_id, subject, "bank_transfer", "payments desk", invoice.customer_id)
     db.session.commit()
     flash(f"{invoice_label(invoice.number)} is paid.", "success")
+    return redirect(url_for("staff.payments"), 303)
+
+
+@bp.post("/payments/refunds/<int(max=2147483647):refund_id>/refunded")
+@role_required(*BILLING_DESK)
+def mark_refund_made(refund_id: int) -> Response | tuple[str, int]:
+    """Record that a refund to make went back to the customer, with its reference; audited."""
+    refund = db.session.get(RefundDue, refund_id)
+    if refund is None:
+        abort(404)
+    reference = request.form.get("reference", "")[:200]
+    try:
+        mark_refunded(refund, reference, f"staff:{current_user.id}")
+    except RefundClosed:
+        db.session.rollback()
+        abort(409)
+    except RefundError as error:
+        db.session.rollback()
+        return _payments_page(str(error)), 400
+    invoice = db.session.get(Invoice, refund.invoice_id)
+    record_staff_action(
+        refund.reseller_id, f"refund:{refund.id}", "refunded", refund.refund_reference, invoice.customer_id
+    )
+    db.session.commit()
+    flash(f"The refund for {invoice_label(invoice.number)} is recorded.", "success")
     return redirect(url_for("staff.payments"), 303)

@@ -123,7 +123,13 @@ def queue(app: Flask) -> Callable[..., int]:
         with app.app_context():
             shop = db.session.scalar(select(Reseller).where(Reseller.slug == slug))
             message = queue_email(
-                shop, to, kw.get("kind", "test"), subject, kw.get("text", "Hello."), kw.get("html")
+                shop,
+                to,
+                kw.get("kind", "test"),
+                subject,
+                kw.get("text", "Hello."),
+                kw.get("html"),
+                about=None,
             )
             db.session.commit()
             return message.id

@@ -39,6 +39,7 @@ def test_a_queued_email_reaches_the_customer_in_the_shops_name(
             acme,
             "aisyah@example.com",
             "verify_email",
+            about=None,
             customer_name="Nur Aisyah",
             verify_url="https://shop.acme-hosting.test/verify/abc",
         )

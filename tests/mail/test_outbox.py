@@ -22,7 +22,7 @@ def _outbox_count() -> int:
 
 def test_queueing_joins_the_callers_transaction_and_never_commits(app, demo) -> None:
     with app.app_context():
-        message = queue_email(_reseller("acme"), "aisyah@example.com", "test", "Hi", "Hello.")
+        message = queue_email(_reseller("acme"), "aisyah@example.com", "test", "Hi", "Hello.", about=None)
         assert message in db.session.new
         db.session.rollback()  # the change it reported failed: the email goes with it
         assert _outbox_count() == 0
@@ -30,7 +30,9 @@ def test_queueing_joins_the_callers_transaction_and_never_commits(app, demo) -> 
 
 def test_a_queued_row_carries_the_shops_identity(app, demo) -> None:
     with app.app_context():
-        message = queue_email(_reseller("bluewave"), "weiming@example.net", "test", "Hi", "Hello.")
+        message = queue_email(
+            _reseller("bluewave"), "weiming@example.net", "test", "Hi", "Hello.", about=None
+        )
         db.session.commit()
         assert message.from_address == "BlueWave Web <support@bluewave-web.test>"
         assert message.reply_to == "support@bluewave-web.test"
@@ -42,7 +44,7 @@ def test_a_queued_row_carries_the_shops_identity(app, demo) -> None:
 def test_a_shop_snapshot_queues_like_a_reseller(app, demo) -> None:
     with app.app_context():
         shop = find_shop("kedai.localhost", "localhost")
-        message = queue_email(shop, "raj@example.org", "test", "Hi", "Hello.")
+        message = queue_email(shop, "raj@example.org", "test", "Hi", "Hello.", about=None)
         assert message.from_address == "Kedai Hosting <support@kedaihosting.test>"
         assert message.message_id.endswith("@kedaihosting.test>")
 
@@ -50,13 +52,16 @@ def test_a_shop_snapshot_queues_like_a_reseller(app, demo) -> None:
 def test_without_a_verified_domain_the_message_id_uses_the_support_domain(app, make_reseller) -> None:
     make_reseller("plain", support_email="help@Plain-Hosting.test")
     with app.app_context():
-        message = queue_email(_reseller("plain"), "a@example.com", "test", "Hi", "Hello.")
+        message = queue_email(_reseller("plain"), "a@example.com", "test", "Hi", "Hello.", about=None)
         assert message.message_id.endswith("@plain-hosting.test>")
 
 
 def test_message_ids_are_unique_per_message(app, demo) -> None:
     with app.app_context():
-        ids = {queue_email(_reseller("acme"), "a@example.com", "t", "Hi", "x").message_id for _ in range(5)}
+        ids = {
+            queue_email(_reseller("acme"), "a@example.com", "t", "Hi", "x", about=None).message_id
+            for _ in range(5)
+        }
         assert len(ids) == 5
 
 
@@ -75,20 +80,27 @@ def test_message_ids_are_unique_per_message(app, demo) -> None:
 def test_a_recipient_that_is_not_exactly_one_address_is_refused(app, demo, to) -> None:
     with app.app_context():
         with pytest.raises(ValueError):
-            queue_email(_reseller("acme"), to, "test", "Hi", "Hello.")
+            queue_email(_reseller("acme"), to, "test", "Hi", "Hello.", about=None)
         assert not db.session.new
 
 
 def test_a_named_recipient_is_kept_with_its_name(app, demo) -> None:
     with app.app_context():
-        message = queue_email(_reseller("acme"), '"Aisyah, Nur" <aisyah@example.com>', "t", "Hi", "x")
+        message = queue_email(
+            _reseller("acme"), '"Aisyah, Nur" <aisyah@example.com>', "t", "Hi", "x", about=None
+        )
         assert message.to_address == '"Aisyah, Nur" <aisyah@example.com>'
 
 
 def test_control_characters_in_the_subject_become_single_spaces(app, demo) -> None:
     with app.app_context():
         message = queue_email(
-            _reseller("acme"), "a@example.com", "t", "Order\r\n\r\nBcc: x@example.com\t\x00done", "x"
+            _reseller("acme"),
+            "a@example.com",
+            "t",
+            "Order\r\n\r\nBcc: x@example.com\t\x00done",
+            "x",
+            about=None,
         )
         assert message.subject == "Order Bcc: x@example.com done"
 
@@ -96,14 +108,14 @@ def test_control_characters_in_the_subject_become_single_spaces(app, demo) -> No
 def test_a_line_break_in_the_brand_name_cannot_reach_the_from_header(app, make_reseller) -> None:
     make_reseller("broken", brand_name="Broken\r\nBcc: x@example.com")
     with app.app_context():
-        message = queue_email(_reseller("broken"), "a@example.com", "t", "Hi", "x")
+        message = queue_email(_reseller("broken"), "a@example.com", "t", "Hi", "x", about=None)
         assert "\n" not in message.from_address and "\r" not in message.from_address
 
 
 def _verify_email(app, slug: str = "acme", **context) -> OutboxMessage:
     context = {"customer_name": "Nur Aisyah", "verify_url": "https://shop.acme-hosting.test/v/abc"} | context
     with app.app_context():
-        message = send_templated(_reseller(slug), "aisyah@example.com", "verify_email", **context)
+        message = send_templated(_reseller(slug), "aisyah@example.com", "verify_email", about=None, **context)
         db.session.flush()
         db.session.expunge(message)
         return message

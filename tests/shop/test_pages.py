@@ -81,7 +81,7 @@ def test_plan_detail_lists_features_and_every_cycle(demo, client_for) -> None:
     html = client_for("bluewave.localhost").get("/plans/wordpress").text
     assert "Automatic core and plugin updates" in html
     for label, price in (("Monthly", "RM 19.90"), ("Quarterly", "RM 56.90"), ("Annually", "RM 199.00")):
-        assert re.search(rf"<th scope=\"row\">{label}</th>\s*<td>{re.escape(price)}</td>", html)
+        assert re.search(rf">{label}</label>\s*</th>\s*<td class=\"amount\">{re.escape(price)}</td>", html)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ def _add_offers(shop_id: int, make_plan, make_offer, start: int, count: int) -> 
             plan,
             {"monthly": 500 + index, "annually": 5000 + index},
             position=index,
-            featured=index % 2 == 0,
+            featured=index == 0,  # a shop features one offer at most
         )
 
 

@@ -51,6 +51,7 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "staff.activate_service": BILLING,
     "staff.payments": BILLING,
     "staff.confirm_bank_transfer": BILLING,
+    "staff.mark_refund_made": BILLING,
     # The admin desk.
     "staff.shops": ADMIN,
     "staff.plans": ADMIN,
@@ -163,7 +164,7 @@ def test_the_landing_page_leads_each_role_to_its_work(client_for, make_staff, ro
     [
         (StaffRole.ADMIN, ["Escalations", "Provisioning", "Shops", "Plans", "Staff", "Audit log"], []),
         (StaffRole.SUPPORT, ["Escalations", "Triage"], ["Provisioning", "Shops", "Plans", "Audit log"]),
-        (StaffRole.BILLING, ["Provisioning", "Bank transfers"], ["Triage", "Shops", "Plans", "Audit log"]),
+        (StaffRole.BILLING, ["Provisioning", "Payments"], ["Triage", "Shops", "Plans", "Audit log"]),
     ],
 )
 def test_the_menu_offers_only_what_the_role_may_open(client_for, make_staff, role, shown, hidden) -> None:
