@@ -182,4 +182,3 @@ def test_team_names_refuse_a_staff_members_full_name(app, demo, client_for, make
     assert count(app, TeamMember, TeamMember.email == "new@example.com") == 0
     assert _accept(newcomer, path, name="Ops Rahman").status_code in (302, 303)
     assert count(app, TeamMember, TeamMember.email == "new@example.com") == 1
-
