@@ -8,6 +8,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
 from . import create_app
+from .configuration import ConfigurationError
 from .mail.cli import mail_group
 from .models import StaffRole
 from .privacy_cli import privacy_group
@@ -71,4 +72,12 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-main = FlaskGroup(create_app=create_app, help="Storefront: white-label hosting shops.")
+def _create_app() -> Flask:
+    """Build the app for a command; refused settings end the command with their message, not a trace."""
+    try:
+        return create_app()
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from None
+
+
+main = FlaskGroup(create_app=_create_app, help="Storefront: white-label hosting shops.")
