@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         errors,
         health,
         htmx,
+        outages,
         pagecache,
         ratelimits,
         security_headers,
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     accounts.init_app(app)
     ratelimits.init_app(app)
     errors.init_app(app)
+    outages.init_app(app)
     health.init_app(app)
     app.register_blueprint(shop_bp)
     app.register_blueprint(staff_bp)

@@ -28,9 +28,10 @@ def email_key() -> str:
 def failed_attempt(response: Response) -> bool:
     """Count only refused attempts, so someone who signs in is not held back by them.
 
-    The contract: a limited view answers a success with a 302 redirect; any other answer counts.
+    The contract: a limited view answers a success with a 302 redirect; any other answer counts,
+    except our own failures (5xx: a database outage must not use up anyone's attempts).
     """
-    return response.status_code != 302
+    return response.status_code != 302 and response.status_code < 500
 
 
 def limited(config_key: str, key_func: Callable[[], str], *, failures_only: bool = False) -> Callable:
