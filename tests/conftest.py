@@ -99,8 +99,8 @@ def client_for(app: Flask) -> Callable[[str], HostClient]:
 
 @pytest.fixture
 def demo(app: Flask) -> None:
-    """Load the demo data of DESIGN.md; the customers start with no privacy history (no disclosures,
-    consents or correction requests), so tests of those features count from zero."""
+    """Load the demo data (storefront/demo/data.json); the customers start with no privacy history
+    (no disclosures, consents or correction requests), so tests of those features count from zero."""
     from storefront.demo import seed_demo
 
     with app.app_context():
