@@ -87,6 +87,8 @@ class DefaultConfig:
     # process serves, production needs shared storage: redis://host:6379 (RATELIMIT_KEY_PREFIX
     # separates deployments sharing one Redis).
     RATELIMIT_STORAGE_URI = "memory://"
+    # While Redis cannot be reached, each process counts on its own rather than failing sign-in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SIGN_IN_PER_EMAIL = "10 per 15 minutes"
     RATELIMIT_SIGN_IN_PER_ADDRESS = "60 per 15 minutes"

@@ -18,7 +18,9 @@ from urllib.parse import urlencode
 import pytest
 import redis
 
-from tests.shop.helpers import csrf_from
+from storefront import create_app
+from tests.conftest import HostClient, _test_config
+from tests.shop.helpers import csrf_from, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -213,3 +215,22 @@ def test_production_workers_refuse_per_process_storage(database_url: str, tmp_pa
     )
     assert result.returncode != 0
     assert "RATELIMIT_STORAGE_URI is memory://" in result.stderr and "SINGLE_PROCESS = True" in result.stderr
+
+
+def test_while_redis_is_down_sign_in_goes_on_with_per_process_counts(
+    app, demo, database_url: str, tmp_path: Path, caplog
+) -> None:
+    closed = _free_port()
+    settings = {
+        **_test_config(database_url, tmp_path),
+        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{closed}",
+    }
+    redis_down = create_app({**settings, "RATELIMIT_SIGN_IN_PER_EMAIL": "2 per minute"})
+    redis_down.test_client_class = HostClient
+    client = redis_down.test_client()
+    client.host = SHOP
+
+    statuses = [sign_in(client, "aisyah@example.com", "not hers").status_code for _ in range(3)]
+
+    assert statuses == [400, 400, 429]
+    assert "falling back to in-memory storage" in caplog.text
