@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from flask_migrate import upgrade
 
 from . import create_app
@@ -80,4 +80,16 @@ def _create_app() -> Flask:
         raise click.ClickException(str(error)) from None
 
 
-main = FlaskGroup(create_app=_create_app, help="Storefront: white-label hosting shops.")
+class StorefrontGroup(FlaskGroup):
+    """Flask's command group, whose help shows refused settings as a message rather than a trace."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except click.ClickException as error:
+            click.secho(f"Error: {error.format_message()}\n", err=True, fg="red")
+            return sorted(click.Group.list_commands(self, ctx))  # the built-in commands only
+        return super().list_commands(ctx)
+
+
+main = StorefrontGroup(create_app=_create_app, help="Storefront: white-label hosting shops.")

@@ -117,6 +117,9 @@ def test_commands_say_what_to_set_in_production_without_a_trace(tmp_path) -> Non
     result = _command(tmp_path, "init-db", STOREFRONT_MODE="production")
     assert result.returncode == 1
     assert "MAIL_SMTP_HELO_NAME is unset" in result.stderr and "Traceback" not in result.stderr
+    helped = _command(tmp_path, "--help", STOREFRONT_MODE="production")
+    assert helped.returncode == 0 and "run  " in helped.stdout
+    assert "MAIL_SMTP_HELO_NAME is unset" in helped.stderr and "Traceback" not in helped.stderr
 
 
 def test_production_commands_run_with_redis_rate_limits(tmp_path) -> None:
