@@ -68,7 +68,7 @@ def check_configuration(app: Flask) -> None:
 def configuration_problems(config: Mapping) -> list[str]:
     """Return what production would refuse in ``config``, each with what to set."""
     problems = []
-    if len(config["SECRET_KEY"]) < SECRET_MIN_LENGTH:
+    if len(str(config["SECRET_KEY"])) < SECRET_MIN_LENGTH:
         problems.append(
             f"SECRET_KEY has fewer than {SECRET_MIN_LENGTH} characters: set a long random one "
             "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
@@ -83,14 +83,15 @@ def configuration_problems(config: Mapping) -> list[str]:
                 f"{key} is unset, so the name {what} (and every Received: header) would be this "
                 "machine's: set a neutral host name that does not name the platform."
             )
-        elif _names_the_platform(name, config):
+        elif _names_the_platform(str(name), config):
             problems.append(f"{key} {name!r} names the platform: set a neutral host name.")
-    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and not config["SINGLE_PROCESS"]:
+    if str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://") and not config["SINGLE_PROCESS"]:
         problems.append(
             "RATELIMIT_STORAGE_URI is memory://, which each process counts on its own: set "
             "redis://HOST:6379 when more than one process serves, or SINGLE_PROCESS = True when one does."
         )
-    if config["SANDBOX_GATEWAY_ENABLED"] and len(config["SANDBOX_GATEWAY_SECRET"] or "") < SECRET_MIN_LENGTH:
+    sandbox_secret = str(config["SANDBOX_GATEWAY_SECRET"] or "")
+    if config["SANDBOX_GATEWAY_ENABLED"] and len(sandbox_secret) < SECRET_MIN_LENGTH:
         problems.append(
             "SANDBOX_GATEWAY_ENABLED is on without its own SANDBOX_GATEWAY_SECRET of "
             f"{SECRET_MIN_LENGTH}+ characters (it would be derived from SECRET_KEY): set one, "
