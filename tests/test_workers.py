@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from storefront import create_app
+from storefront.extensions import db
 from tests.conftest import HostClient, _test_config
 from tests.shop.helpers import csrf_from, sign_in
 
@@ -230,7 +231,11 @@ def test_while_redis_is_down_sign_in_goes_on_with_per_process_counts(
     client = redis_down.test_client()
     client.host = SHOP
 
-    statuses = [sign_in(client, "aisyah@example.com", "not hers").status_code for _ in range(3)]
+    try:
+        statuses = [sign_in(client, "aisyah@example.com", "not hers").status_code for _ in range(3)]
+    finally:
+        with redis_down.app_context():
+            db.engine.dispose()
 
     assert statuses == [400, 400, 429]
     assert "falling back to in-memory storage" in caplog.text
