@@ -17,6 +17,7 @@ from storefront.models import Customer
 from storefront.outages import RETRY_AFTER_SECONDS
 from tests.conftest import HostClient
 from tests.shop.helpers import csrf_from, sign_in
+from tests.support import owner_client
 
 SHOP, STAFF = "acme.localhost", "staff.localhost"
 
@@ -112,13 +113,14 @@ def test_a_staff_outage_page_is_the_staff_desks_own(down_app: Flask) -> None:
 
 @pytest.fixture
 def cut_connection(app: Flask, database_url: str) -> Iterator[Callable[[str], None]]:
-    """Return ``cut(when)``: the next customer lookup loses its connection ``before`` or ``after`` it runs."""
+    """Return ``cut(when, table)``: the next query of ``table`` loses its connection ``before`` it runs,
+    or (``after``) the next customer lookup loses it once its row has arrived."""
     with app.app_context():
         engine = db.engine
     admin = (
         create_engine(database_url, isolation_level="AUTOCOMMIT") if "postgresql" in database_url else None
     )
-    armed: dict[str, str | None] = {"when": None}
+    armed: dict[str, str | None] = {"when": None, "table": None}
 
     def kill(dbapi_connection) -> None:
         armed["when"] = None
@@ -131,7 +133,7 @@ def cut_connection(app: Flask, database_url: str) -> Iterator[Callable[[str], No
             )
 
     def before(conn, cursor, statement, parameters, context, executemany) -> None:
-        if armed["when"] == "before" and "FROM customer" in statement:
+        if armed["when"] == "before" and f"FROM {armed['table']}" in statement:
             kill(conn.connection.dbapi_connection)
 
     def loaded(customer, context) -> None:  # the row has arrived; the request goes on without the database
@@ -141,8 +143,8 @@ def cut_connection(app: Flask, database_url: str) -> Iterator[Callable[[str], No
     event.listen(engine, "before_cursor_execute", before)
     event.listen(Customer, "load", loaded)
 
-    def cut(when: str) -> None:
-        armed["when"] = when
+    def cut(when: str, table: str = "customer") -> None:
+        armed.update(when=when, table=table)
 
     yield cut
     event.remove(engine, "before_cursor_execute", before)
@@ -194,3 +196,17 @@ def test_an_outage_does_not_use_up_sign_in_attempts(app, demo, client_for, cut_c
     assert sign_in(client, "aisyah@example.com", "wrong password").status_code == 400
     assert sign_in(client, "aisyah@example.com", "wrong password").status_code == 400
     assert sign_in(client, "aisyah@example.com").status_code == 429
+
+
+def test_a_console_request_cut_midway_gets_the_consoles_own_503_page(
+    app, demo, client_for, cut_connection
+) -> None:
+    owner = owner_client(client_for)
+    cut_connection("before", "ticket")
+
+    response = owner.get("/console/tickets")
+
+    assert response.status_code == 503 and response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert "console.css" in response.text and "Acme Hosting" in response.text  # the console's frame
+    assert "Temporarily unavailable" in response.text
+    assert owner.get("/console/tickets").status_code == 200  # still signed in once it is back
