@@ -2,31 +2,44 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+APP_STAMP := $(VENV)/.installed-app
 STAMP := $(VENV)/.installed
 HTMX_VERSION := 2.0.11
 HTMX := storefront/static/vendor/htmx.min.js
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# Development: the pinned htmx copy, demo .test addresses, and email links that open locally.
-DEV_ENV := STOREFRONT_HTMX_USE_LOCAL=true STOREFRONT_EMAIL_ALLOW_TEST_DOMAINS=true \
+# Development: MODE=development (production's refusals become warnings); one process serves the
+# demo, so rate limits in memory:// hold (SINGLE_PROCESS); neutral mail host names; the pinned htmx
+# copy, demo .test addresses, and email links that open locally.
+DEV_ENV := STOREFRONT_MODE=development STOREFRONT_SINGLE_PROCESS=true \
+	STOREFRONT_MAIL_SMTP_HELO_NAME=localhost STOREFRONT_INBOUND_SMTP_HOSTNAME=localhost \
+	STOREFRONT_HTMX_USE_LOCAL=true STOREFRONT_EMAIL_ALLOW_TEST_DOMAINS=true \
 	STOREFRONT_SHOP_URL_SCHEME=http STOREFRONT_SHOP_URL_PORT=$(PORT) STOREFRONT_SHOP_URLS_ON_SLUG_HOST=true \
 	STOREFRONT_SESSION_COOKIE_SECURE=false STOREFRONT_SANDBOX_GATEWAY_ENABLED=true
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install install-app lint bench clean
 
-run: install
-	$(BIN)/storefront init-db
-	$(BIN)/storefront seed-demo --port $(PORT)
+run: install-app
+	$(DEV_ENV) $(BIN)/storefront init-db
+	$(DEV_ENV) $(BIN)/storefront seed-demo --port $(PORT)
 	$(DEV_ENV) $(BIN)/storefront run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest
 
+# `make run` needs the app alone; tests, lint and benches also need the test extras.
+install-app: $(APP_STAMP) $(HTMX)
 install: $(STAMP) $(HTMX)
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(APP_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP): $(APP_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from bench.plans_throughput import start_gunicorn  # noqa: E402
+from bench.plans_throughput import production_env, start_gunicorn  # noqa: E402
 
 PORT = 8711
 SHOPS, TICKETS = 50, 5000
@@ -220,9 +220,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
-            "STOREFRONT_SECRET_KEY": secrets.token_urlsafe(32),
+            **production_env(f"sqlite:///{Path(tmp) / 'bench.db'}"),
             "STOREFRONT_SESSION_COOKIE_SECURE": "false",
             "STOREFRONT_HTMX_USE_LOCAL": "true",
             "STOREFRONT_EMAIL_ALLOW_TEST_DOMAINS": "true",  # the demo team logins are on .test

@@ -10,12 +10,19 @@ PASSWORD = "storefront-demo"
 
 
 def make_app(directory: Path):
-    """The app on ``directory/bench.db``, on the demo's hosts, with cheap password hashing."""
+    """The app on ``directory/bench.db``, on the demo's hosts, with cheap password hashing.
+
+    Production MODE for one process: rate limits in memory hold, mail host names are neutral.
+    """
     os.environ["DATABASE_URL"] = f"sqlite:///{directory / 'bench.db'}"
     from storefront import create_app
 
     return create_app(
         {
+            "MODE": "production",
+            "SINGLE_PROCESS": True,
+            "MAIL_SMTP_HELO_NAME": "mail.bench.test",
+            "INBOUND_SMTP_HOSTNAME": "mx.bench.test",
             "STOREFRONT_BASE_DOMAIN": "localhost",
             "EMAIL_ALLOW_TEST_DOMAINS": True,
             "SESSION_COOKIE_SECURE": False,

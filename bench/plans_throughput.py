@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -25,12 +26,27 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def build_database(directory: Path) -> str:
-    url = f"sqlite:///{directory / 'bench.db'}"
-    env = {**os.environ, "DATABASE_URL": url}
+def production_env(database_url: str) -> dict[str, str]:
+    """The environment benchmarked servers run in: production MODE with everything it demands."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "STOREFRONT_MODE": "production",
+        "STOREFRONT_SECRET_KEY": secrets.token_urlsafe(48),
+        "STOREFRONT_MAIL_SMTP_HELO_NAME": "mail.bench.test",
+        "STOREFRONT_INBOUND_SMTP_HOSTNAME": "mx.bench.test",
+        # Several workers share one count, as in production; keys expire with their windows.
+        "STOREFRONT_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        "STOREFRONT_RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(6)}",
+    }
+
+
+def build_database(directory: Path) -> dict[str, str]:
+    """Create the demo database; return the environment that serves it."""
+    env = production_env(f"sqlite:///{directory / 'bench.db'}")
     for command in (["init-db"], ["seed-demo"]):
         subprocess.run([str(BIN / "storefront"), *command], env=env, check=True, capture_output=True)
-    return url
+    return env
 
 
 def start_gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.Popen:
@@ -103,8 +119,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=4)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = build_database(Path(tmp))
-        env = {**os.environ, "DATABASE_URL": url, "STOREFRONT_HTMX_USE_LOCAL": "true"}
+        env = {**build_database(Path(tmp)), "STOREFRONT_HTMX_USE_LOCAL": "true"}
         uncached = {**env, "STOREFRONT_PAGE_CACHE_SIZE": "0"}
         servers = [
             start_gunicorn("wsgi:app", 8701, env, args.workers),

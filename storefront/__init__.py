@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         formatting,
         health,
         htmx,
+        outages,
         pagecache,
         ratelimits,
         security_headers,
@@ -62,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     accounts.init_app(app)
     ratelimits.init_app(app)
     errors.init_app(app)
+    outages.init_app(app)
     health.init_app(app)
     app.register_blueprint(shop_bp)
     app.register_blueprint(staff_bp)

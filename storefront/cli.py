@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from flask_migrate import upgrade
 
 from . import create_app
+from .configuration import ConfigurationError
 from .mail.cli import mail_group
 from .models import StaffRole
 from .privacy_cli import privacy_group
@@ -71,4 +72,24 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-main = FlaskGroup(create_app=create_app, help="Storefront: white-label hosting shops.")
+def _create_app() -> Flask:
+    """Build the app for a command; refused settings end the command with their message, not a trace."""
+    try:
+        return create_app()
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from None
+
+
+class StorefrontGroup(FlaskGroup):
+    """Flask's command group, whose help shows refused settings as a message rather than a trace."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except click.ClickException as error:
+            click.secho(f"Error: {error.format_message()}\n", err=True, fg="red")
+            return sorted(click.Group.list_commands(self, ctx))  # the built-in commands only
+        return super().list_commands(ctx)
+
+
+main = StorefrontGroup(create_app=_create_app, help="Storefront: white-label hosting shops.")

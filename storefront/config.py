@@ -9,6 +9,12 @@ HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHm
 class DefaultConfig:
     """Configuration every deployment starts from."""
 
+    # "production" refuses to start with unsafe settings; "development" warns about them;
+    # "testing" (the suite) is quiet. `make run` sets development.
+    MODE = "production"
+    # Set True only where one process serves every request: then memory:// rate limits hold.
+    SINGLE_PROCESS = False
+
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -55,8 +61,8 @@ class DefaultConfig:
     MAIL_SMTP_USERNAME: str | None = None  # log in only when set
     MAIL_SMTP_PASSWORD: str | None = None
     MAIL_SMTP_TIMEOUT = 10
-    # The name sent in EHLO; None sends this machine's FQDN. The relay records it in a
-    # Received header, so set a neutral name where the FQDN would name the platform.
+    # The name sent in EHLO. The relay records it in a Received header of every message, so
+    # production needs a neutral name (None would send this machine's FQDN).
     MAIL_SMTP_HELO_NAME: str | None = None
     # Minutes to wait before each retry of a message the relay deferred; then it fails.
     MAIL_RETRY_MINUTES = [1, 5, 15, 60, 240, 720]
@@ -68,7 +74,8 @@ class DefaultConfig:
     INBOUND_MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
     # `mail serve` refuses (552) anything larger outright; between the two, mail is kept aside.
     INBOUND_SMTP_MAX_BYTES = 32 * 1024 * 1024
-    # The name `mail serve` greets with; None uses this machine's FQDN, which may name the platform.
+    # The name `mail serve` greets with and stamps in Received headers; production needs a neutral
+    # one (None would use this machine's FQDN, which may name the platform).
     INBOUND_SMTP_HOSTNAME: str | None = None
     # Received mail linked to no ticket (quarantined, automatic, or waiting for staff and never
     # opened) belongs to no customer the purge can find: after this many days its text, raw
@@ -81,8 +88,12 @@ class DefaultConfig:
     # Development only: link to <slug>.<base domain>, since demo custom domains do not resolve.
     SHOP_URLS_ON_SLUG_HOST = False
 
-    # Rate limits (Flask-Limiter); storage is shared by every worker in production (Redis).
+    # Rate limits (Flask-Limiter). memory:// counts per process, so wherever more than one
+    # process serves, production needs shared storage: redis://host:6379 (RATELIMIT_KEY_PREFIX
+    # separates deployments sharing one Redis).
     RATELIMIT_STORAGE_URI = "memory://"
+    # While Redis cannot be reached, each process counts on its own rather than failing sign-in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SIGN_IN_PER_EMAIL = "10 per 15 minutes"
     RATELIMIT_SIGN_IN_PER_ADDRESS = "60 per 15 minutes"
@@ -99,8 +110,8 @@ class DefaultConfig:
     RATELIMIT_TICKET_REPLY_PER_ACCOUNT = "30 per hour"
     RATELIMIT_TICKET_REPLY_PER_ADDRESS = "120 per hour"
 
-    # The sandbox card gateway: its signing secret (derived from SECRET_KEY when unset)
-    # and how old a callback may be.
+    # The sandbox card gateway: its signing secret (derived from SECRET_KEY when unset, which
+    # production refuses) and how old a callback may be.
     # Off in production: its test card pays invoices without money moving.
     SANDBOX_GATEWAY_ENABLED = False
     SANDBOX_GATEWAY_SECRET: str | None = None

@@ -18,6 +18,7 @@ MESSAGES = {
     413: ("Too large", "What you sent is larger than we accept."),
     429: ("Too many requests", "Please wait a moment before trying again."),
     500: ("Something went wrong", "We hit a problem on our side. Please try again shortly."),
+    503: ("Temporarily unavailable", "We cannot reach our records just now. Please try again in a minute."),
 }
 
 

@@ -42,9 +42,10 @@ def account_key() -> str:
 def failed_attempt(response: Response) -> bool:
     """Count only refused attempts, so someone who signs in is not held back by them.
 
-    The contract: a limited view answers a success with a redirect (302 or 303); any other answer counts.
+    The contract: a limited view answers a success with a redirect (302 or 303); any other answer
+    counts, except our own failures (5xx: a database outage must not use up anyone's attempts).
     """
-    return response.status_code not in (302, 303)
+    return response.status_code not in (302, 303) and response.status_code < 500
 
 
 def limited(

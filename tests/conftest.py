@@ -18,6 +18,9 @@ from storefront.extensions import db
 
 pytest_plugins = ["tests.factories"]
 
+# Apps the tests build themselves, and commands they start, run in testing MODE too.
+os.environ["STOREFRONT_MODE"] = "testing"
+
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -43,6 +46,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def _test_config(url: str, instance: Path) -> dict:
     return {
         "TESTING": True,
+        "MODE": "testing",
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": url,
         "HTMX_USE_LOCAL": True,
@@ -95,8 +99,8 @@ def client_for(app: Flask) -> Callable[[str], HostClient]:
 
 @pytest.fixture
 def demo(app: Flask) -> None:
-    """Load the demo data of DESIGN.md; the customers start with no privacy history (no disclosures,
-    consents or correction requests), so tests of those features count from zero."""
+    """Load the demo data (storefront/demo/data.json); the customers start with no privacy history
+    (no disclosures, consents or correction requests), so tests of those features count from zero."""
     from storefront.demo import seed_demo
 
     with app.app_context():

@@ -30,14 +30,24 @@ mail_group = AppGroup("mail", help="Outgoing and incoming email.")
     show_default=True,
     help="Most messages to send in this pass.",
 )
-def send_command(limit: int) -> None:
-    """Write the asked-for reset emails, then deliver the due messages over one SMTP connection."""
+@click.pass_context
+def send_command(ctx: click.Context, limit: int) -> None:
+    """Write the asked-for reset emails, then deliver the due messages over one SMTP connection.
+
+    Exits 75 (try again later) when the relay cannot be reached, so cron can alert.
+    """
     write_reset_emails()
     try:
         report = deliver_due(limit=limit)
     except MailConfigError as error:
         raise click.ClickException(str(error)) from None
     click.echo(str(report))
+    if report.unreachable:
+        config = current_app.config
+        relay = f"{config['MAIL_SMTP_HOST']}:{config['MAIL_SMTP_PORT']}"
+        reason = f"the mail relay {relay} cannot be reached ({report.unreachable})"
+        click.echo(f"{reason}; due messages wait for the next run", err=True)
+        ctx.exit(EX_TEMPFAIL)
 
 
 @mail_group.command("outbox")

@@ -33,11 +33,15 @@ class Outcome(enum.Enum):
 
 @dataclass
 class DeliveryReport:
-    """How many messages one delivery pass sent, put back for later, and gave up on."""
+    """How many messages one delivery pass sent, put back for later, and gave up on.
+
+    ``unreachable`` says why the pass stopped when the relay could not be reached.
+    """
 
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    unreachable: str | None = None
 
     def count(self, outcome: Outcome) -> None:
         """Add one message with ``outcome`` to the tally."""
@@ -48,7 +52,11 @@ class DeliveryReport:
 
 
 def deliver_due(limit: int = 100, now: datetime | None = None) -> DeliveryReport:
-    """Send up to ``limit`` due messages over one SMTP connection, committing after each (so run it alone)."""
+    """Send up to ``limit`` due messages over one SMTP connection, committing after each (so run it alone).
+
+    Only a server's answer counts as an attempt: while the relay cannot be reached, messages wait
+    as they are, however long the outage lasts.
+    """
     now = now or utcnow()
     report = DeliveryReport()
     relay = Relay(current_app.config)
@@ -57,7 +65,12 @@ def deliver_due(limit: int = 100, now: datetime | None = None) -> DeliveryReport
             message = _next_due(now)
             if message is None:
                 break
-            report.count(_deliver(relay, message, now))
+            try:
+                report.count(_deliver(relay, message, now))
+            except RelayUnavailable as error:
+                report.unreachable = str(error)
+                message.last_error = f"relay unreachable: {error}"[:ERROR_MAX]
+                log.warning("outbox message %s waits: the relay is unreachable: %s", message.id, error)
             db.session.commit()
             if relay.unavailable:
                 break
@@ -83,7 +96,7 @@ def _next_due(now: datetime) -> OutboxMessage | None:
 
 
 def _deliver(relay: Relay, message: OutboxMessage, now: datetime) -> Outcome:
-    """Try one message once and record the outcome on its row."""
+    """Try one message once and record the outcome on its row; RelayUnavailable leaves it untouched."""
     try:
         email = build_email(message)
     except (ValueError, MessageError) as error:
@@ -95,8 +108,6 @@ def _deliver(relay: Relay, message: OutboxMessage, now: datetime) -> Outcome:
         if refusal.permanent:
             return _give_up(message, str(refusal))
         return _retry_later(message, str(refusal), now)
-    except RelayUnavailable as error:
-        return _retry_later(message, str(error), now)
     message.attempts += 1
     message.status = OutboxStatus.SENT
     message.sent_at = utcnow()

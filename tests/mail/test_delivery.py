@@ -93,22 +93,48 @@ def test_when_the_server_is_down_the_email_waits_and_is_later_sent_once_with_the
 
     down = deliver()
 
-    assert (down.sent, down.retrying, down.failed) == (0, 1, 0)
+    assert (down.sent, down.retrying, down.failed) == (0, 0, 0)
+    assert "ConnectionRefusedError" in down.unreachable
     row = outbox_row(message_id)
-    assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 1)
-    assert row.next_attempt_at > utcnow() and row.last_error
+    assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 0)  # no server answered: no attempt
+    assert row.next_attempt_at <= utcnow() and row.last_error.startswith("relay unreachable: ")
     smtp_server.start()
-    assert deliver().sent == 0  # back up, but the retry is not due yet
-    assert smtp_server.delivered == []
-
-    later = _minutes_from_now(2)
-    assert deliver(now=later).sent == 1
-    assert deliver(now=later).sent == 0
+    assert deliver().sent == 1  # back up: the message was due all along
+    assert deliver().sent == 0
 
     [delivered] = smtp_server.delivered
     assert delivered.message["Message-ID"] == stored_id
     row = outbox_row(message_id)
-    assert (row.status, row.attempts, row.last_error) == (OutboxStatus.SENT, 2, None)
+    assert (row.status, row.attempts, row.last_error) == (OutboxStatus.SENT, 1, None)
+
+
+def test_an_outage_longer_than_the_retry_schedule_fails_nothing(
+    app, demo, smtp_server, queue, deliver, outbox_row
+) -> None:
+    smtp_server.stop()
+    message_id = queue()
+    for day in range(1, 8):  # a week of runs against an unreachable relay
+        report = deliver(now=utcnow() + timedelta(days=day))
+        assert (report.failed, report.unreachable is not None) == (0, True)
+    row = outbox_row(message_id)
+    assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 0)
+    smtp_server.start()
+    assert deliver().sent == 1
+    assert outbox_row(message_id).status == OutboxStatus.SENT
+
+
+def test_storefront_mail_send_exits_75_when_the_relay_is_unreachable(
+    app, demo, smtp_server, queue, outbox_row
+) -> None:
+    smtp_server.stop()
+    message_id = queue()
+
+    result = app.test_cli_runner().invoke(args=["mail", "send"])
+
+    assert result.exit_code == 75
+    assert result.stdout.strip() == "sent 0, retrying 0, failed 0"
+    assert f"the mail relay 127.0.0.1:{smtp_server.port} cannot be reached" in result.stderr
+    assert outbox_row(message_id).status == OutboxStatus.QUEUED
 
 
 def test_a_dead_server_ends_the_run_without_touching_the_other_messages(
@@ -119,9 +145,9 @@ def test_a_dead_server_ends_the_run_without_touching_the_other_messages(
 
     report = deliver()
 
-    assert (report.sent, report.retrying) == (0, 1)
-    assert outbox_row(first).attempts == 1
-    assert outbox_row(second).attempts == 0
+    assert (report.sent, report.retrying, report.unreachable is not None) == (0, 0, True)
+    assert (outbox_row(first).attempts, outbox_row(second).attempts) == (0, 0)
+    assert outbox_row(first).last_error and outbox_row(second).last_error is None
 
 
 @pytest.mark.parametrize(
@@ -309,10 +335,10 @@ def test_a_secure_mode_never_falls_back_to_plain_text(
 
     report = deliver()
 
-    assert (report.sent, report.retrying) == (0, 1)
+    assert (report.sent, report.retrying, report.unreachable is not None) == (0, 0, True)
     assert smtp_server.delivered == [] and smtp_server.handler.logins == []
     row = outbox_row(message_id)
-    assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 1) and row.last_error
+    assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 0) and row.last_error
 
 
 def test_an_unknown_security_mode_is_a_clear_error(app, demo, queue) -> None:
