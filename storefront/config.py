@@ -69,6 +69,16 @@ class DefaultConfig:
     INBOUND_SMTP_MAX_BYTES = 32 * 1024 * 1024
     # The name `mail serve` greets with; None uses this machine's FQDN, which may name the platform.
     INBOUND_SMTP_HOSTNAME: str | None = None
+    # Messages with more MIME parts, or multiparts nested deeper, are kept aside before any full parse.
+    INBOUND_MAX_PARTS = 100
+    INBOUND_MAX_DEPTH = 10
+    # Sender identity. Mail is a customer's only when authenticated: `mail serve` checks DKIM, SPF
+    # and DMARC itself and stamps its own Authentication-Results under INBOUND_AUTHSERV_ID (None:
+    # INBOUND_SMTP_HOSTNAME, else "localhost"); behind another receiving server (`mail ingest`),
+    # only the topmost Authentication-Results of MAIL_TRUSTED_AUTHSERV_ID counts. None trusts
+    # no outside header: every piped message is then an unverified sender.
+    MAIL_TRUSTED_AUTHSERV_ID: str | None = None
+    INBOUND_AUTHSERV_ID: str | None = None
 
     # Links in emails point at the shop's primary domain with this scheme (and port, in development).
     SHOP_URL_SCHEME = "https"
