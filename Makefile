@@ -10,7 +10,8 @@ PORT ?= 5000
 # Development: the pinned htmx copy, demo .test addresses, and email links that open locally.
 DEV_ENV := STOREFRONT_HTMX_USE_LOCAL=true STOREFRONT_EMAIL_ALLOW_TEST_DOMAINS=true \
 	STOREFRONT_SHOP_URL_SCHEME=http STOREFRONT_SHOP_URL_PORT=$(PORT) STOREFRONT_SHOP_URLS_ON_SLUG_HOST=true \
-	STOREFRONT_SESSION_COOKIE_SECURE=false STOREFRONT_SANDBOX_GATEWAY_ENABLED=true
+	STOREFRONT_SESSION_COOKIE_SECURE=false STOREFRONT_SANDBOX_GATEWAY_ENABLED=true \
+	STOREFRONT_MAIL_TRUSTED_AUTHSERV_ID=mx.inbound.test
 
 .PHONY: run test install lint bench clean
 
@@ -46,6 +47,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/plans_throughput.py
 	$(BIN)/python bench/privacy_pages.py
+	$(BIN)/python bench/inbound_prescan.py
 
 clean:
 	rm -rf $(VENV) $(HTMX) .pytest_cache

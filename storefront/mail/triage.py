@@ -26,7 +26,9 @@ def open_from_triage(inbound_id: int, reseller_id: int, staff_id: int) -> Ticket
     """
     inbound = db.session.scalar(
         select(InboundEmail).where(
-            InboundEmail.id == inbound_id, InboundEmail.outcome == InboundOutcome.TRIAGE
+            InboundEmail.id == inbound_id,
+            InboundEmail.outcome == InboundOutcome.TRIAGE,
+            InboundEmail.dismissed_at.is_(None),
         )
     )
     reseller = db.session.get(Reseller, reseller_id)
