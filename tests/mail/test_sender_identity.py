@@ -3,6 +3,8 @@ and references never move mail across shops."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -22,7 +24,7 @@ from storefront.services.ticket_mail import reply_address
 from storefront.services.tickets import add_team_reply, open_ticket
 from tests.mail.inbound_support import count, eml, file_email, shop_id
 from tests.shop.helpers import outbox, sign_in
-from tests.support import customer_id
+from tests.support import customer_id, owner_client
 
 UNPROVEN = [
     "forged-from-no-auth.eml",
@@ -253,3 +255,21 @@ def test_mail_to_the_platform_may_cite_any_shops_ticket(app, demo) -> None:
     filed = file_email(app, raw)
 
     assert (filed.outcome, filed.ticket_id) == (InboundOutcome.THREADED, kedai_ticket)
+
+
+def test_the_team_sees_the_unverified_sender_mark(app, demo, client_for) -> None:
+    file_email(app, eml("to-reseller-new-ticket.eml"))
+    file_email(app, eml("forged-from-no-auth.eml"))
+    team = owner_client(client_for)
+
+    inbox = team.get("/console/tickets").text
+
+    assert inbox.count("unverified sender</span>") == 1
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", inbox, re.S)
+    [marked] = [row for row in rows if "unverified sender" in row]
+    link = re.search(r'href="(/console/tickets/[^"]+)"', marked).group(1)
+    page = team.get(link).text
+    assert "unverified sender</span>" in page and "no acknowledgement was sent" in page
+    [proven] = [row for row in rows if "Nur Aisyah" in row and "unverified" not in row]
+    proven_page = team.get(re.search(r'href="(/console/tickets/[^"]+)"', proven).group(1)).text
+    assert "unverified sender" not in proven_page
