@@ -24,16 +24,10 @@ from .prescan import scan
 from .rawmail import field_name, field_value, fields, split_head
 
 TEXT_SHOWN = 20_000
-SHOWN_HEADERS = (
-    b"from",
-    b"to",
-    b"cc",
-    b"reply-to",
-    b"subject",
-    b"date",
-    b"message-id",
-    b"authentication-results",
-)
+# What a shop's team is shown of a message's headers; staff also see the receiving servers' results
+# (whose names may be the platform's).
+SHOWN_HEADERS = (b"from", b"to", b"cc", b"reply-to", b"subject", b"date", b"message-id")
+STAFF_HEADERS = (*SHOWN_HEADERS, b"return-path", b"authentication-results")
 HEADER_SHOWN = 500
 
 
@@ -81,13 +75,13 @@ def dismiss(email: InboundEmail) -> None:
     email.dismissed_at = utcnow()
 
 
-def shown_headers(raw: bytes) -> list[tuple[str, str]]:
+def shown_headers(raw: bytes, names: tuple[bytes, ...] = SHOWN_HEADERS) -> list[tuple[str, str]]:
     """Return the headers worth showing, as written (one line each, cut short), in their order."""
     head, _ = split_head(raw or b"")
     shown = []
     for field in fields(head):
         name = field_name(field)
-        if name in SHOWN_HEADERS:
+        if name in names:
             shown.append((field.partition(b":")[0].decode("ascii", "replace").strip(), field_value(field)))
     return [(name, one_line(value)[:HEADER_SHOWN]) for name, value in shown]
 

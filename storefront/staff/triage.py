@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..mail.held import dismiss, shown_headers
+from ..mail.held import STAFF_HEADERS, dismiss, shown_headers
 from ..mail.triage import TriageError, open_from_triage
 from ..services import escalation_screen as screen
 from . import bp
@@ -43,7 +43,7 @@ def escalation_triage_email(inbound_id: int) -> str:
     page = render_template(
         "staff/escalations/triage_email.html",
         email=email,
-        headers=shown_headers(email.raw),
+        headers=shown_headers(email.raw, STAFF_HEADERS),
         body=screen.readable_body(email.raw),
         shops=screen.shop_choices(),
         error=None,

@@ -35,6 +35,7 @@ def test_mail_kept_aside_for_no_one_shop_waits_for_staff_and_can_be_dismissed(
     page = staff.get(f"/staff/escalations/triage/{held.id}").text
     assert "Kept aside because" in page and "unknown charset &#39;x-martian&#39; in Subject" in page
     assert "Message-ID" in page and "&lt;escalation-1@mail.example.com&gt;" in page
+    assert "Authentication-Results" in page and "mx.inbound.test; spf=pass" in page
     assert "Open as an escalated ticket at" not in page  # nothing to open: it cannot be read
 
     done = staff.post(f"/staff/escalations/triage/{held.id}/dismiss", data={"csrf_token": csrf_from(page)})
