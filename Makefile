@@ -15,7 +15,8 @@ DEV_ENV := STOREFRONT_MODE=development STOREFRONT_SINGLE_PROCESS=true \
 	STOREFRONT_MAIL_SMTP_HELO_NAME=localhost STOREFRONT_INBOUND_SMTP_HOSTNAME=localhost \
 	STOREFRONT_HTMX_USE_LOCAL=true STOREFRONT_EMAIL_ALLOW_TEST_DOMAINS=true \
 	STOREFRONT_SHOP_URL_SCHEME=http STOREFRONT_SHOP_URL_PORT=$(PORT) STOREFRONT_SHOP_URLS_ON_SLUG_HOST=true \
-	STOREFRONT_SESSION_COOKIE_SECURE=false STOREFRONT_SANDBOX_GATEWAY_ENABLED=true
+	STOREFRONT_SESSION_COOKIE_SECURE=false STOREFRONT_SANDBOX_GATEWAY_ENABLED=true \
+	STOREFRONT_MAIL_TRUSTED_AUTHSERV_ID=mx.inbound.test
 
 .PHONY: run test install install-app lint bench clean
 
@@ -60,6 +61,7 @@ bench: install
 	$(BIN)/python bench/plans_throughput.py
 	$(BIN)/python bench/privacy_pages.py
 	$(BIN)/python bench/reset_timing.py
+	$(BIN)/python bench/inbound_prescan.py
 
 clean:
 	rm -rf $(VENV) $(HTMX) .pytest_cache

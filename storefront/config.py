@@ -81,6 +81,16 @@ class DefaultConfig:
     # opened) belongs to no customer the purge can find: after this many days its text, raw
     # bytes and addresses are removed by `storefront privacy purge`, whatever its shop.
     INBOUND_UNATTRIBUTED_RETENTION_DAYS = 90
+    # Messages with more MIME parts, or multiparts nested deeper, are kept aside before any full parse.
+    INBOUND_MAX_PARTS = 100
+    INBOUND_MAX_DEPTH = 10
+    # Sender identity. Mail is a customer's only when authenticated: `mail serve` checks DKIM, SPF
+    # and DMARC itself and stamps its own Authentication-Results under INBOUND_AUTHSERV_ID (None:
+    # INBOUND_SMTP_HOSTNAME, else "localhost"); behind another receiving server (`mail ingest`),
+    # only the topmost Authentication-Results of MAIL_TRUSTED_AUTHSERV_ID counts. None trusts
+    # no outside header: every piped message is then an unverified sender.
+    MAIL_TRUSTED_AUTHSERV_ID: str | None = None
+    INBOUND_AUTHSERV_ID: str | None = None
 
     # Links in emails point at the shop's primary domain with this scheme (and port, in development).
     SHOP_URL_SCHEME = "https"

@@ -1,4 +1,8 @@
-"""A real DNS server on loopback whose TXT records a test controls, and one that never answers."""
+"""A real DNS server on loopback whose TXT records a test controls, and one that never answers.
+
+Its TXT records serve domain verification tokens as well as mail authentication: DKIM keys
+(``<selector>._domainkey.<domain>``), SPF policies and DMARC records (``_dmarc.<domain>``).
+"""
 
 from __future__ import annotations
 
@@ -28,8 +32,14 @@ class TxtRecords(BaseResolver):
             reply.header.rcode = RCODE.NXDOMAIN
         elif request.q.qtype == QTYPE.TXT:
             for value in self.records[name]:
-                reply.add_answer(RR(request.q.qname, QTYPE.TXT, rdata=TXT(value), ttl=60))
+                reply.add_answer(RR(request.q.qname, QTYPE.TXT, rdata=TXT(_strings(value)), ttl=60))
         return reply
+
+
+def _strings(value: str) -> list[bytes]:
+    """Split a TXT value into the 255-byte strings one record holds (a DKIM key is longer)."""
+    data = value.encode()
+    return [data[start : start + 255] for start in range(0, len(data), 255)] or [b""]
 
 
 @dataclass

@@ -306,6 +306,7 @@ def test_a_triage_email_opened_at_a_shop_is_audited_with_its_customer(
     app, demo, client_for, make_staff
 ) -> None:
     raw = (
+        b"Authentication-Results: mx.inbound.test; dmarc=pass header.from=example.com\r\n"
         b"From: Nur Aisyah <aisyah@example.com>\r\nTo: help@unknown-shop.test\r\n"
         b"Subject: Where did my site go\r\nMessage-ID: <audit-triage-1@example.com>\r\n"
         b"Date: Fri, 20 Nov 2026 09:30:00 +0800\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"

@@ -12,6 +12,7 @@ from . import (  # noqa: E402, F401  (routes register on import)
     brand,
     customers,
     domains,
+    held_mail,
     orders,
     pricing,
     privacy,

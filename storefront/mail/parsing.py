@@ -12,6 +12,7 @@ from email.parser import BytesHeaderParser, BytesParser
 
 from .attachments import AttachmentLimits, IncomingFile, collect_attachments
 from .mailtext import clean_body, html_to_text, one_line
+from .rawmail import content_digest
 
 HEADER_SCAN_BYTES = 256 * 1024
 MESSAGE_ID_MAX = 255
@@ -51,6 +52,7 @@ class ParsedEmail:
     files: list[IncomingFile]
     notes: list[str]  # one line per attachment not kept
     auto_reply: str | None  # why it is an automatic message, if it is one
+    authentication_results: list[str]  # every Authentication-Results value, topmost first
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,8 @@ def message_id_of(raw: bytes) -> str:
     found = _MESSAGE_ID.search(value)
     if found is None and value and " " not in value:
         found = _MESSAGE_ID.search(f"<{value}>")
-    if found is None:
-        return f"<{hashlib.sha256(raw).hexdigest()}@inbound.invalid>"
+    if found is None:  # the same message received twice, by any route, gets the same one
+        return f"<{content_digest(raw)}@inbound.invalid>"
     if len(found.group(0)) > MESSAGE_ID_MAX:
         return f"<{hashlib.sha256(found.group(0).encode()).hexdigest()}@long-id.invalid>"
     return found.group(0)
@@ -106,6 +108,14 @@ def summary_of(raw: bytes) -> Summary:
         one_line(recipients),
         _subject(headers),
     )
+
+
+def header_recipients(raw: bytes) -> list[str]:
+    """Return the To and Cc addresses of any message, read from its headers alone."""
+    headers = _headers_only(raw)
+    if headers is None:
+        return []
+    return _header_addresses(headers, "To") + _header_addresses(headers, "Cc")
 
 
 def _subject(message: Message) -> str:
@@ -163,6 +173,7 @@ def _parse(raw: bytes, envelope_to: Iterable[str], limits: AttachmentLimits) -> 
         files=files,
         notes=notes,
         auto_reply=auto_reply_reason(message, sender[0]),
+        authentication_results=[one_line(v) for v in _raw_values(message, "Authentication-Results")],
     )
 
 

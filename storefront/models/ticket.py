@@ -71,6 +71,9 @@ class Ticket(TenantScoped, Timestamped, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when retention passed and the ticket's personal data was removed.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Opened by email that nothing we trust proved came from its From address: a guest, never
+    # acknowledged, and marked for the team.
+    sender_unverified: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
     messages: Mapped[list[TicketMessage]] = relationship(

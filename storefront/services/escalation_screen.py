@@ -9,13 +9,11 @@ import hashlib
 import statistics
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from email import policy
-from email.parser import BytesParser
 
 from sqlalchemy import and_, case, func, select
 
 from ..extensions import db
-from ..mail.mailtext import html_to_text
+from ..mail.held import readable_text
 from ..models import (
     Escalation,
     InboundEmail,
@@ -273,9 +271,15 @@ def shop_record(reseller_id: int, now: datetime, days: int = RECORD_DAYS) -> Sho
     )
 
 
+def _waiting_for_staff():
+    """Emails no rule could place, and mail kept aside with no one shop to show it to."""
+    held = (InboundEmail.outcome == InboundOutcome.QUARANTINED) & InboundEmail.reseller_id.is_(None)
+    return ((InboundEmail.outcome == InboundOutcome.TRIAGE) | held) & InboundEmail.dismissed_at.is_(None)
+
+
 def triage_emails(page: int) -> tuple[list[InboundEmail], int]:
     """Return a page of emails waiting for staff to decide, oldest first, and how many there are."""
-    waiting = InboundEmail.outcome == InboundOutcome.TRIAGE
+    waiting = _waiting_for_staff()
     total = db.session.scalar(select(func.count(InboundEmail.id)).where(waiting)) or 0
     query = (
         select(InboundEmail)
@@ -288,28 +292,13 @@ def triage_emails(page: int) -> tuple[list[InboundEmail], int]:
 
 
 def triage_email(inbound_id: int) -> InboundEmail | None:
-    """Return the email if it is waiting in triage, else None."""
-    query = select(InboundEmail).where(
-        InboundEmail.id == inbound_id, InboundEmail.outcome == InboundOutcome.TRIAGE
-    )
-    return db.session.scalar(query)
-
-
-BODY_SHOWN = 20_000
+    """Return the email if it is waiting for staff, else None."""
+    return db.session.scalar(select(InboundEmail).where(InboundEmail.id == inbound_id, _waiting_for_staff()))
 
 
 def readable_body(raw: bytes) -> str:
     """Return an email's text for a staff screen: the plain part, or the HTML part reduced to text."""
-    try:
-        message = BytesParser(policy=policy.default).parsebytes(raw or b"")
-        part = message.get_body(preferencelist=("plain", "html"))
-        text = part.get_content() if part is not None else ""
-        if part is not None and part.get_content_type() == "text/html":
-            text = html_to_text(text)
-    except Exception:  # a message kept aside may be malformed in any way; show none of it
-        return "(This message could not be decoded.)"
-    printable = "".join(char for char in str(text) if char.isprintable() or char in "\n\t")
-    return "\n".join(line.rstrip() for line in printable.strip().splitlines())[:BODY_SHOWN]
+    return readable_text(raw)
 
 
 def duration(delta: timedelta | None) -> str:

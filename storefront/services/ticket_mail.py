@@ -82,8 +82,13 @@ def _to_team(reseller: Reseller, ticket: Ticket, template: str, **context: objec
 
 
 def ticket_opened(reseller: Reseller, ticket: Ticket) -> None:
-    """Acknowledge the new ticket to the customer and tell the team."""
-    _to_customer(reseller, ticket, "ticket_received", due_at=ticket.reply_due_at)
+    """Acknowledge the new ticket to the customer and tell the team.
+
+    A ticket from an unverified sender is never acknowledged: its From address may be forged,
+    and the acknowledgement would go to whoever it names (backscatter).
+    """
+    if not ticket.sender_unverified:
+        _to_customer(reseller, ticket, "ticket_received", due_at=ticket.reply_due_at)
     _to_team(reseller, ticket, "team_ticket_new", body=ticket.messages[0].body)
 
 

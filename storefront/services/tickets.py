@@ -73,9 +73,13 @@ def open_ticket(
     guest_name: str | None = None,
     service_id: int | None = None,
     email_message_id: str | None = None,
+    sender_unverified: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
-    """Open a ticket with its first message, tell the customer and the shop's team; caller commits."""
+    """Open a ticket with its first message, tell the customer and the shop's team; caller commits.
+
+    ``sender_unverified`` marks a guest ticket from mail nothing proved: it gets no acknowledgement.
+    """
     now = now or utcnow()
     ticket = Ticket(
         reseller_id=reseller.id,
@@ -83,6 +87,7 @@ def open_ticket(
         guest_email=None if customer else guest_email,
         guest_name=None if customer else guest_name,
         service_id=service_id,
+        sender_unverified=sender_unverified and customer is None,
         subject=_clean_text(subject, SUBJECT_MAX, "subject"),
         reply_token=secrets.token_urlsafe(18),
         awaiting_reply_since=now,

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..mail.held import STAFF_HEADERS, dismiss, shown_headers
 from ..mail.triage import TriageError, open_from_triage
 from ..services import escalation_screen as screen
 from ..whole_numbers import whole_number
@@ -43,6 +44,7 @@ def escalation_triage_email(inbound_id: int) -> str:
     page = render_template(
         "staff/escalations/triage_email.html",
         email=email,
+        headers=shown_headers(email.raw, STAFF_HEADERS),
         body=screen.readable_body(email.raw),
         shops=screen.shop_choices(),
         error=None,
@@ -71,3 +73,17 @@ def escalation_triage_open(inbound_id: int) -> Response:
     db.session.commit()  # the ticket and its audit entry together
     flash(f"Ticket {ticket.id} is open and escalated.", "success")
     return redirect(url_for("staff.escalation_ticket", ticket_id=ticket.id), 303)
+
+
+@bp.post("/escalations/triage/<int(max=2147483647):inbound_id>/dismiss")
+@role_required(*DESK)
+def escalation_triage_dismiss(inbound_id: int) -> Response:
+    """Set an email waiting for staff aside for good: it leaves the list and stays stored; audited."""
+    email = screen.triage_email(inbound_id)
+    if email is None:
+        abort(404)
+    dismiss(email)
+    record_staff_action(email.reseller_id, f"inbound:{email.id}", "dismiss", f"{email.outcome.value} email")
+    db.session.commit()
+    flash("The email is dismissed: it no longer waits here.", "success")
+    return redirect(url_for("staff.escalation_triage"), 303)

@@ -26,6 +26,7 @@ ACME = "acme.localhost"
 # out, invitations, and the second factor of their own account.
 AGENT_PATHS = (
     "/console/tickets",
+    "/console/held-mail",
     "/console/customers",
     "/console/corrections",
     "/console/invitations/",

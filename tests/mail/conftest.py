@@ -1,4 +1,5 @@
-"""Fixtures for mail: a real SMTP server in the test process, and outbox helpers."""
+"""Fixtures for mail: a real SMTP server in the test process, a DNS server for the inbound listener,
+and outbox helpers."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from storefront.extensions import db
 from storefront.mail import DeliveryReport, deliver_due, queue_email
 from storefront.models import OutboxMessage, Reseller
+from tests.dns_server import RunningDnsServer, dns_server
 
 
 @dataclass
@@ -159,3 +161,13 @@ def outbox_row(app: Flask) -> Callable[[int], OutboxMessage]:
             return row
 
     return load
+
+
+@pytest.fixture
+def mail_dns(app: Flask) -> Iterator[RunningDnsServer]:
+    """The test DNS server, the only resolver the app asks (the listener's DKIM, SPF and DMARC look-ups)."""
+    with dns_server() as server:
+        app.config.update(
+            DNS_RESOLVER_ADDRESSES=["127.0.0.1"], DNS_RESOLVER_PORT=server.port, DNS_TIMEOUT_SECONDS=2
+        )
+        yield server

@@ -1,4 +1,4 @@
-"""Shared steps for inbound mail tests: the shared .eml fixtures and filing a message."""
+"""Shared steps for inbound mail tests: the fixture emails in tests/fixtures/mail, and filing a message."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -15,12 +14,7 @@ from storefront.mail.inbound import ingest
 from storefront.models import InboundOutcome
 from tests.support import shop_id  # noqa: F401  (shared here for these tests)
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / ".." / "shared" / "fixtures" / "mail"
-needs_fixtures = pytest.mark.skipif(
-    not FIXTURES.is_dir(),
-    reason=f"the shared mail fixtures are missing: expected {FIXTURES.resolve()} (shared/ beside the repo)",
-)
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 
 
 def eml(name: str, replacements: dict[str, str] | None = None) -> bytes:

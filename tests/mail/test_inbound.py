@@ -1,4 +1,4 @@
-"""Email in: each shared fixture message is filed the way its README says."""
+"""Email in: each fixture message of tests/fixtures/mail is filed the way its README says."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.mail.delivery import build_email
-from storefront.mail.inbound import PLATFORM_NOTE, ingest
+from storefront.mail.inbound import PLATFORM_NOTE, REUSED_ID, ingest
 from storefront.models import (
     Author,
     Customer,
@@ -30,10 +30,8 @@ from storefront.models import (
 from storefront.services.escalation import QueueFilters, queue_condition
 from storefront.services.ticket_mail import reply_address
 from storefront.services.tickets import add_team_reply, open_ticket
-from tests.mail.inbound_support import count, eml, file_email, needs_fixtures, shop_id
+from tests.mail.inbound_support import count, eml, file_email, shop_id
 from tests.shop.helpers import outbox, sign_in
-
-pytestmark = needs_fixtures
 
 
 def _ticket(app, ticket_id: int) -> Ticket:
@@ -65,11 +63,12 @@ def test_mail_to_a_shops_support_address_opens_a_ticket_from_its_customer(app, d
     ticket = _ticket(app, filed.ticket_id)
     assert ticket.reseller_id == shop_id(app, "acme") and ticket.tier == TicketTier.RESELLER
     assert ticket.customer_id == _customer_id(app, "aisyah@example.com", "acme")
-    assert ticket.subject == "Cannot log in to webmail" and ticket.status == TicketStatus.OPEN
+    assert ticket.subject == "Contact form on my bakery site stopped sending"
+    assert ticket.status == TicketStatus.OPEN and not ticket.sender_unverified
     [message] = _messages(app, ticket.id)
     assert message.author == Author.CUSTOMER
-    assert message.body.startswith("Hi,\n\nSince this morning I cannot log in to webmail")
-    assert message.email_message_id == "<fixture-1@mail.example.com>"
+    assert message.body.startswith("Good morning,\n\nThe order form on aisyah-bakery.test has not")
+    assert message.email_message_id == "<new-ticket-1@mail.example.com>"
     assert [m.kind for m in outbox(app, to="aisyah@example.com")] == ["ticket_received"]
     assert [m.kind for m in outbox(app, to="owner@acme-hosting.test")] == ["team_ticket_new"]
     assert (filed.from_address, filed.to_address) == ("aisyah@example.com", "support@acme-hosting.test")
@@ -116,13 +115,15 @@ def test_mail_to_the_platform_from_an_unknown_sender_waits_for_staff(app, demo) 
     assert (filed.outcome, filed.reason) == (InboundOutcome.TRIAGE, "unknown sender")
     assert filed.ticket_id is None and filed.reseller_id is None
     assert count(app, Ticket) == 0 and outbox(app) == []
-    assert filed.subject == "Question about my website"
+    assert filed.subject == "Who hosts my website?"
 
 
 def test_mail_to_the_platform_from_a_customer_of_several_shops_waits_for_staff(app, demo) -> None:
     with app.app_context():
         bluewave = db.session.scalar(select(Reseller).where(Reseller.slug == "bluewave"))
-        twin = Customer(reseller_id=bluewave.id, email="aisyah@example.com", name="Nur Aisyah")
+        twin = Customer(
+            reseller_id=bluewave.id, email="aisyah@example.com", name="Nur Aisyah", email_verified_at=utcnow()
+        )
         twin.set_password("another long password")
         db.session.add(twin)
         db.session.commit()
@@ -163,8 +164,9 @@ def test_a_reply_from_the_tickets_customer_is_threaded_into_the_ticket(app, demo
     assert (filed.outcome, filed.ticket_id) == (InboundOutcome.THREADED, ticket_id)
     messages = _messages(app, ticket_id)
     assert [m.author for m in messages] == [Author.CUSTOMER, Author.TEAM, Author.CUSTOMER]
-    assert messages[-1].body == "Thanks, that worked!"  # the quoted answer below it is dropped
-    assert messages[-1].email_message_id == "<fixture-4@mail.example.com>"
+    # The quoted answer below it is dropped.
+    assert messages[-1].body == "That fixed it, the enquiries arrive again. Thank you!"
+    assert messages[-1].email_message_id == "<reply-1@mail.example.com>"
     ticket = _ticket(app, ticket_id)
     assert ticket.status == TicketStatus.OPEN and ticket.reply_due_at is not None
     assert [m.kind for m in outbox(app)[before:]] == ["team_customer_reply"] * 2  # owner and agent
@@ -188,9 +190,11 @@ def test_either_the_reply_address_or_our_message_id_alone_threads_a_reply(app, d
 @pytest.mark.parametrize("by", ["token", "message-id"])
 def test_a_reply_from_someone_else_is_not_threaded(app, demo, by) -> None:
     ticket_id, address, answer_id = _answered_ticket(app)
-    stranger = "Tan Wei Ming <weiming@example.net>"
+    stranger = "Siti <siti@example.com>"  # proven by the same DMARC pass: just not the ticket's customer
     raw = (
-        _reply(address, "<x@y.test>", stranger) if by == "token" else _reply("a@b.test", answer_id, stranger)
+        _reply(address, "<x@y.test>", stranger)
+        if by == "token"
+        else _reply("support@acme-hosting.test", answer_id, stranger)
     )
     before = len(outbox(app))
 
@@ -215,7 +219,7 @@ def test_a_customers_own_message_id_does_not_thread(app, demo) -> None:
     """Only our answers' Message-IDs count: the customer's are chosen by whoever sends mail."""
     opened = file_email(app, eml("to-reseller-new-ticket.eml"))
 
-    filed = file_email(app, _reply("someone@elsewhere.test", "<fixture-1@mail.example.com>"))
+    filed = file_email(app, _reply("someone@elsewhere.test", "<new-ticket-1@mail.example.com>"))
 
     assert (filed.outcome, filed.reason) == (InboundOutcome.TRIAGE, "not addressed to a shop we know")
     assert len(_messages(app, opened.ticket_id)) == 1
@@ -296,7 +300,10 @@ def test_hostile_html_mail_becomes_plain_text_shown_escaped(app, demo, client_fo
     [message] = _messages(app, filed.ticket_id)
     for danger in ("<script", "onerror", "hx-", "evil.test", "javascript:", "refresh", "alert", "<"):
         assert danger not in message.body
-    assert message.body == "Hello, why was I charged twice?\n\nsee my invoice\n{{7*7}}"
+    assert message.body == (
+        "Hello, my invoice lists the Business plan twice this month.\n\n"
+        "open the invoice\n{{ config.SECRET_KEY }} {{7*7}}"
+    )
     client = client_for("bluewave.localhost")
     sign_in(client, "weiming@example.net")
     page = client.get(f"/account/tickets/{filed.ticket_id}")
@@ -310,13 +317,13 @@ def test_hostile_html_mail_becomes_plain_text_shown_escaped(app, demo, client_fo
 def test_encoded_subject_name_and_body_are_decoded_exactly(app, demo) -> None:
     filed = file_email(app, eml("encoded-malay-chinese.eml"))
 
-    subject = "Laman web saya tidak boleh dibuka — 网站打不开"
+    subject = "E-mel saya tidak diterima — 邮件收不到"
     assert filed.outcome == InboundOutcome.OPENED and filed.reseller_id == shop_id(app, "kedai")
     assert filed.subject == subject and _ticket(app, filed.ticket_id).subject == subject
     [message] = _messages(app, filed.ticket_id)
     assert message.body == (
-        "Salam,\n\nLaman web saya raj-kedai.test tidak boleh dibuka sejak pagi tadi.\n"
-        "网站从早上开始就打不开了。\n\nTerima kasih — Raj"
+        "Selamat pagi,\n\nSejak semalam saya tidak menerima e-mel di peti mel raj-kedai.test.\n"
+        "我从昨天晚上开始就收不到邮件了。\n\nTerima kasih — Raj"
     )
 
 
@@ -337,9 +344,9 @@ def test_attachments_are_kept_under_server_made_names(app, demo) -> None:
         files = [
             (a.filename, a.content_type, a.size_bytes, a.stored_name, a.data) for a in message.attachments
         ]
-        assert message.body == "The error is in the attached screenshot."
+        assert message.body == "The error shows in the screenshot attached."
     (png_name, png_type, png_size, png_stored, png_data), (cfg_name, cfg_type, _, cfg_stored, _) = files
-    assert (png_name, png_type, png_size) == ("error screenshot.png", "image/png", 73)
+    assert (png_name, png_type, png_size) == ("form error.png", "image/png", 78)
     assert png_data.startswith(b"\x89PNG\r\n\x1a\n")
     assert (cfg_name, cfg_type) == ("config.py", "application/octet-stream")
     for stored in (png_stored, cfg_stored):
@@ -350,7 +357,7 @@ def test_attachments_are_kept_under_server_made_names(app, demo) -> None:
 @pytest.mark.parametrize(
     ("limits", "note"),
     [
-        ({"INBOUND_MAX_ATTACHMENT_BYTES": 50}, "[attachment error screenshot.png not kept: too large]"),
+        ({"INBOUND_MAX_ATTACHMENT_BYTES": 50}, "[attachment form error.png not kept: too large]"),
         ({"INBOUND_MAX_ATTACHMENTS": 1}, "[attachment config.py not kept: too many attachments]"),
     ],
 )
@@ -361,7 +368,7 @@ def test_attachments_past_the_limits_are_noted_in_the_message(app, demo, limits,
         [message] = db.session.scalars(
             select(TicketMessage).where(TicketMessage.ticket_id == filed.ticket_id)
         )
-        assert message.body == f"The error is in the attached screenshot.\n\n{note}"
+        assert message.body == f"The error shows in the screenshot attached.\n\n{note}"
         assert len(message.attachments) == 1
 
 
@@ -370,10 +377,11 @@ def test_a_malformed_message_is_kept_aside_with_the_reason(app, demo) -> None:
     filed = file_email(app, raw)
 
     assert filed.outcome == InboundOutcome.QUARANTINED
-    for problem in ("never closed", "base64", "'bogus-charset-99'", "'x-unknown-charset' in Subject"):
+    for problem in ("never closed", "base64", "'no-such-charset-7'", "'x-martian' in Subject"):
         assert problem in filed.reason
     assert filed.reason.startswith("malformed: ")
-    assert (filed.from_address, filed.subject) == ("broken@example.com", "=?x-unknown-charset?B?////?=")
+    assert (filed.from_address, filed.subject) == ("broken@example.com", "=?x-martian?B?////?=")
+    assert filed.reseller_id == shop_id(app, "acme")  # listed for Acme's team
     assert filed.message_id == "<malformed-1@example.com>"
     with app.app_context():
         assert db.session.get(InboundEmail, filed.id).raw == raw
@@ -383,7 +391,7 @@ def test_a_malformed_message_is_kept_aside_with_the_reason(app, demo) -> None:
 def test_a_subject_that_decodes_to_several_lines_adds_no_header(app, demo) -> None:
     filed = file_email(app, eml("subject-header-injection.eml"))
 
-    one_line = "Help Bcc: attacker@evil.test X-Injected: yes"
+    one_line = "Login help Bcc: collector@evil.test X-Injected: 1"
     assert filed.outcome == InboundOutcome.OPENED
     assert filed.subject == one_line and _ticket(app, filed.ticket_id).subject == one_line
     [ack] = outbox(app, to="aisyah@example.com")
@@ -394,21 +402,44 @@ def test_a_subject_that_decodes_to_several_lines_adds_no_header(app, demo) -> No
     assert b"\nBcc:" not in wire and b"\nX-Injected:" not in wire
 
 
-def test_the_same_message_id_twice_is_stored_once(app, demo) -> None:
+def test_the_same_message_twice_is_stored_once(app, demo) -> None:
     first = file_email(app, eml("to-reseller-new-ticket.eml"))
     emails = len(outbox(app))
+    # The same message by another route: the trace fields each hop adds differ, nothing else.
+    hop = b"Received: from mx2.example.net by mx.inbound.test; Tue, 01 Dec 2026 08:16:00 +0800\r\n"
 
-    again = file_email(app, eml("to-reseller-new-ticket.eml").replace(b"Hi,", b"Hi again,"))
+    again = file_email(app, hop + b"Return-Path: <aisyah@example.com>\n" + eml("to-reseller-new-ticket.eml"))
 
     assert again == first
     assert count(app, InboundEmail) == 1 and count(app, Ticket) == 1 and len(outbox(app)) == emails
 
 
+def test_a_different_message_reusing_a_known_message_id_is_kept_aside(app, demo) -> None:
+    first = file_email(app, eml("to-reseller-new-ticket.eml"))
+    emails = len(outbox(app))
+    raw = eml("reused-message-id.eml")
+
+    reused = file_email(app, raw)
+
+    assert reused.id != first.id and reused.message_id == first.message_id
+    assert (reused.outcome, reused.reason) == (InboundOutcome.QUARANTINED, REUSED_ID)
+    assert reused.reseller_id == shop_id(app, "kedai")  # listed for the team it was sent to
+    assert (reused.from_address, reused.subject) == (
+        "raj@example.org",
+        "Please renew raj-kedai.test for two years",
+    )
+    with app.app_context():
+        assert db.session.get(InboundEmail, reused.id).raw == raw
+    assert count(app, Ticket) == 1 and len(outbox(app)) == emails
+    assert file_email(app, raw) == reused  # and that message, again, is stored once too
+    assert count(app, InboundEmail) == 2
+
+
 def test_mail_without_a_message_id_gets_a_stable_one(app, demo) -> None:
-    raw = eml("to-reseller-new-ticket.eml").replace(b"Message-ID: <fixture-1@mail.example.com>\n", b"")
+    raw = eml("to-reseller-new-ticket.eml").replace(b"Message-ID: <new-ticket-1@mail.example.com>\n", b"")
 
     first, again = file_email(app, raw), file_email(app, raw)
-    other = file_email(app, raw.replace(b"Thanks,", b"Thank you,"))
+    other = file_email(app, raw.replace(b"Regards,", b"Kind regards,"))
 
     assert first == again and first.message_id.endswith("@inbound.invalid>")
     assert other.id != first.id and count(app, Ticket) == 2
@@ -422,7 +453,11 @@ def test_an_oversized_message_is_kept_aside(app, demo) -> None:
 
     assert filed.outcome == InboundOutcome.QUARANTINED
     assert filed.reason == f"too large: {len(raw):,} bytes (the limit is 300)"
-    assert (filed.from_address, filed.subject) == ("aisyah@example.com", "Cannot log in to webmail")
+    assert (filed.from_address, filed.subject) == (
+        "aisyah@example.com",
+        "Contact form on my bakery site stopped sending",
+    )
+    assert filed.reseller_id == shop_id(app, "acme")
     assert count(app, Ticket) == 0
 
 
@@ -458,11 +493,11 @@ def test_mail_from_our_own_support_address_is_not_answered_back(app, demo) -> No
 
 
 def test_control_characters_never_reach_the_stored_text(app, demo) -> None:
-    raw = eml("to-reseller-new-ticket.eml").replace(b"Thanks,", b"Tha\x00nks\x1b,\r")
+    raw = eml("to-reseller-new-ticket.eml").replace(b"Regards,", b"Rega\x00rds\x1b,\r")
     filed = file_email(app, raw)
     [message] = _messages(app, filed.ticket_id)
     assert "\x00" not in message.body and "\x1b" not in message.body and "\r" not in message.body
-    assert "Thanks,\nAisyah" in message.body
+    assert "Regards,\nAisyah" in message.body
 
 
 def test_an_empty_message_still_opens_a_ticket(app, demo) -> None:
@@ -477,7 +512,7 @@ def test_a_failure_while_filing_keeps_the_message_aside(app, demo, monkeypatch) 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("storefront.mail.inbound.open_ticket", broken)
+    monkeypatch.setattr("storefront.mail.routing.open_ticket", broken)
     filed = file_email(app, eml("to-reseller-new-ticket.eml"))
 
     assert (filed.outcome, filed.reason) == (

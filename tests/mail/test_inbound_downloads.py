@@ -8,10 +8,9 @@ from sqlalchemy import select
 from storefront.extensions import db
 from storefront.models import Attachment, Customer, Reseller, Ticket, TicketMessage
 from storefront.services.tickets import add_note
-from tests.mail.inbound_support import eml, file_email, needs_fixtures, shop_id
+from tests.mail.inbound_support import eml, file_email, shop_id
 from tests.shop.helpers import sign_in
 
-pytestmark = needs_fixtures
 ACME = "acme.localhost"
 
 
@@ -36,15 +35,15 @@ def _acme_customer(client_for, email: str = "aisyah@example.com"):
 def test_the_customer_downloads_an_attachment_as_a_file(emailed_files, client_for) -> None:
     client = _acme_customer(client_for)
     page = client.get(f"/account/tickets/{emailed_files['ticket']}").text
-    assert emailed_files["error screenshot.png"] in page and emailed_files["config.py"] in page
+    assert emailed_files["form error.png"] in page and emailed_files["config.py"] in page
 
-    response = client.get(emailed_files["error screenshot.png"])
+    response = client.get(emailed_files["form error.png"])
 
     assert response.status_code == 200
-    assert response.data.startswith(b"\x89PNG\r\n\x1a\n") and len(response.data) == 73
+    assert response.data.startswith(b"\x89PNG\r\n\x1a\n") and len(response.data) == 78
     assert response.mimetype == "image/png"
     assert response.headers["Content-Disposition"] == (
-        "attachment; filename=\"error screenshot.png\"; filename*=UTF-8''error%20screenshot.png"
+        "attachment; filename=\"form error.png\"; filename*=UTF-8''form%20error.png"
     )
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response.headers["Cache-Control"]
@@ -53,7 +52,7 @@ def test_the_customer_downloads_an_attachment_as_a_file(emailed_files, client_fo
 def test_other_types_download_as_octet_stream_under_the_cleaned_name(emailed_files, client_for) -> None:
     response = _acme_customer(client_for).get(emailed_files["config.py"])
 
-    assert response.status_code == 200 and response.data == b"MZ\x90\x00fake-executable"
+    assert response.status_code == 200 and response.data == b"MZ\x90\x00not-really-a-program"
     assert response.mimetype == "application/octet-stream"
     assert response.headers["Content-Disposition"].startswith("attachment; ")
     assert "filename*=UTF-8''config.py" in response.headers["Content-Disposition"]
@@ -61,14 +60,14 @@ def test_other_types_download_as_octet_stream_under_the_cleaned_name(emailed_fil
 
 
 def test_an_anonymous_visitor_is_sent_to_sign_in(emailed_files, client_for) -> None:
-    response = client_for(ACME).get(emailed_files["error screenshot.png"])
+    response = client_for(ACME).get(emailed_files["form error.png"])
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_another_shops_customer_gets_not_found(emailed_files, client_for) -> None:
     client = client_for("bluewave.localhost")
     sign_in(client, "weiming@example.net")
-    response = client.get(emailed_files["error screenshot.png"])
+    response = client.get(emailed_files["form error.png"])
     assert response.status_code == 404 and b"PNG" not in response.data
 
 
@@ -78,7 +77,7 @@ def test_another_customer_of_the_same_shop_gets_not_found(app, emailed_files, cl
         other.set_password("storefront-demo")
         db.session.add(other)
         db.session.commit()
-    response = _acme_customer(client_for, "siti@example.com").get(emailed_files["error screenshot.png"])
+    response = _acme_customer(client_for, "siti@example.com").get(emailed_files["form error.png"])
     assert response.status_code == 404
 
 
@@ -122,7 +121,7 @@ def test_an_attachment_on_an_internal_note_is_never_served(app, emailed_files, c
 
 def test_a_non_ascii_file_name_survives_the_download(app, demo, client_for) -> None:
     raw = eml("with-attachments.eml").replace(
-        b'filename="error screenshot.png"', b"filename*=utf-8''%E7%BD%91%E7%AB%99%20r%C3%A9sum%C3%A9.png"
+        b'filename="form error.png"', b"filename*=utf-8''%E7%BD%91%E7%AB%99%20r%C3%A9sum%C3%A9.png"
     )
     filed = file_email(app, raw)
     with app.app_context():

@@ -46,6 +46,7 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "staff.escalation_triage": ESCALATIONS,
     "staff.escalation_triage_email": ESCALATIONS,
     "staff.escalation_triage_open": ESCALATIONS,
+    "staff.escalation_triage_dismiss": ESCALATIONS,
     # Orders: provisioning and bank transfers.
     "staff.provisioning": BILLING,
     "staff.activate_service": BILLING,

@@ -6,11 +6,9 @@ from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.models import AuditEntry, Escalation, InboundEmail, InboundOutcome, Ticket
-from tests.mail.inbound_support import eml, file_email, needs_fixtures, shop_id
+from tests.mail.inbound_support import eml, file_email, shop_id
 from tests.shop.helpers import csrf_from
 from tests.staff.escalation_helpers import staff_client
-
-pytestmark = needs_fixtures
 
 
 def test_staff_open_a_triage_email_at_the_shop_they_choose(app, demo, client_for, make_staff) -> None:
