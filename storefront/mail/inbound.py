@@ -234,7 +234,7 @@ def _thread(email: ParsedEmail, ticket: Ticket) -> Filing:
     body = _message_body(strip_quoted_reply(email.body), email.notes)
     message = add_customer_message(reseller, ticket, body, email_message_id=email.message_id)
     store_attachments(message, email.files)
-    return Filing(InboundOutcome.THREADED, f"added to ticket {ticket.id}", reseller.id, ticket.id)
+    return Filing(InboundOutcome.THREADED, f"added to ticket {ticket.number}", reseller.id, ticket.id)
 
 
 def _shops_addressed(recipients: list[str]) -> list[Reseller]:
@@ -269,7 +269,7 @@ def _open_for_shop(email: ParsedEmail, reseller: Reseller) -> Filing:
         return Filing(InboundOutcome.TRIAGE, reason, reseller.id)
     ticket = open_from_email(email, reseller, customer)
     who = "its customer" if customer else "a guest"
-    return Filing(InboundOutcome.OPENED, f"new ticket {ticket.id} from {who}", reseller.id, ticket.id)
+    return Filing(InboundOutcome.OPENED, f"new ticket {ticket.number} from {who}", reseller.id, ticket.id)
 
 
 def _open_for_platform(email: ParsedEmail) -> Filing:
@@ -285,7 +285,7 @@ def _open_for_platform(email: ParsedEmail) -> Filing:
     reseller = db.session.get(Reseller, customer.reseller_id)
     ticket = open_from_email(email, reseller, customer)
     escalate(reseller, ticket, "email", "email", note=PLATFORM_NOTE)
-    reason = f"new ticket {ticket.id}, escalated: emailed the platform's support address"
+    reason = f"new ticket {ticket.number}, escalated: emailed the platform's support address"
     return Filing(InboundOutcome.OPENED, reason, reseller.id, ticket.id)
 
 

@@ -7,7 +7,7 @@ from ..models import Customer, Invoice, InvoiceLine, Order, Reseller, utcnow
 
 
 def issue_invoice(order: Order, customer: Customer) -> Invoice:
-    """Issue the invoice of an order, numbered as it is written; from now on only its settlement may change."""
+    """Issue the invoice of an order, numbered as it is written; after that only its settlement changes."""
     seller = db.session.get(Reseller, order.reseller_id)
     invoice = Invoice(
         reseller_id=order.reseller_id,

@@ -12,7 +12,7 @@ from storefront.extensions import db
 from storefront.models import Escalation, OutboxMessage, Ticket, utcnow
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, outbox, sign_in
-from tests.support import load_ticket, make_ticket
+from tests.support import load_ticket, make_ticket, number_of
 
 ACME = "acme.localhost"
 HOSTILE = (
@@ -120,8 +120,10 @@ def test_the_customer_escalates_with_a_reason(app, aisyah) -> None:
 
 
 def test_another_customers_or_shops_ticket_is_not_found(app, demo, client_for) -> None:
-    theirs = make_ticket(app, "kedai", "raj@example.org")
-    mine_elsewhere = make_ticket(app)  # Aisyah's at Acme
+    make_ticket(app, "kedai", "raj@example.org")
+    theirs = number_of(app, Ticket, make_ticket(app, "kedai", "raj@example.org"))  # Kedai's ticket 2
+    mine_elsewhere = number_of(app, Ticket, make_ticket(app))  # Aisyah's at Acme: Acme's ticket 1
+    assert (theirs, mine_elsewhere) == (2, 1)
     other = client_for("acme.localhost")
     sign_in(other, "aisyah@example.com")
     for path in (
@@ -139,7 +141,8 @@ def test_another_customers_or_shops_ticket_is_not_found(app, demo, client_for) -
         assert response.status_code == 404
     kedai = client_for("kedai.localhost")
     sign_in(kedai, "raj@example.org")
-    assert kedai.get(f"/account/tickets/{mine_elsewhere}").status_code == 404
+    mine = kedai.get(f"/account/tickets/{mine_elsewhere}")  # Kedai's own ticket 1: Raj's, never Aisyah's
+    assert mine.status_code == 200 and "My site shows an error." in mine.text and "Nur Aisyah" not in mine.text
 
 
 def test_hostile_text_is_shown_as_text(app, aisyah) -> None:
