@@ -82,7 +82,8 @@ def test_signed_out_visitors_are_sent_to_sign_in(demo, client_for, path) -> None
 def test_posts_without_a_csrf_token_are_refused(app, aisyah, path) -> None:
     asked = _ask(app, aisyah) if "{id}" in path else None
     response = aisyah.post(
-        path.format(id=asked and number_of(app, CorrectionRequest, asked)), data={"granted": "yes", "record": "other", "details": "x" * 20}
+        path.format(id=asked and number_of(app, CorrectionRequest, asked)),
+        data={"granted": "yes", "record": "other", "details": "x" * 20},
     )
     assert response.status_code == 400
     assert _count(app, ConsentEvent) == 0
