@@ -13,7 +13,6 @@ from storefront.models import (
     CorrectionRequest,
     Customer,
     Domain,
-    Offer,
     Order,
     Reseller,
     TeamInvitation,
@@ -142,7 +141,12 @@ CONSOLE_ID_MODELS = {
 # Route arguments that are not shop numbers: a value no shop has. A notice version counts per shop
 # (every shop has a version 1), so its cross-shop test is written out by hand, as are plan codes
 # and ticket files (the same in every shop, or random).
-NOT_IDS = {"token": "not-a-real-token", "version": "999999", "plan_code": "no-such-plan", "stored_name": "0" * 32}
+NOT_IDS = {
+    "token": "not-a-real-token",
+    "version": "999999",
+    "plan_code": "no-such-plan",
+    "stored_name": "0" * 32,
+}
 
 
 def console_rules(app) -> list:

@@ -294,7 +294,11 @@ def test_agents_are_refused(app, demo, client_for) -> None:
     assert client.get("/console/domains").status_code == 403
     token = csrf_from(client.get("/console/tickets").text)
     domain = _domain(app, "shop.acme-hosting.test")
-    for path in ("/console/domains", f"/console/domains/{domain.number}/remove", "/console/domains/nameservers"):
+    for path in (
+        "/console/domains",
+        f"/console/domains/{domain.number}/remove",
+        "/console/domains/nameservers",
+    ):
         data = {"hostname": NEW, "nameserver": ["ns1.example.com", "ns2.example.com"], "csrf_token": token}
         assert client.post(path, data=data).status_code == 403
     assert _domain(app, "shop.acme-hosting.test") is not None and _domain(app, NEW) is None
