@@ -206,7 +206,7 @@ def test_a_removed_member_can_be_invited_back_on_their_old_row(app, demo, client
     assert _invite(owner, email=AGENT, role="owner").status_code == 303
     assert _accept(client_for(ACME), _invitation_path(app, AGENT)).status_code == 302
     member = _member(app, AGENT)
-    assert (member.id, member.role, member.removed_at) == (agent_id, TeamRole.OWNER, None)
+    assert (member.number, member.role, member.removed_at) == (agent_id, TeamRole.OWNER, None)
     assert team_sign_in(client_for(ACME), AGENT).status_code == 400  # the old password
     assert team_sign_in(client_for(ACME), AGENT, PASSWORD).status_code == 302
 

@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from storefront.extensions import db
 from storefront.models import (
@@ -100,13 +100,15 @@ def _fill_one(shop: Reseller, count: int, plan_id: int) -> None:
     _insert(CorrectionRequest, _rows(count, lambda i: {**ask, "customer_id": customers[i]}))
 
 
-def fill_shops(app, slugs: tuple[str, ...], count: int) -> None:
-    """Give each shop ``count`` rows of every numbered kind, through bulk inserts."""
+def fill_shops(app, slugs: tuple[str, ...], count: int) -> dict[str, int]:
+    """Give each shop ``count`` rows of every numbered kind, through bulk inserts; return each
+    numbered table's highest id after the filling."""
     with app.app_context():
         plan_id = db.session.scalar(select(Plan.id).where(Plan.code == "starter"))
         for slug in slugs:
             _fill_one(db.session.scalar(select(Reseller).where(Reseller.slug == slug)), count, plan_id)
         db.session.commit()
+        return {model.__tablename__: db.session.scalar(select(func.max(model.id))) for model in NUMBERED}
 
 
 def global_ids(app, slug: str) -> dict[str, dict[int, int]]:
