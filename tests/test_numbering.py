@@ -58,8 +58,15 @@ def test_bulk_inserts_take_numbers_per_shop_in_row_order(app, demo) -> None:
     with app.app_context():
         db.session.execute(insert(Customer), rows)
         db.session.commit()
+    with app.app_context():  # one row alone takes its number too
+        db.session.execute(insert(Customer), rows[0] | {"email": "single@example.com"})
+        db.session.commit()
     # The demo gave each shop one customer first.
-    assert _numbers(app, Customer, "acme") == [1, 2, 3, 4] and _numbers(app, Customer, "kedai") == [1, 2, 3]
+    assert _numbers(app, Customer, "acme") == [1, 2, 3, 4, 5] and _numbers(app, Customer, "kedai") == [
+        1,
+        2,
+        3,
+    ]
     make_ticket(app)
     with app.app_context():
         counters = dict(
@@ -67,7 +74,7 @@ def test_bulk_inserts_take_numbers_per_shop_in_row_order(app, demo) -> None:
                 select(ShopCounter.name, ShopCounter.next_number).where(ShopCounter.reseller_id == acme)
             ).all()
         )
-    assert counters["customer"] == 5 and counters["ticket"] == 2
+    assert counters["customer"] == 6 and counters["ticket"] == 2
 
 
 @pytest.mark.postgres

@@ -70,19 +70,18 @@ def _take_shop_number(mapper: Mapper, connection: Connection, target: ShopNumber
 
 @event.listens_for(Session, "do_orm_execute")
 def _number_bulk_inserts(state: ORMExecuteState) -> Result | None:
-    """Give the rows of a bulk ``insert(Model)`` their shop numbers, a block per shop, in row order."""
+    """Give the rows of an ``insert(Model)`` executed with parameters their shop numbers, a block per
+    shop (taken in shop order, so two bulk inserts never wait on each other crosswise), in row order."""
     mapper = state.bind_mapper
-    if not (state.is_insert and state.is_executemany) or mapper is None:
+    if not state.is_insert or mapper is None or not issubclass(mapper.class_, ShopNumbered):
         return None
-    if not issubclass(mapper.class_, ShopNumbered):
-        return None
-    rows = list(state.parameters)
-    if all(row.get("number") is not None for row in rows):
+    rows = list(state.parameters) if state.is_executemany else [state.parameters or {}]
+    if all(row.get("number") is not None for row in rows if "reseller_id" in row):
         return None
     sequence = mapper.class_.NUMBER_SEQUENCE
     connection = state.session.connection()
     wanted = Counter(row["reseller_id"] for row in rows if row.get("number") is None)
-    start = {shop: next_number(connection, shop, sequence, count) for shop, count in wanted.items()}
+    start = {shop: next_number(connection, shop, sequence, count) for shop, count in sorted(wanted.items())}
     numbered = []
     for row in rows:
         if row.get("number") is None:
@@ -90,4 +89,4 @@ def _number_bulk_inserts(state: ORMExecuteState) -> Result | None:
             start[row["reseller_id"]] += 1
         else:
             numbered.append({})
-    return state.invoke_statement(params=numbered)
+    return state.invoke_statement(params=numbered if state.is_executemany else numbered[0])
