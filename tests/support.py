@@ -13,7 +13,6 @@ from storefront.models import (
     CorrectionRequest,
     Customer,
     Domain,
-    Offer,
     Order,
     Reseller,
     TeamInvitation,
@@ -73,6 +72,17 @@ def customer_id(app, email: str = "aisyah@example.com", slug: str = "acme") -> i
         )
 
 
+def number_of(app, model, row_id: int) -> int:
+    """Return the shop's number of a row (what its URLs, pages and emails show) from its id."""
+    with app.app_context():
+        return db.session.scalar(select(model.number).where(model.id == row_id))
+
+
+def customer_number(app, email: str = "aisyah@example.com", slug: str = "acme") -> int:
+    """Return the shop's number of the customer with ``email`` at the demo shop ``slug``."""
+    return number_of(app, Customer, customer_id(app, email, slug))
+
+
 def owner_client(client_for, host: str = "acme.localhost", email: str | None = None):
     """Return a client signed in to the console of ``host`` as its owner (or as ``email``)."""
     client = client_for(host)
@@ -116,22 +126,27 @@ def invite_to_team(client, owner: str, email: str, role: str = "agent") -> None:
     assert client.post("/console/team/invite", data=data).status_code in (302, 303)
 
 
-# Each id a console URL takes, and the model whose rows it names.
+# Each shop number a console URL takes, and the model whose rows it numbers.
 CONSOLE_ID_MODELS = {
-    "ticket_id": Ticket,
-    "customer_id": Customer,
-    "order_id": Order,
-    "domain_id": Domain,
-    "member_id": TeamMember,
-    "invitation_id": TeamInvitation,
-    "offer_id": Offer,
-    "correction_id": CorrectionRequest,
+    "ticket_number": Ticket,
+    "customer_number": Customer,
+    "order_number": Order,
+    "domain_number": Domain,
+    "member_number": TeamMember,
+    "invitation_number": TeamInvitation,
+    "correction_number": CorrectionRequest,
 }
 
 
-# Route arguments that are not row ids: a value no shop has. A notice version counts per shop
-# (every shop has a version 1), so its cross-shop test is written out by hand.
-NOT_IDS = {"token": "not-a-real-token", "version": "999999"}
+# Route arguments that are not shop numbers: a value no shop has. A notice version counts per shop
+# (every shop has a version 1), so its cross-shop test is written out by hand, as are plan codes
+# and ticket files (the same in every shop, or random).
+NOT_IDS = {
+    "token": "not-a-real-token",
+    "version": "999999",
+    "plan_code": "no-such-plan",
+    "stored_name": "0" * 32,
+}
 
 
 def console_rules(app) -> list:
@@ -140,17 +155,19 @@ def console_rules(app) -> list:
 
 
 def ids_of_shop(app, slug: str) -> dict[str, int | None]:
-    """One id of each kind the console takes that belongs to the shop ``slug``."""
+    """One number of each kind the console takes that belongs to the shop ``slug``."""
     with app.app_context():
         reseller_id = db.session.scalar(select(Reseller.id).where(Reseller.slug == slug))
         return {
-            argument: db.session.scalar(select(model.id).where(model.reseller_id == reseller_id).limit(1))
+            argument: db.session.scalar(
+                select(model.number).where(model.reseller_id == reseller_id).order_by(model.number).limit(1)
+            )
             for argument, model in CONSOLE_ID_MODELS.items()
         }
 
 
 def console_url(rule, ids: dict[str, int | None]) -> str:
-    """The rule's path with each id taken from ``ids`` (1 where the shop has none)."""
+    """The rule's path with each shop number taken from ``ids`` (1 where the shop has none)."""
     unknown = set(rule.arguments) - set(CONSOLE_ID_MODELS) - set(NOT_IDS)
     assert not unknown, f"{rule.rule}: teach tests/support.py which model {unknown} names"
     values = {**{name: ids.get(name) or 1 for name in CONSOLE_ID_MODELS}, **NOT_IDS}

@@ -9,6 +9,7 @@ from storefront.extensions import db
 from storefront.models import (
     AuditEntry,
     CorrectionRequest,
+    Customer,
     Invoice,
     Order,
     OrderLine,
@@ -26,7 +27,7 @@ from tests.mail.inbound_support import file_email
 from tests.shop.helpers import csrf_from
 from tests.staff.escalation_helpers import open_for, staff_client, staff_id
 from tests.staff.test_escalations import _poll_url
-from tests.support import customer_id, make_ticket, owner_client, shop_id
+from tests.support import customer_id, make_ticket, number_of, owner_client, shop_id
 
 AISYAH = "aisyah@example.com"
 HTMX = {"HX-Request": "true"}
@@ -125,10 +126,13 @@ def test_console_records_are_audited_under_their_customer(app, demo, client_for)
     aisyah = customer_id(app, AISYAH)
     team, expected = owner_client(client_for), (owner_actor(app), "owner", shop_id(app), aisyah)
     for path, record in (
-        (f"/console/customers/{aisyah}", f"customer:{aisyah}"),
-        (f"/console/tickets/{ticket_id}", f"ticket:{ticket_id}"),
-        (f"/console/orders/{order_id}", f"order:{order_id}"),
-        (f"/console/corrections/{correction_id}", f"correction:{correction_id}"),
+        (f"/console/customers/{number_of(app, Customer, aisyah)}", f"customer:{aisyah}"),
+        (f"/console/tickets/{number_of(app, Ticket, ticket_id)}", f"ticket:{ticket_id}"),
+        (f"/console/orders/{number_of(app, Order, order_id)}", f"order:{order_id}"),
+        (
+            f"/console/corrections/{number_of(app, CorrectionRequest, correction_id)}",
+            f"correction:{correction_id}",
+        ),
     ):
         assert team.get(path).status_code == 200, path
         assert entries(app, record, "view") == [expected], path
@@ -139,8 +143,9 @@ def test_a_bank_transfer_marked_in_the_console_and_its_refusals_are_audited(app,
     order_id = only_order_id(app)
     invoice_id, aisyah = invoice_of_order(app, order_id), customer_id(app, AISYAH)
     team, expected = owner_client(client_for), (owner_actor(app), "owner", shop_id(app), aisyah)
-    path = f"/console/orders/{order_id}/bank-transfer"
-    token = csrf_from(team.get(f"/console/orders/{order_id}").text)
+    order = f"/console/orders/{number_of(app, Order, order_id)}"
+    path = f"{order}/bank-transfer"
+    token = csrf_from(team.get(order).text)
     refused = team.post(path, data={"reference": " ", "csrf_token": token})
     assert refused.status_code == 400 and "reference" in refused.text
     assert entries(app, f"order:{order_id}", "view") == [expected] * 2  # the page, then its refusal
@@ -157,10 +162,9 @@ def test_a_refused_correction_step_is_audited_as_a_view(app, demo, client_for) -
     correction_id = add_correction(app)
     team = owner_client(client_for)
     expected = (owner_actor(app), "owner", shop_id(app), customer_id(app, AISYAH))
-    page = team.get(f"/console/corrections/{correction_id}").text
-    refused = team.post(
-        f"/console/corrections/{correction_id}/close", data={"answer": "", "csrf_token": csrf_from(page)}
-    )
+    correction = f"/console/corrections/{number_of(app, CorrectionRequest, correction_id)}"
+    page = team.get(correction).text
+    refused = team.post(f"{correction}/close", data={"answer": "", "csrf_token": csrf_from(page)})
     assert refused.status_code == 400
     assert entries(app, f"correction:{correction_id}", "view") == [expected] * 2
     assert entries(app, f"correction:{correction_id}", "close") == []

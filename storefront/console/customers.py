@@ -39,11 +39,11 @@ def customers() -> str:
     return render_template(template, listing=listing, sorts=SORTS)
 
 
-@bp.get("/customers/<int(max=2147483647):customer_id>")
+@bp.get("/customers/<int(max=2147483647):customer_number>")
 @team_required
-def customer(customer_id: int) -> str:
+def customer(customer_number: int) -> str:
     """One customer's profile, orders, services and tickets; the view is audited."""
-    found = shop_customer(g.shop.id, customer_id)
+    found = shop_customer(g.shop.id, customer_number)
     if found is None:
         abort(404)
     record_team_action(f"customer:{found.id}", "view", customer_id=found.id)

@@ -17,7 +17,7 @@ from ..services.links import primary_host
 from . import bp
 from .auth import owner_required, record_team_action
 
-ID = "<int(max=2147483647):domain_id>"
+NUMBER = "<int(max=2147483647):domain_number>"
 FRAGMENTS = {"domains": "console/domains_list.html", "nameservers": "console/domains_nameservers.html"}
 
 
@@ -56,8 +56,8 @@ def _answer(part: str, *, error: str | None = None, done: str = "", **form_state
     return redirect(url_for("console.domains"), 303)
 
 
-def _own_domain(domain_id: int) -> Domain:
-    domain = db.session.scalar(select(Domain).where(Domain.id == domain_id, Domain.reseller_id == g.shop.id))
+def _own_domain(number: int) -> Domain:
+    domain = db.session.scalar(select(Domain).where(Domain.number == number, Domain.reseller_id == g.shop.id))
     if domain is None:
         abort(404)
     return domain
@@ -86,9 +86,9 @@ def domains_add() -> Response:
     return _answer("domains", done=f"{shown} added. Create its TXT record, then verify it.")
 
 
-def _domain_step(domain_id: int, step, action: str, done: str) -> Response:
+def _domain_step(number: int, step, action: str, done: str) -> Response:
     """Take one step on the shop's own domain; ``done`` names it with ``{domain}``."""
-    domain = _own_domain(domain_id)
+    domain = _own_domain(number)
     try:
         step(db.session.get(Reseller, g.shop.id), domain)
     except claims.DomainError as error:
@@ -97,27 +97,27 @@ def _domain_step(domain_id: int, step, action: str, done: str) -> Response:
     return _answer("domains", done=done.format(domain=display_domain(domain.hostname)))
 
 
-@bp.post(f"/domains/{ID}/verify")
+@bp.post(f"/domains/{NUMBER}/verify")
 @owner_required
-def domains_verify(domain_id: int) -> Response:
+def domains_verify(domain_number: int) -> Response:
     """Look the domain's TXT record up; once it holds the token, the shop serves on the domain."""
     done = "{domain} is verified: your shop now answers on it."
-    return _domain_step(domain_id, claims.verify_domain, "domain_verify", done)
+    return _domain_step(domain_number, claims.verify_domain, "domain_verify", done)
 
 
-@bp.post(f"/domains/{ID}/primary")
+@bp.post(f"/domains/{NUMBER}/primary")
 @owner_required
-def domains_primary(domain_id: int) -> Response:
+def domains_primary(domain_number: int) -> Response:
     """Use this domain in the shop's links and emails."""
     done = "Links and emails now use {domain}."
-    return _domain_step(domain_id, claims.make_primary, "domain_primary", done)
+    return _domain_step(domain_number, claims.make_primary, "domain_primary", done)
 
 
-@bp.post(f"/domains/{ID}/remove")
+@bp.post(f"/domains/{NUMBER}/remove")
 @owner_required
-def domains_remove(domain_id: int) -> Response:
+def domains_remove(domain_number: int) -> Response:
     """Stop serving the shop on this domain, at once."""
-    domain = _own_domain(domain_id)
+    domain = _own_domain(domain_number)
     subject, hostname = f"domain:{domain.id}", domain.hostname
     try:
         claims.remove_domain(db.session.get(Reseller, g.shop.id), domain)

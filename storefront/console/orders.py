@@ -36,7 +36,7 @@ from ..services.refunds import (
 from . import bp
 from .auth import owner_required, record_team_action, record_team_list
 
-ID = "<int(max=2147483647):order_id>"
+NUMBER = "<int(max=2147483647):order_number>"
 
 
 @bp.get("/orders")
@@ -58,8 +58,8 @@ def orders() -> str | tuple[str, int]:
     return render_template(template, listing=listing, refunds=refunds, error=None)
 
 
-def _order_page(order_id: int, error: str | None = None, reference: str = "") -> str:
-    record = order_record(g.shop.id, order_id)
+def _order_page(number: int, error: str | None = None, reference: str = "") -> str:
+    record = order_record(g.shop.id, number)
     if record is None:
         abort(404)
     return render_template(
@@ -67,64 +67,66 @@ def _order_page(order_id: int, error: str | None = None, reference: str = "") ->
     )
 
 
-def _refused(order_id: int, customer_id: int, error: str, reference: str = "") -> str:
-    """Undo a refused step, then show the order again with the message; that view is audited too."""
+def _refused(order: tuple[int, int], customer_id: int, error: str, reference: str = "") -> str:
+    """Undo a refused step, then show the order (id, number) again with the message; audited too."""
     db.session.rollback()
-    record_team_action(f"order:{order_id}", "view", customer_id=customer_id)
+    record_team_action(f"order:{order[0]}", "view", customer_id=customer_id)
     db.session.commit()
-    return _order_page(order_id, error, reference)
+    return _order_page(order[1], error, reference)
 
 
-@bp.get(f"/orders/{ID}")
+@bp.get(f"/orders/{NUMBER}")
 @owner_required
-def order(order_id: int) -> str:
+def order(order_number: int) -> str:
     """One order with its lines, invoice, payment and services; the view is audited."""
-    found = shop_order(g.shop.id, order_id)
+    found = shop_order(g.shop.id, order_number)
     if found is None:
         abort(404)
-    record_team_action(f"order:{order_id}", "view", customer_id=found.customer_id)
+    record_team_action(f"order:{found.id}", "view", customer_id=found.customer_id)
     db.session.commit()
-    return _order_page(order_id)
+    return _order_page(order_number)
 
 
-@bp.post(f"/orders/{ID}/bank-transfer")
+@bp.post(f"/orders/{NUMBER}/bank-transfer")
 @owner_required
-def bank_transfer(order_id: int) -> Response | tuple[str, int]:
+def bank_transfer(order_number: int) -> Response | tuple[str, int]:
     """Mark the order's invoice paid by a bank transfer the owner has seen arrive, with its reference."""
-    found = shop_order(g.shop.id, order_id)
+    found = shop_order(g.shop.id, order_number)
     invoice = invoice_of(found) if found is not None else None
     if invoice is None:
         abort(404)
     reference = request.form.get("reference", "")[:200]
-    customer_id = invoice.customer_id
-    record_team_action(f"invoice:{invoice.id}", "bank_transfer", f"order {order_id}", customer_id=customer_id)
+    customer_id, order = invoice.customer_id, (found.id, order_number)
+    record_team_action(
+        f"invoice:{invoice.id}", "bank_transfer", f"order {order_number}", customer_id=customer_id
+    )
     try:
         mark_bank_transfer_paid(invoice, reference, recorded_by=f"team:{current_user.id}")
     except InvoiceClosed as error:
-        return _refused(order_id, customer_id, f"{error} Nothing was changed."), 409
+        return _refused(order, customer_id, f"{error} Nothing was changed."), 409
     except PaymentRefused as error:
-        return _refused(order_id, customer_id, str(error), reference), 400
+        return _refused(order, customer_id, str(error), reference), 400
     flash(f"{invoice_label(invoice.number)} is paid; the customer has been sent a receipt.", "success")
-    return redirect(url_for("console.order", order_id=order_id), 303)
+    return redirect(url_for("console.order", order_number=order_number), 303)
 
 
-@bp.post(f"/orders/{ID}/refunds")
+@bp.post(f"/orders/{NUMBER}/refunds")
 @owner_required
-def refund_made(order_id: int) -> Response | tuple[str, int]:
+def refund_made(order_number: int) -> Response | tuple[str, int]:
     """Record that a charge the invoice refused went back to the customer, with the refund's reference."""
-    found = shop_order(g.shop.id, order_id)
+    found = shop_order(g.shop.id, order_number)
     invoice = invoice_of(found) if found is not None else None
     refund = find_refund(invoice, request.form.get("charge", "")[:120]) if invoice is not None else None
     if refund is None:
         abort(404)
-    customer_id = invoice.customer_id
+    customer_id, order = invoice.customer_id, (found.id, order_number)
     try:
         mark_refunded(refund, request.form.get("reference", "")[:200], f"team:{current_user.id}")
     except RefundClosed as error:
-        return _refused(order_id, customer_id, str(error)), 409
+        return _refused(order, customer_id, str(error)), 409
     except RefundError as error:
-        return _refused(order_id, customer_id, str(error)), 400
+        return _refused(order, customer_id, str(error)), 400
     record_team_action(f"refund:{refund.id}", "refunded", refund.refund_reference, customer_id=customer_id)
     db.session.commit()
     flash(f"The refund for {invoice_label(invoice.number)} is recorded.", "success")
-    return redirect(url_for("console.order", order_id=order_id), 303)
+    return redirect(url_for("console.order", order_number=order_number), 303)

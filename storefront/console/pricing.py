@@ -19,7 +19,6 @@ from . import bp
 from .auth import owner_required
 
 MAX_ID = 2147483647
-OFFER_ID = f"<int(max={MAX_ID}):offer_id>"
 STEPS = {"up": -1, "down": 1}
 
 
@@ -83,12 +82,12 @@ def save_domain_prices() -> Response | tuple[str, int]:
     return _saved_or_conflict("Domain prices saved. New orders use them.")
 
 
-@bp.post(f"/pricing/offers/{OFFER_ID}/move")
+@bp.post("/pricing/offers/<plan_code>/move")
 @owner_required
-def move_offer(offer_id: int) -> Response:
+def move_offer(plan_code: str) -> Response:
     """Move a plan one place up or down in the shop's list."""
     step = STEPS.get(request.form.get("direction", ""), 0)
-    moved = plan_prices.move_offer(g.shop, offer_id, step, _actor())
+    moved = plan_prices.move_offer(g.shop, plan_code, step, _actor())
     if moved is None:
         abort(404)
     if not moved:

@@ -20,7 +20,7 @@ from ..services.corrections import CorrectionConflict, CorrectionError
 from . import bp
 from .auth import record_team_action, record_team_list, team_required
 
-ID = "<int(max=2147483647):correction_id>"
+NUMBER = "<int(max=2147483647):correction_number>"
 
 
 def _list_page(template: str, listing: correction_service.CorrectionPage | None, error: str = "") -> str:
@@ -56,18 +56,18 @@ def _detail_page(found: CorrectionRequest, error: str | None = None, kept: tuple
     )
 
 
-def _correction(correction_id: int) -> CorrectionRequest:
-    found = correction_service.shop_correction(g.shop.id, correction_id)
+def _correction(number: int) -> CorrectionRequest:
+    found = correction_service.shop_correction(g.shop.id, number)
     if found is None:
         abort(404)
     return found
 
 
-@bp.get(f"/corrections/{ID}")
+@bp.get(f"/corrections/{NUMBER}")
 @team_required
-def correction(correction_id: int) -> str:
+def correction(correction_number: int) -> str:
     """One request: the customer, the record, their words, the clock and its history; audited."""
-    found = _correction(correction_id)
+    found = _correction(correction_number)
     record_team_action(f"correction:{found.id}", "view", customer_id=found.customer_id)
     page = _detail_page(found)  # drawn before the commit, which would make the request load again
     db.session.commit()
@@ -75,58 +75,58 @@ def correction(correction_id: int) -> str:
 
 
 def _act(
-    correction_id: int, step: Callable[[CorrectionRequest], None], action: str, done: str
+    correction_number: int, step: Callable[[CorrectionRequest], None], action: str, done: str
 ) -> Response | tuple[str, int]:
     """Run one step on the request; refused input changes nothing and shows the page again, audited."""
-    found = _correction(correction_id)
-    customer_id = found.customer_id
+    found = _correction(correction_number)
+    customer_id, subject = found.customer_id, f"correction:{found.id}"
     try:
         step(found)
     except CorrectionError as error:
         db.session.rollback()
-        record_team_action(f"correction:{correction_id}", "view", customer_id=customer_id)
+        record_team_action(subject, "view", customer_id=customer_id)
         db.session.commit()  # the page shown again is a view of the customer's request
         status = 409 if isinstance(error, CorrectionConflict) else 400
         kept = (action, request.form.get("answer", "")[: correction_service.ANSWER_MAX])
         return _detail_page(found, str(error), kept), status
-    record_team_action(f"correction:{correction_id}", action, customer_id=customer_id)
+    record_team_action(subject, action, customer_id=customer_id)
     db.session.commit()
     flash(done, "success")
-    return redirect(url_for("console.correction", correction_id=correction_id), 303)
+    return redirect(url_for("console.correction", correction_number=correction_number), 303)
 
 
-@bp.post(f"/corrections/{ID}/answer")
+@bp.post(f"/corrections/{NUMBER}/answer")
 @team_required
-def correction_answer(correction_id: int) -> Response | tuple[str, int]:
+def correction_answer(correction_number: int) -> Response | tuple[str, int]:
     """Answer the customer in writing; the answer is emailed to them."""
     text = request.form.get("answer")
     return _act(
-        correction_id,
+        correction_number,
         lambda found: correction_service.answer(g.shop, found, current_user.id, text, utcnow()),
         "answer",
         "Your answer is saved and emailed to the customer.",
     )
 
 
-@bp.post(f"/corrections/{ID}/close")
+@bp.post(f"/corrections/{NUMBER}/close")
 @team_required
-def correction_close(correction_id: int) -> Response | tuple[str, int]:
+def correction_close(correction_number: int) -> Response | tuple[str, int]:
     """Close the request as corrected or refused (with written reasons); the customer is told."""
     outcome, note = request.form.get("outcome"), request.form.get("answer")
     return _act(
-        correction_id,
+        correction_number,
         lambda found: correction_service.close(g.shop, found, current_user.id, outcome, note, utcnow()),
         "close",
         "The request is closed and the customer has been told.",
     )
 
 
-@bp.post(f"/corrections/{ID}/passed-on")
+@bp.post(f"/corrections/{NUMBER}/passed-on")
 @team_required
-def correction_passed_on(correction_id: int) -> Response | tuple[str, int]:
+def correction_passed_on(correction_number: int) -> Response | tuple[str, int]:
     """Record that the correction was passed on to those the customer's data was disclosed to."""
     return _act(
-        correction_id,
+        correction_number,
         lambda found: correction_service.record_passed_on(g.shop, found, utcnow()),
         "passed_on",
         "Recorded: the correction was passed on.",

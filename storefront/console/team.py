@@ -29,8 +29,8 @@ from ..shop.forms import PASSWORD_RULES, person_name, usable_email
 from . import bp
 from .auth import owner_required
 
-MEMBER = "<int(max=2147483647):member_id>"
-INVITATION = "<int(max=2147483647):invitation_id>"
+MEMBER = "<int(max=2147483647):member_number>"
+INVITATION = "<int(max=2147483647):invitation_number>"
 ROLE_CHOICES = [("agent", "Agent: tickets and customers"), ("owner", "Owner: everything")]
 # A plain field checked against the roles: the select is drawn in the template.
 ROLE_RULES = [AnyOf([value for value, _ in ROLE_CHOICES], "Please choose a role: owner or agent.")]
@@ -94,8 +94,8 @@ def _done(message: str) -> Response | PageAnswer:
     return redirect(url_for("console.team"), 303)
 
 
-def _member(member_id: int) -> TeamMember:
-    member = team_service.find_member(g.shop, member_id)
+def _member(number: int) -> TeamMember:
+    member = team_service.find_member(g.shop, number)
     if member is None:
         abort(404)
     return member
@@ -125,10 +125,10 @@ def invite() -> Response | PageAnswer:
 
 @bp.post(f"/team/invitations/{INVITATION}/revoke")
 @owner_required
-def revoke_invitation(invitation_id: int) -> Response | PageAnswer:
+def revoke_invitation(invitation_number: int) -> Response | PageAnswer:
     """Withdraw an invitation; its link stops working at once."""
     try:
-        invitation = team_service.revoke_invitation(g.shop, current_user, invitation_id)
+        invitation = team_service.revoke_invitation(g.shop, current_user, invitation_number)
     except TeamError as error:
         db.session.rollback()
         return _team_page(_blank_form(), status=400, error=str(error))
@@ -139,9 +139,9 @@ def revoke_invitation(invitation_id: int) -> Response | PageAnswer:
 
 @bp.route(f"/team/members/{MEMBER}/remove", methods=["GET", "POST"])
 @owner_required
-def remove_member(member_id: int) -> Response | PageAnswer:
+def remove_member(member_number: int) -> Response | PageAnswer:
     """Ask to confirm, then take the member off the team and end their sessions."""
-    member = _member(member_id)
+    member = _member(member_number)
     if request.method == "GET":
         return render_template("console/team_remove.html", member=member), 200
     try:
@@ -154,9 +154,9 @@ def remove_member(member_id: int) -> Response | PageAnswer:
 
 @bp.post(f"/team/members/{MEMBER}/role")
 @owner_required
-def change_member_role(member_id: int) -> Response | PageAnswer:
+def change_member_role(member_number: int) -> Response | PageAnswer:
     """Make a member an owner or an agent; the last owner stays an owner."""
-    member = _member(member_id)
+    member = _member(member_number)
     form = RoleForm()
     if not form.validate():
         return _team_page(_blank_form(), status=400, error="Please choose a role: owner or agent.")
@@ -173,12 +173,12 @@ def change_member_role(member_id: int) -> Response | PageAnswer:
 
 @bp.post(f"/team/members/{MEMBER}/second-factor/reset")
 @owner_required
-def reset_member_second_factor(member_id: int) -> Response | PageAnswer:
+def reset_member_second_factor(member_number: int) -> Response | PageAnswer:
     """Take the second factor off a member who lost both their phone and their recovery codes.
 
     Their sessions end; they sign in again with their password and set up a new factor.
     """
-    member = _member(member_id)
+    member = _member(member_number)
     try:
         team_service.reset_second_factor(g.shop, current_user, member)
     except (TeamError, NoSecondFactor) as error:

@@ -6,6 +6,7 @@ from flask import abort, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..downloads import send_attachment
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Reseller, Ticket, TicketStatus, TicketTier, utcnow
@@ -13,12 +14,13 @@ from ..services import tickets as ticket_service
 from ..services.escalation import NOTE_MAX, escalate
 from ..services.inbox import VIEWS, inbox_page, team_ticket
 from ..services.paging import page_number
+from ..services.ticket_files import ticket_file
 from ..services.ticket_mail import requester, shown_thread
 from ..services.tickets import BODY_MAX, TicketError
 from . import bp
 from .auth import record_team_action, record_team_list, team_required
 
-ID = "<int(max=2147483647):ticket_id>"
+NUMBER = "<int(max=2147483647):ticket_number>"
 
 
 @bp.get("/tickets")
@@ -36,18 +38,18 @@ def tickets() -> str:
     return inbox
 
 
-def _ticket(ticket_id: int) -> Ticket:
-    found = team_ticket(g.shop.id, ticket_id)
+def _ticket(number: int) -> Ticket:
+    found = team_ticket(g.shop.id, number)
     if found is None:
         abort(404)
     return found
 
 
-@bp.get(f"/tickets/{ID}")
+@bp.get(f"/tickets/{NUMBER}")
 @team_required
-def ticket(ticket_id: int) -> str:
-    """A ticket with its whole thread and internal notes; the view is audited."""
-    return _ticket_page(_ticket(ticket_id))
+def ticket(ticket_number: int) -> str:
+    """A ticket with its whole thread, internal notes and files; the view is audited."""
+    return _ticket_page(_ticket(ticket_number))
 
 
 def _ticket_page(found: Ticket, error: str | None = None, kept: tuple[str, str] = ("", "")) -> str:
@@ -70,40 +72,53 @@ def _ticket_page(found: Ticket, error: str | None = None, kept: tuple[str, str] 
     )
 
 
-def _act(ticket_id: int, action, done: str) -> Response | tuple[str, int]:
-    found = _ticket(ticket_id)
+def _act(number: int, action, done: str) -> Response | tuple[str, int]:
+    found = _ticket(number)
     try:
         action(db.session.get(Reseller, g.shop.id), found)
     except TicketError as error:
         db.session.rollback()
         kept = (done, request.form.get("note" if done == "escalate" else "body", "")[:BODY_MAX])
-        return _ticket_page(_ticket(ticket_id), str(error), kept), 400
+        return _ticket_page(_ticket(number), str(error), kept), 400
     record_team_action(f"ticket:{found.id}", done, customer_id=found.customer_id)
     db.session.commit()
-    return redirect(url_for("console.ticket", ticket_id=ticket_id), 303)
+    return redirect(url_for("console.ticket", ticket_number=number), 303)
 
 
-@bp.post(f"/tickets/{ID}/reply")
+@bp.get(f"/tickets/{NUMBER}/attachments/<stored_name>")
 @team_required
-def reply(ticket_id: int) -> Response | tuple[str, int]:
+def ticket_attachment(ticket_number: int, stored_name: str) -> Response:
+    """Send a file of one of the shop's tickets as a download; audited."""
+    found = _ticket(ticket_number)
+    attachment = ticket_file(found, stored_name, internal=True)
+    if attachment is None:
+        abort(404)
+    record_team_action(f"ticket:{found.id}", "download", f"file {stored_name}", customer_id=found.customer_id)
+    db.session.commit()
+    return send_attachment(attachment)
+
+
+@bp.post(f"/tickets/{NUMBER}/reply")
+@team_required
+def reply(ticket_number: int) -> Response | tuple[str, int]:
     """Answer the customer."""
     body = request.form.get("body", "")
-    return _act(ticket_id, lambda r, t: ticket_service.add_team_reply(r, t, current_user, body), "reply")
+    return _act(ticket_number, lambda r, t: ticket_service.add_team_reply(r, t, current_user, body), "reply")
 
 
-@bp.post(f"/tickets/{ID}/note")
+@bp.post(f"/tickets/{NUMBER}/note")
 @team_required
-def note(ticket_id: int) -> Response | tuple[str, int]:
+def note(ticket_number: int) -> Response | tuple[str, int]:
     """Add an internal note the customer never sees."""
     body = request.form.get("body", "")
     return _act(
-        ticket_id, lambda r, t: ticket_service.add_note(t, body, team_member_id=current_user.id), "note"
+        ticket_number, lambda r, t: ticket_service.add_note(t, body, team_member_id=current_user.id), "note"
     )
 
 
-@bp.post(f"/tickets/{ID}/status")
+@bp.post(f"/tickets/{NUMBER}/status")
 @team_required
-def status(ticket_id: int) -> Response | tuple[str, int]:
+def status(ticket_number: int) -> Response | tuple[str, int]:
     """Set the ticket's status."""
     value = request.form.get("status", "")
 
@@ -114,12 +129,12 @@ def status(ticket_id: int) -> Response | tuple[str, int]:
             raise TicketError("Please choose a status.")
         ticket_service.set_status(reseller, found, TicketStatus(value))
 
-    return _act(ticket_id, set_it, "status")
+    return _act(ticket_number, set_it, "status")
 
 
-@bp.post(f"/tickets/{ID}/escalate")
+@bp.post(f"/tickets/{NUMBER}/escalate")
 @team_required
-def hand_over(ticket_id: int) -> Response | tuple[str, int]:
+def hand_over(ticket_number: int) -> Response | tuple[str, int]:
     """Hand the ticket to the platform's escalations team, with a note."""
     text = (request.form.get("note") or "").strip()
 
@@ -129,4 +144,4 @@ def hand_over(ticket_id: int) -> Response | tuple[str, int]:
         ticket_service.shop_side_text(text, NOTE_MAX, "note")
         escalate(reseller, found, f"team:{current_user.id}", "handed_over", text)
 
-    return _act(ticket_id, hand, "escalate")
+    return _act(ticket_number, hand, "escalate")

@@ -159,7 +159,7 @@ def _thread(email: ParsedEmail, ticket: Ticket, proof: SenderProof) -> Filing:
     body = _message_body(strip_quoted_reply(email.body), email.notes)
     message = add_customer_message(reseller, ticket, body, email_message_id=email.message_id)
     store_attachments(message, email.files)
-    return Filing(InboundOutcome.THREADED, f"added to ticket {ticket.id}", reseller.id, ticket.id)
+    return Filing(InboundOutcome.THREADED, f"added to ticket {ticket.number}", reseller.id, ticket.id)
 
 
 def _shops_addressed(recipients: list[str]) -> list[Reseller]:
@@ -187,11 +187,11 @@ def _open_for_shop(email: ParsedEmail, reseller: Reseller, proof: SenderProof) -
         return Filing(InboundOutcome.TRIAGE, reason, reseller.id)
     ticket = open_from_email(email, reseller, customer, unverified=not proof.proven)
     if customer is not None:
-        reason = f"new ticket {ticket.id} from its customer"
+        reason = f"new ticket {ticket.number} from its customer"
     elif proof.proven:
-        reason = f"new ticket {ticket.id} from a guest"
+        reason = f"new ticket {ticket.number} from a guest"
     else:
-        reason = f"new ticket {ticket.id} from a guest, unverified sender: {proof.detail}"
+        reason = f"new ticket {ticket.number} from a guest, unverified sender: {proof.detail}"
     return Filing(InboundOutcome.OPENED, reason, reseller.id, ticket.id)
 
 
@@ -215,7 +215,7 @@ def _open_for_platform(email: ParsedEmail, proof: SenderProof) -> Filing:
     reseller = db.session.get(Reseller, customer.reseller_id)
     ticket = open_from_email(email, reseller, customer)
     escalate(reseller, ticket, "email", "email", note=PLATFORM_NOTE)
-    reason = f"new ticket {ticket.id}, escalated: emailed the platform's support address"
+    reason = f"new ticket {ticket.number}, escalated: emailed the platform's support address"
     return Filing(InboundOutcome.OPENED, reason, reseller.id, ticket.id)
 
 

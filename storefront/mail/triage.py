@@ -44,5 +44,5 @@ def open_from_triage(inbound_id: int, reseller_id: int, staff_id: int) -> Ticket
     ticket = open_from_email(email, reseller, customer, unverified=not inbound.sender_authenticated)
     escalate(reseller, ticket, f"staff:{staff_id}", "email", note=TRIAGE_NOTE)
     inbound.outcome, inbound.reseller_id, inbound.ticket_id = InboundOutcome.OPENED, reseller.id, ticket.id
-    inbound.reason = f"opened by staff as ticket {ticket.id} at {reseller.brand_name}"[:300]
+    inbound.reason = f"opened by staff as ticket {ticket.number} at {reseller.brand_name}"[:300]
     return ticket

@@ -8,8 +8,9 @@ from .audit import AuditEntry
 from .base import TenantScoped, utcnow
 from .catalog import BillingCycle, Offer, OfferPrice, Plan, PlanPrice, Tld
 from .inbound import InboundEmail, InboundOutcome
-from .invoice import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
+from .invoice import Invoice, InvoiceLine, InvoiceStatus
 from .ledger import LedgerEntry
+from .numbering import ShopCounter, ShopNumbered, next_number
 from .order import DomainChoice, LineKind, Order, OrderLine, OrderStatus
 from .outbox import OutboxMessage, OutboxStatus
 from .payment import Payment, PaymentEvent, RefundDue
@@ -61,7 +62,6 @@ __all__ = [
     "DomainOffer",
     "DomainRegistration",
     "Invoice",
-    "InvoiceCounter",
     "InvoiceLine",
     "InvoiceStatus",
     "LedgerEntry",
@@ -77,6 +77,8 @@ __all__ = [
     "RefundDue",
     "Service",
     "ServiceStatus",
+    "ShopCounter",
+    "ShopNumbered",
     "Tld",
     "TokenPurpose",
     "BillingCycle",
@@ -96,5 +98,6 @@ __all__ = [
     "TenantScoped",
     "bind_tenant",
     "current_tenant",
+    "next_number",
     "utcnow",
 ]

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from .base import TenantScoped, Timestamped, UTCDateTime, value_enum
+from .base import Timestamped, UTCDateTime, value_enum
+from .numbering import ShopNumbered, unique_number
 from .second_factor import SecondFactorMixin
 
 
@@ -63,13 +64,15 @@ class PasswordMixin(UserMixin):
         return f"{self.identity_kind}:{self.id}:{self.auth_epoch}"
 
 
-class Customer(TenantScoped, PasswordMixin, Timestamped, db.Model):
+class Customer(ShopNumbered, PasswordMixin, Timestamped, db.Model):
     """An end customer; belongs to exactly one reseller."""
 
     identity_kind = "customer"
+    NUMBER_SEQUENCE = "customer"
 
     __table_args__ = (
         UniqueConstraint("reseller_id", "email"),
+        unique_number("customer"),
         CheckConstraint("email = lower(email)", "email_lower"),
         # The console lists a shop's customers newest first.
         Index("ix_customer_reseller_created", "reseller_id", "created_at"),
@@ -99,13 +102,15 @@ class TeamRole(enum.StrEnum):
     AGENT = "agent"
 
 
-class TeamMember(TenantScoped, PasswordMixin, SecondFactorMixin, Timestamped, db.Model):
+class TeamMember(ShopNumbered, PasswordMixin, SecondFactorMixin, Timestamped, db.Model):
     """A user of a reseller's console."""
 
     identity_kind = "team"
+    NUMBER_SEQUENCE = "team_member"
 
     __table_args__ = (
         UniqueConstraint("reseller_id", "email"),
+        unique_number("team_member"),
         CheckConstraint("email = lower(email)", "email_lower"),
     )
 
@@ -147,10 +152,14 @@ class StaffUser(PasswordMixin, SecondFactorMixin, Timestamped, db.Model):
         return self.active
 
 
-class TeamInvitation(TenantScoped, Timestamped, db.Model):
+class TeamInvitation(ShopNumbered, Timestamped, db.Model):
     """An owner's emailed invitation to join the team; only the secret's hash is stored."""
 
-    __table_args__ = (CheckConstraint("email = lower(email)", "email_lower"),)
+    __table_args__ = (
+        unique_number("team_invitation"),
+        CheckConstraint("email = lower(email)", "email_lower"),
+    )
+    NUMBER_SEQUENCE = "invitation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))

@@ -1,4 +1,4 @@
-"""Invoices: numbered per shop without gaps, and never changed once issued."""
+"""Invoices: numbered per shop without gaps (models.numbering), and never changed once issued."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from .base import TenantScoped, UTCDateTime, value_enum
+from .numbering import ShopNumbered
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -19,7 +20,7 @@ class InvoiceStatus(enum.StrEnum):
     PAID = "paid"
 
 
-class Invoice(TenantScoped, db.Model):
+class Invoice(ShopNumbered, db.Model):
     """What a customer owes for an order, as issued; seller and buyer are copied in."""
 
     __table_args__ = (
@@ -29,13 +30,14 @@ class Invoice(TenantScoped, db.Model):
         CheckConstraint("number > 0", "number_positive"),
     )
 
+    NUMBER_SEQUENCE = "invoice"
+
     # The buyer's personal data on the invoice, reduced (never removed) by the retention purge.
     PERSONAL_FIELDS = frozenset({"buyer_name", "buyer_email", "anonymised_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
-    number: Mapped[int]
     status: Mapped[InvoiceStatus] = mapped_column(
         value_enum(InvoiceStatus, 16),
         default=InvoiceStatus.ISSUED,
@@ -73,15 +75,6 @@ class InvoiceLine(TenantScoped, db.Model):
     amount_minor: Mapped[int]
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
-
-
-class InvoiceCounter(db.Model):
-    """The next invoice number of a shop; locked while an invoice takes a number."""
-
-    __table_args__ = (CheckConstraint("next_number > 0", "next_number_positive"),)
-
-    reseller_id: Mapped[int] = mapped_column(ForeignKey("reseller.id", ondelete="CASCADE"), primary_key=True)
-    next_number: Mapped[int] = mapped_column(default=1)
 
 
 class IssuedInvoiceChanged(RuntimeError):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import TenantScoped, Timestamped, UTCDateTime, value_enum
 from .catalog import CYCLE_TYPE, BillingCycle
+from .numbering import ShopNumbered, unique_number
 
 
 class OrderStatus(enum.StrEnum):
@@ -35,16 +36,19 @@ class DomainChoice(enum.StrEnum):
     EXISTING = "existing"
 
 
-class Order(TenantScoped, Timestamped, db.Model):
+class Order(ShopNumbered, Timestamped, db.Model):
     """A customer's purchase; one checkout makes exactly one."""
 
     __table_args__ = (
         UniqueConstraint("reseller_id", "idempotency_key"),
         UniqueConstraint("id", "reseller_id"),
+        unique_number("order"),
         CheckConstraint("total_minor >= 0", "total_not_negative"),
         # A customer's orders within the shop: the console counts them per customer.
         Index("ix_order_reseller_customer", "reseller_id", "customer_id"),
     )
+
+    NUMBER_SEQUENCE = "order"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import TenantScoped, Timestamped, UTCDateTime, value_enum
+from .numbering import ShopNumbered, unique_number
 
 
 class PrivacyNotice(TenantScoped, Timestamped, db.Model):
@@ -65,14 +66,19 @@ class CorrectionOutcome(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class CorrectionRequest(TenantScoped, Timestamped, db.Model):
+class CorrectionRequest(ShopNumbered, Timestamped, db.Model):
     """A customer asks the shop to correct data they cannot edit themselves; the clock is 21 days."""
 
-    __table_args__ = (Index("ix_correction_request_shop_status", "reseller_id", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_correction_request_shop_status", "reseller_id", "status", "due_at"),
+        unique_number("correction_request"),
+    )
+    NUMBER_SEQUENCE = "correction"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
-    record: Mapped[str] = mapped_column(String(60))  # invoice:<id>, order:<id>, service:<id>, other
+    # invoice:<number>, order:<number>, service:<number> (the shop's numbers), or other
+    record: Mapped[str] = mapped_column(String(60))
     details: Mapped[str] = mapped_column(Text)  # what is wrong and what it should say
     status: Mapped[CorrectionStatus] = mapped_column(
         value_enum(CorrectionStatus, 16), default=CorrectionStatus.OPEN

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
 from .base import TenantScoped, Timestamped, UTCDateTime
+from .numbering import ShopNumbered, unique_number
 
 COLOUR_FIELDS = ("color_primary", "color_accent", "color_background", "color_text")
 
@@ -91,12 +92,13 @@ class Reseller(Timestamped, db.Model):
         return f"<Reseller {self.slug}>"
 
 
-class Domain(TenantScoped, Timestamped, db.Model):
+class Domain(ShopNumbered, Timestamped, db.Model):
     """A custom host name a reseller's shop answers on once verified."""
 
     __table_args__ = (
         CheckConstraint("hostname = lower(hostname)", "hostname_lower"),
         UniqueConstraint("reseller_id", "hostname"),
+        unique_number("domain"),
         # Any shop may claim a name; only one can prove it, and only a verified name serves.
         Index(
             "uq_domain_verified_hostname",
@@ -113,6 +115,8 @@ class Domain(TenantScoped, Timestamped, db.Model):
             postgresql_where="is_primary",
         ),
     )
+
+    NUMBER_SEQUENCE = "domain"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hostname: Mapped[str] = mapped_column(String(253), index=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import TenantScoped, Timestamped, UTCDateTime, value_enum
 from .catalog import CYCLE_TYPE, BillingCycle, Plan
+from .numbering import ShopNumbered, unique_number
 
 
 class ServiceStatus(enum.StrEnum):
@@ -20,10 +21,14 @@ class ServiceStatus(enum.StrEnum):
     ACTIVE = "active"
 
 
-class Service(TenantScoped, Timestamped, db.Model):
+class Service(ShopNumbered, Timestamped, db.Model):
     """A hosting account bought through an order line."""
 
-    __table_args__ = (UniqueConstraint("order_line_id"),)
+    __table_args__ = (
+        UniqueConstraint("order_line_id"),
+        unique_number("service"),
+    )
+    NUMBER_SEQUENCE = "service"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id", ondelete="RESTRICT"))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
 from .base import TenantScoped, Timestamped, UTCDateTime, utcnow, value_enum
+from .numbering import ShopNumbered, unique_number
 
 
 class TicketStatus(enum.StrEnum):
@@ -38,15 +39,18 @@ class Author(enum.StrEnum):
     SYSTEM = "system"
 
 
-class Ticket(TenantScoped, Timestamped, db.Model):
+class Ticket(ShopNumbered, Timestamped, db.Model):
     """A support conversation between a customer and their shop (or, escalated, the platform)."""
 
     __table_args__ = (
         Index("ix_ticket_queue", "tier", "status", "reply_due_at"),
         Index("ix_ticket_reseller_customer", "reseller_id", "customer_id"),
+        unique_number("ticket"),
         CheckConstraint("priority BETWEEN 0 AND 2", "priority_range"),
         CheckConstraint("customer_id IS NOT NULL OR guest_email IS NOT NULL", "has_requester"),
     )
+
+    NUMBER_SEQUENCE = "ticket"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(

@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from ..models import AuditEntry, Customer, Invoice, TeamMember
+from ..models import AuditEntry, Customer, TeamMember
 from .invoices import invoice_label
 from .paging import LAST_PAGE, PageCount
+from .shop_numbers import shop_numbers
 from .shops import ShopLike
 
 PER_PAGE = 50
@@ -34,8 +35,12 @@ ACTION_WORDS = {
     "record_disclosure": "recorded a disclosure of {record}",
     "send_breach_notices": "sent you a notice about a personal-data breach",
     "activate": "set up {record}",
+    "download": "downloaded a file of {record}",
     "open_ticket": "opened a ticket from an email of yours",
 }
+
+# Records the customer knows by the shop's number.
+NUMBERED_WORDS = {"ticket": "ticket #{number}", "order": "order {number}", "invoice": "invoice {invoice}"}
 
 # Which list showed the customer, by the list's record (an entry with the action "list").
 LIST_WORDS = {
@@ -131,28 +136,16 @@ def _team_names(shop: ShopLike, entries: list[AuditEntry]) -> dict[int, str]:
     return dict(rows.all())
 
 
-def _invoice_labels(shop: ShopLike, customer: Customer, entries: list[AuditEntry]) -> dict[int, str]:
-    ids = _ids(entries, "invoice", "record")
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Invoice.id, Invoice.number).where(
-            Invoice.reseller_id == shop.id, Invoice.customer_id == customer.id, Invoice.id.in_(ids)
-        )
-    )
-    return {invoice_id: f"invoice {invoice_label(number)}" for invoice_id, number in rows}
-
-
-def record_words(record: str, invoices: dict[int, str]) -> str:
-    """Return a record reference (``ticket:12``) as the customer knows it (``ticket #12``)."""
-    kind, _, raw = record.partition(":")
-    number = int(raw) if raw.isdigit() else None
-    if kind == "invoice" and number in invoices:
-        return invoices[number]
+def record_words(record: str, numbers: dict[str, int]) -> str:
+    """Return a record reference (``ticket:412``) as the customer knows it: by the shop's number."""
+    kind = record.partition(":")[0]
+    number = numbers.get(record)
+    if number is not None and kind in NUMBERED_WORDS:
+        return NUMBERED_WORDS[kind].format(number=number, invoice=invoice_label(number))
     words = {
         "customer": "your customer record",
-        "ticket": f"ticket #{raw}",
-        "order": f"order {raw}",
+        "ticket": "a ticket of yours",
+        "order": "an order of yours",
         "invoice": "an invoice of yours",
         "service": "one of your hosting services",
         "correction": "your correction request",
@@ -161,11 +154,11 @@ def record_words(record: str, invoices: dict[int, str]) -> str:
     return words.get(kind, "your data")
 
 
-def _what(entry: AuditEntry, invoices: dict[int, str]) -> str:
+def _what(entry: AuditEntry, numbers: dict[str, int]) -> str:
     if entry.action == "list":
         return LIST_WORDS.get(entry.record.partition(":")[0], "saw your data in a list")
     template = ACTION_WORDS.get(entry.action, "worked on {record}")
-    return template.format(record=record_words(entry.record, invoices))
+    return template.format(record=record_words(entry.record, numbers))
 
 
 def _who_and_why(shop: ShopLike, entry: AuditEntry, team: dict[int, str]) -> tuple[str, bool, str]:
@@ -179,11 +172,12 @@ def _who_and_why(shop: ShopLike, entry: AuditEntry, team: dict[int, str]) -> tup
 
 
 def describe(shop: ShopLike, customer: Customer, entries: list[AuditEntry]) -> list[Access]:
-    """Turn audit entries into access-log lines, naming team members in one query for all of them."""
+    """Turn audit entries into access-log lines, naming team members and the shop's numbers of the
+    records in one query each for all of them."""
     team = _team_names(shop, entries)
-    invoices = _invoice_labels(shop, customer, entries)
+    numbers = shop_numbers(shop.id, (entry.record for entry in entries), customer_id=customer.id)
     lines = []
     for entry in entries:
         who, is_team, why = _who_and_why(shop, entry, team)
-        lines.append(Access(entry.created_at, who, is_team, _what(entry, invoices), why))
+        lines.append(Access(entry.created_at, who, is_team, _what(entry, numbers), why))
     return lines

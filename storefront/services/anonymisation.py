@@ -135,7 +135,7 @@ def _anonymise_customer(shop: Reseller, customer: Customer, now: datetime) -> No
     if customer.marketing_consent:
         record_consent(shop, customer, False, "retention")
     customer.name = FORMER_CUSTOMER
-    customer.email = f"anonymised-{customer.id}@invalid"
+    customer.email = f"anonymised-{customer.number}@invalid"  # the console lists it: the shop's number
     customer.password_hash = UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(32)
     customer.end_sessions()
     customer.email_verified_at = None

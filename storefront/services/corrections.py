@@ -108,7 +108,7 @@ class RequestClock:
 class CorrectionRow(RequestClock):
     """One request as the list shows it; ``days_left`` is None once it is closed."""
 
-    id: int
+    number: int
     customer_id: int
     customer_name: str
     record: RecordView
@@ -160,7 +160,7 @@ def open_requests(shop: ShopLike, status: str, page: int, now: datetime) -> Corr
     views = record_views(shop.id, [(correction.record, correction.customer_id) for correction, _ in found])
     rows = [
         CorrectionRow(
-            correction.id,
+            correction.number,
             correction.customer_id,
             name,
             view,
@@ -174,11 +174,11 @@ def open_requests(shop: ShopLike, status: str, page: int, now: datetime) -> Corr
     return CorrectionPage(rows, total, page, status)
 
 
-def shop_correction(reseller_id: int, correction_id: int) -> CorrectionRequest | None:
-    """Return one of the shop's correction requests."""
+def shop_correction(reseller_id: int, number: int) -> CorrectionRequest | None:
+    """Return one of the shop's correction requests by its number in the shop."""
     return db.session.scalar(
         select(CorrectionRequest).where(
-            CorrectionRequest.reseller_id == reseller_id, CorrectionRequest.id == correction_id
+            CorrectionRequest.reseller_id == reseller_id, CorrectionRequest.number == number
         )
     )
 

@@ -43,6 +43,7 @@ class CustomerRow:
     """One customer as the list shows them."""
 
     id: int
+    number: int
     name: str
     email: str
     verified: bool
@@ -94,7 +95,9 @@ def _counted(reseller_id: int, page_ids: Select) -> Select:
         .scalar_subquery()
     )
     columns = (Customer.email_verified_at, Customer.created_at, orders, open_tickets)
-    return select(Customer.id, Customer.name, Customer.email, *columns).where(Customer.id.in_(page_ids))
+    return select(Customer.id, Customer.number, Customer.name, Customer.email, *columns).where(
+        Customer.id.in_(page_ids)
+    )
 
 
 def customer_page(reseller_id: int, term: str, sort: str, page: int) -> CustomerPage:
@@ -111,8 +114,8 @@ def customer_page(reseller_id: int, term: str, sort: str, page: int) -> Customer
     )
     found = db.session.execute(_counted(reseller_id, page_ids).order_by(*order)).all()
     rows = [
-        CustomerRow(id, name, email, verified_at is not None, since, orders or 0, tickets or 0)
-        for id, name, email, verified_at, since, orders, tickets in found
+        CustomerRow(id, number, name, email, verified_at is not None, since, orders or 0, tickets or 0)
+        for id, number, name, email, verified_at, since, orders, tickets in found
     ]
     return CustomerPage(rows, total, page, term, sort)
 
@@ -127,10 +130,10 @@ class CustomerRecord:
     tickets: list[Ticket]
 
 
-def shop_customer(reseller_id: int, customer_id: int) -> Customer | None:
-    """Return one of the shop's customers."""
+def shop_customer(reseller_id: int, number: int) -> Customer | None:
+    """Return one of the shop's customers by their number in the shop."""
     return db.session.scalar(
-        select(Customer).where(Customer.reseller_id == reseller_id, Customer.id == customer_id)
+        select(Customer).where(Customer.reseller_id == reseller_id, Customer.number == number)
     )
 
 

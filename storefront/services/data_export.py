@@ -71,7 +71,7 @@ def _orders(shop: ShopLike, customer: Customer) -> list[dict]:
     orders = db.session.scalars(_mine(Order, shop, customer).options(subqueryload(Order.lines)))
     return [
         {
-            "order": order.id,
+            "order": order.number,
             "placed_at": _when(order.created_at),
             "status": order.status.value,
             "currency": order.currency,
@@ -92,11 +92,16 @@ def _orders(shop: ShopLike, customer: Customer) -> list[dict]:
 
 
 def _invoices(shop: ShopLike, customer: Customer) -> list[dict]:
-    invoices = db.session.scalars(_mine(Invoice, shop, customer).options(subqueryload(Invoice.lines)))
+    invoices = db.session.execute(
+        _mine(Invoice, shop, customer)
+        .add_columns(Order.number)
+        .join(Order, Order.id == Invoice.order_id)
+        .options(subqueryload(Invoice.lines))
+    )
     return [
         {
             "invoice": invoice_label(invoice.number),
-            "order": invoice.order_id,
+            "order": order_number,
             "status": invoice.status.value,
             "issued_at": _when(invoice.issued_at),
             "paid_at": _when(invoice.paid_at),
@@ -109,7 +114,7 @@ def _invoices(shop: ShopLike, customer: Customer) -> list[dict]:
                 {"description": li.description, "amount_minor": li.amount_minor} for li in invoice.lines
             ],
         }
-        for invoice in invoices
+        for invoice, order_number in invoices
     ]
 
 
@@ -117,7 +122,7 @@ def _services(shop: ShopLike, customer: Customer) -> list[dict]:
     services = db.session.scalars(_mine(Service, shop, customer).options(subqueryload(Service.plan)))
     return [
         {
-            "service": service.id,
+            "service": service.number,
             "plan": service.plan.name,
             "domain": service.domain,
             "billing_cycle": service.cycle.value,
@@ -157,7 +162,7 @@ def _tickets(shop: ShopLike, customer: Customer) -> list[dict]:
     names = dict(zip(map(id, shown), shown_names(shop, tickets[0], shown) if tickets else [], strict=True))
     return [
         {
-            "ticket": ticket.id,
+            "ticket": ticket.number,
             "subject": ticket.subject,
             "status": ticket.status.value,
             "opened_at": _when(ticket.created_at),

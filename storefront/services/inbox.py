@@ -58,10 +58,10 @@ def inbox_page(reseller_id: int, view: str, page: int, now: datetime) -> InboxPa
     return InboxPage([InboxRow(ticket, name or "") for ticket, name in rows], total, page, pages)
 
 
-def team_ticket(reseller_id: int, ticket_id: int) -> Ticket | None:
-    """Return one of the shop's tickets."""
+def team_ticket(reseller_id: int, number: int) -> Ticket | None:
+    """Return one of the shop's tickets by its number in the shop."""
     return db.session.scalar(
         select(Ticket)
-        .where(Ticket.reseller_id == reseller_id, Ticket.id == ticket_id)
+        .where(Ticket.reseller_id == reseller_id, Ticket.number == number)
         .options(*THREAD_LOADED)
     )

@@ -58,12 +58,13 @@ def status_filter(raw: str | None) -> str:
 class OrderRow:
     """One order as the list shows it."""
 
-    id: int
+    number: int
     created_at: datetime
     status: OrderStatus
     total_minor: int
     currency: str
     customer_id: int
+    customer_number: int
     customer_name: str
     customer_email: str
     invoice_number: int | None
@@ -99,7 +100,7 @@ def _matching(reseller_id: int, status: str, term: str) -> ColumnElement[bool]:
         options = [Customer.email.like(like_pattern(term.lower()), escape="\\")]
         number = NUMBER_SEARCH.fullmatch(term)
         if number:
-            options += [Order.id == int(number.group(1)), Invoice.number == int(number.group(1))]
+            options += [Order.number == int(number.group(1)), Invoice.number == int(number.group(1))]
         condition &= or_(*options)
     return condition
 
@@ -117,12 +118,13 @@ def order_page(reseller_id: int, status: str, term: str, page: int) -> OrderPage
     found = db.session.execute(
         _joined(
             select(
-                Order.id,
+                Order.number,
                 Order.created_at,
                 Order.status,
                 Order.total_minor,
                 Order.currency,
                 Customer.id,
+                Customer.number,
                 Customer.name,
                 Customer.email,
                 Invoice.number,
@@ -171,16 +173,16 @@ class OrderRecord:
         return GATEWAY_LABELS.get(gateway, gateway or "—")
 
 
-def shop_order(reseller_id: int, order_id: int) -> Order | None:
-    """Return one of the shop's orders."""
-    return db.session.scalar(select(Order).where(Order.reseller_id == reseller_id, Order.id == order_id))
+def shop_order(reseller_id: int, number: int) -> Order | None:
+    """Return one of the shop's orders by its number in the shop."""
+    return db.session.scalar(select(Order).where(Order.reseller_id == reseller_id, Order.number == number))
 
 
-def order_record(reseller_id: int, order_id: int) -> OrderRecord | None:
+def order_record(reseller_id: int, number: int) -> OrderRecord | None:
     """Return everything the order page shows about one of the shop's orders."""
     order = db.session.scalar(
         select(Order)
-        .where(Order.reseller_id == reseller_id, Order.id == order_id)
+        .where(Order.reseller_id == reseller_id, Order.number == number)
         .options(selectinload(Order.lines))
     )
     if order is None:

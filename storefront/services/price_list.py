@@ -183,8 +183,8 @@ def preview_plan_price(shop: ShopLike, plan_id: int, cycle: BillingCycle, text: 
     return read_price(cell, text, wholesale.currency, free=False)
 
 
-def move_offer(shop: ShopLike, offer_id: int, step: int, actor: str) -> bool | None:
-    """Move an offer one place up (-1) or down (+1) in the shop's list; None if the shop has no such offer."""
+def move_offer(shop: ShopLike, plan_code: str, step: int, actor: str) -> bool | None:
+    """Move the offer of a plan one place up (-1) or down (+1) in the shop's list; None if there is none."""
     offers = list(
         db.session.scalars(
             select(Offer)
@@ -193,7 +193,7 @@ def move_offer(shop: ShopLike, offer_id: int, step: int, actor: str) -> bool | N
             .order_by(Offer.position, Plan.name)
         )
     )
-    index = next((i for i, offer in enumerate(offers) if offer.id == offer_id), None)
+    index = next((i for i, offer in enumerate(offers) if offer.plan.code == plan_code), None)
     if index is None:
         return None
     target = index + step
@@ -202,5 +202,6 @@ def move_offer(shop: ShopLike, offer_id: int, step: int, actor: str) -> bool | N
     offers[index], offers[target] = offers[target], offers[index]
     for position, offer in enumerate(offers):
         offer.position = position
-    audit.record(actor, "owner", shop.id, f"offer:{offer_id}", "position", f"moved to place {target + 1}")
+    moved = offers[target]
+    audit.record(actor, "owner", shop.id, f"offer:{moved.id}", "position", f"moved to place {target + 1}")
     return True

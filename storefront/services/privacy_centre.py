@@ -121,19 +121,17 @@ def set_marketing_consent(shop: ShopLike, customer: Customer, granted: bool) -> 
 
 
 def record_choices(shop: ShopLike, customer: Customer) -> dict[str, str]:
-    """Return the records a customer may ask to correct (``invoice:<id>`` …) with their labels."""
+    """Return the records a customer may ask to correct (``invoice:<number>`` …) with their labels."""
     mine = {"reseller_id": shop.id, "customer_id": customer.id}
-    invoices = db.session.execute(
-        select(Invoice.id, Invoice.number).filter_by(**mine).order_by(Invoice.number.desc())
-    )
-    orders = db.session.scalars(select(Order.id).filter_by(**mine).order_by(Order.id.desc()))
+    invoices = db.session.scalars(select(Invoice.number).filter_by(**mine).order_by(Invoice.number.desc()))
+    orders = db.session.scalars(select(Order.number).filter_by(**mine).order_by(Order.number.desc()))
     services = db.session.execute(
-        select(Service.id, Service.domain).filter_by(**mine).order_by(Service.id.desc())
+        select(Service.number, Service.domain).filter_by(**mine).order_by(Service.number.desc())
     )
     return {
-        **{f"invoice:{id_}": f"Invoice {invoice_label(number)}" for id_, number in invoices},
-        **{f"order:{id_}": f"Order {id_}" for id_ in orders},
-        **{f"service:{id_}": f"Hosting for {display_domain(domain)}" for id_, domain in services},
+        **{f"invoice:{number}": f"Invoice {invoice_label(number)}" for number in invoices},
+        **{f"order:{number}": f"Order {number}" for number in orders},
+        **{f"service:{number}": f"Hosting for {display_domain(domain)}" for number, domain in services},
         OTHER: "Something else",
     }
 
@@ -219,15 +217,15 @@ def _tell_team(shop: ShopLike, customer: Customer, request: CorrectionRequest, r
             record_label=record_label,
             details=request.details,
             due_date=due,
-            request_url=shop_url(shop, f"/console/corrections/{request.id}"),
+            request_url=shop_url(shop, f"/console/corrections/{request.number}"),
         )
 
 
-def find_correction(shop: ShopLike, customer: Customer, request_id: int) -> CorrectionRequest | None:
-    """Return one of the customer's own correction requests, or None."""
+def find_correction(shop: ShopLike, customer: Customer, number: int) -> CorrectionRequest | None:
+    """Return one of the customer's own correction requests by its number in the shop, or None."""
     return db.session.scalar(
         select(CorrectionRequest).where(
-            CorrectionRequest.id == request_id,
+            CorrectionRequest.number == number,
             CorrectionRequest.reseller_id == shop.id,
             CorrectionRequest.customer_id == customer.id,
         )

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Invoice, RefundDue, Reseller, utcnow
+from ..models import Invoice, Order, RefundDue, Reseller, utcnow
 from .payments import BANK_TRANSFER, SANDBOX_CARD
 
 GATEWAY_LABELS = {gateway.code: gateway.label for gateway in (BANK_TRANSFER, SANDBOX_CARD)}
@@ -73,7 +73,7 @@ class RefundRow:
     refund: RefundDue
     shop_name: str
     invoice_number: int
-    order_id: int
+    order_number: int
     customer_id: int
 
     @property
@@ -85,8 +85,9 @@ class RefundRow:
 def refunds_to_make(reseller_id: int | None = None) -> list[RefundRow]:
     """Return the refunds not yet made, oldest first, across shops or for one, in one query."""
     query = (
-        select(RefundDue, Reseller.brand_name, Invoice.number, Invoice.order_id, Invoice.customer_id)
+        select(RefundDue, Reseller.brand_name, Invoice.number, Order.number, Invoice.customer_id)
         .join(Invoice, Invoice.id == RefundDue.invoice_id)
+        .join(Order, Order.id == Invoice.order_id)
         .join(Reseller, Reseller.id == RefundDue.reseller_id)
         .where(RefundDue.refunded_at.is_(None))
         .order_by(RefundDue.created_at, RefundDue.id)

@@ -1,8 +1,8 @@
 """The owner's view of the audit log: the entries about a shop's own customers.
 
 The shop's team appear by name; the platform's staff only as the shop's escalation persona,
-and without their reasons, which may name staff. A page costs three queries however many
-entries the shop has.
+and without their reasons, which may name staff. Customers and records appear by the shop's own
+numbers. A page costs four queries however many entries the shop has.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from sqlalchemy import ColumnElement, func, select
 
 from .. import whole_numbers
 from ..extensions import db
-from ..models import AuditEntry, TeamMember
+from ..models import AuditEntry, Customer, TeamMember
 from .audit_search import ACTION, PAGE_SIZE, actor_ids, checked, whole_number
 from .paging import PageCount
+from .shop_numbers import shop_numbers, shop_reference
 
 
 def parse_owner_filters(args: Mapping[str, str]) -> tuple[int | None, str]:
-    """Read the owner's view filters (customer id and action); raise FilterError on a bad value."""
-    customer = whole_number((args.get("customer") or "").strip(), "customer id")
+    """Read the owner's view filters (customer number and action); raise FilterError on a bad value."""
+    customer = whole_number((args.get("customer") or "").strip(), "customer number")
     action = (args.get("action") or "").strip().lower()
     return customer, checked(action, ACTION, "An action is a word such as view, reply or list.")
 
@@ -33,6 +34,8 @@ class ShopAuditRow:
     entry: AuditEntry
     who: str
     by_platform: bool
+    record: str  # as the shop reads it: "ticket 3"
+    customer_number: int | None
 
     @property
     def reason(self) -> str:
@@ -56,7 +59,8 @@ class ShopAuditPage(PageCount):
 def _about_shop_customers(reseller_id: int, customer: int | None, action: str) -> list[ColumnElement[bool]]:
     conditions = [AuditEntry.reseller_id == reseller_id, AuditEntry.customer_id.is_not(None)]
     if customer is not None:
-        conditions.append(AuditEntry.customer_id == customer)
+        numbered = select(Customer.id).where(Customer.reseller_id == reseller_id, Customer.number == customer)
+        conditions.append(AuditEntry.customer_id == numbered.scalar_subquery())
     if action:
         conditions.append(AuditEntry.action == action)
     return conditions
@@ -71,15 +75,14 @@ def _shop_who(entry: AuditEntry, team: dict[int, str], persona: str) -> tuple[st
         number = whole_numbers.whole_number(raw_id)
         return team.get(number, "Former team member") if number is not None else "Team member", False
     if kind == "customer":
-        own = raw_id == str(entry.customer_id)
-        return ("The customer" if own else f"Customer {raw_id}"), False
+        return ("The customer" if raw_id == str(entry.customer_id) else "Another customer"), False
     return "Automatic", False
 
 
 def shop_audit_page(
     reseller_id: int, persona: str, customer: int | None, action: str, page: int
 ) -> ShopAuditPage:
-    """Return a page of the entries about the shop's customers, in three queries."""
+    """Return a page of the entries about the shop's customers, in four queries."""
     conditions = _about_shop_customers(reseller_id, customer, action)
     total = db.session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
     entries = list(
@@ -95,5 +98,15 @@ def shop_audit_page(
         TeamMember.reseller_id == reseller_id, TeamMember.id.in_(actor_ids(entries, "team"))
     )
     team = {member_id: name for member_id, name in db.session.execute(members)}
-    rows = [ShopAuditRow(entry, *_shop_who(entry, team, persona)) for entry in entries]
+    customers = [f"customer:{entry.customer_id}" for entry in entries]
+    numbers = shop_numbers(reseller_id, [*customers, *(entry.record for entry in entries)])
+    rows = [
+        ShopAuditRow(
+            entry,
+            *_shop_who(entry, team, persona),
+            shop_reference(entry.record, numbers),
+            numbers.get(customer),
+        )
+        for entry, customer in zip(entries, customers, strict=True)
+    ]
     return ShopAuditPage(rows, total, page, customer, action)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, case, func, select
 
 from ..extensions import db
-from ..models import Invoice, LedgerEntry, Plan
+from ..models import Invoice, LedgerEntry, Order, Plan
 from .invoices import invoice_label
 from .paging import page_count
 from .pricing import decimal_text
@@ -74,7 +74,7 @@ class StatementLine:
     """One wholesale charge: when, for which order and invoice, what, and how much."""
 
     charged_at: datetime
-    order_id: int
+    order_number: int  # the shop's number of the order
     invoice_number: int | None
     plan_name: str | None
     description: str
@@ -113,13 +113,14 @@ def _lines(shop: ShopLike, month: Month) -> Select:
     return (
         select(
             LedgerEntry.created_at,
-            LedgerEntry.order_id,
+            Order.number,
             Invoice.number,
             Plan.name,
             LedgerEntry.description,
             LedgerEntry.amount_minor,
             LedgerEntry.currency,
         )
+        .join(Order, Order.id == LedgerEntry.order_id)
         .outerjoin(Plan, Plan.id == LedgerEntry.plan_id)
         .outerjoin(Invoice, (Invoice.order_id == LedgerEntry.order_id) & (Invoice.reseller_id == shop.id))
         .where(*_in_month(shop, month))
@@ -202,7 +203,7 @@ def statement_csv(shop: ShopLike, month: Month) -> str:
     for line in statement_lines(shop, month):
         cells = (
             line.charged_at.astimezone(zone).strftime("%Y-%m-%d"),
-            str(line.order_id),
+            str(line.order_number),
             line.invoice_label,
             line.item,
             line.description,

@@ -82,11 +82,11 @@ def team_page(shop: ShopLike, page: int, now: datetime) -> TeamPage:
     return TeamPage(list(members), list(invitations), total, page)
 
 
-def find_member(shop: ShopLike, member_id: int) -> TeamMember | None:
-    """Return the shop's active member with this id, if any."""
+def find_member(shop: ShopLike, number: int) -> TeamMember | None:
+    """Return the shop's active member with this number in the shop, if any."""
     return db.session.scalar(
         select(TeamMember).where(
-            TeamMember.reseller_id == shop.id, TeamMember.id == member_id, TeamMember.removed_at.is_(None)
+            TeamMember.reseller_id == shop.id, TeamMember.number == number, TeamMember.removed_at.is_(None)
         )
     )
 
@@ -234,12 +234,10 @@ def _join(
     return member
 
 
-def revoke_invitation(shop: ShopLike, actor: TeamMember, invitation_id: int) -> TeamInvitation | None:
-    """Withdraw an invitation so its link stops working; None if the shop has no such invitation."""
+def revoke_invitation(shop: ShopLike, actor: TeamMember, number: int) -> TeamInvitation | None:
+    """Withdraw an invitation (by its number in the shop) so its link stops working; None if there is none."""
     invitation = db.session.scalar(
-        select(TeamInvitation).where(
-            TeamInvitation.reseller_id == shop.id, TeamInvitation.id == invitation_id
-        )
+        select(TeamInvitation).where(TeamInvitation.reseller_id == shop.id, TeamInvitation.number == number)
     )
     if invitation is None:
         return None

@@ -59,7 +59,7 @@ def _to_customer(
         reply_to=reply_address(reseller, ticket),
         customer_name=name,
         ticket=ticket,
-        ticket_url=shop_url(reseller, f"/account/tickets/{ticket.id}"),
+        ticket_url=shop_url(reseller, f"/account/tickets/{ticket.number}"),
         **context,
     )
 
@@ -76,7 +76,7 @@ def _to_team(reseller: Reseller, ticket: Ticket, template: str, **context: objec
             about=ticket,
             member_name=member.name,
             ticket=ticket,
-            ticket_url=shop_url(reseller, f"/console/tickets/{ticket.id}"),
+            ticket_url=shop_url(reseller, f"/console/tickets/{ticket.number}"),
             **context,
         )
 

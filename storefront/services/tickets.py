@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..mail.attachments import IncomingFile, store_attachments
 from ..models import (
     Author,
     Customer,
@@ -74,9 +75,10 @@ def open_ticket(
     service_id: int | None = None,
     email_message_id: str | None = None,
     sender_unverified: bool = False,
+    files: list[IncomingFile] | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Open a ticket with its first message, tell the customer and the shop's team; caller commits.
+    """Open a ticket with its first message and files, tell the customer and the team; caller commits.
 
     ``sender_unverified`` marks a guest ticket from mail nothing proved: it gets no acknowledgement.
     """
@@ -104,6 +106,7 @@ def open_ticket(
             email_message_id=email_message_id,
         )
     ]
+    store_attachments(ticket.messages[0], files or [])
     db.session.add(ticket)
     db.session.flush()
     ticket_mail.ticket_opened(reseller, ticket)
@@ -116,9 +119,10 @@ def add_customer_message(
     body: str,
     *,
     email_message_id: str | None = None,
+    files: list[IncomingFile] | None = None,
     now: datetime | None = None,
 ) -> TicketMessage:
-    """Add the customer's message; the ticket reopens and an answer falls due."""
+    """Add the customer's message (and its files); the ticket reopens and an answer falls due."""
     now = now or utcnow()
     message = TicketMessage(
         reseller_id=ticket.reseller_id,
@@ -127,6 +131,7 @@ def add_customer_message(
         body=_clean_text(body, BODY_MAX, "message"),
         email_message_id=email_message_id,
     )
+    store_attachments(message, files or [])
     ticket.messages.append(message)
     if ticket.awaiting_reply_since is None:
         ticket.awaiting_reply_since = now

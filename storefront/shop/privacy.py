@@ -20,7 +20,7 @@ from .account import customer_required, verified_email_required
 from .privacy_forms import CloseAccountForm, ConsentForm, CorrectionForm
 from .views import local_date_filter
 
-ID = "<int(max=2147483647):request_id>"
+NUMBER = "<int(max=2147483647):correction_number>"
 
 
 def _me() -> Customer:
@@ -123,11 +123,11 @@ def privacy_correction() -> BaseResponse | tuple[str, int]:
     return _privacy_page(400, correction=form)
 
 
-@bp.post(f"/account/privacy/corrections/{ID}/withdraw")
+@bp.post(f"/account/privacy/corrections/{NUMBER}/withdraw")
 @customer_required
-def privacy_correction_withdraw(request_id: int) -> BaseResponse | tuple[str, int]:
+def privacy_correction_withdraw(correction_number: int) -> BaseResponse | tuple[str, int]:
     """Withdraw one of your correction requests the shop has not closed yet."""
-    found = centre.find_correction(g.shop, _me(), request_id)
+    found = centre.find_correction(g.shop, _me(), correction_number)
     if found is None:
         abort(404)
     try:

@@ -8,6 +8,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 from . import (  # noqa: E402, F401  (routes register on import)
     admin,
+    attachments,
     audit,
     breaches,
     disclosures,

@@ -16,7 +16,7 @@ def sign_in(page: Page, url: str, email: str, password: str) -> None:
 
 
 def open_and_escalate(page: Page, shop: str, subject: str, body: str, reason: str) -> int:
-    """As the customer: ask for help, then escalate with a reason; return the ticket's id."""
+    """As the customer: ask for help, then escalate with a reason; return the ticket's number in the shop."""
     page.goto(f"{shop}/account/tickets/new")
     page.get_by_label("Subject").fill(subject)
     page.get_by_label("Message").fill(body)

@@ -100,6 +100,14 @@ def checkout(
     return client
 
 
+def only_order_number(app, slug: str = "acme") -> int:
+    """Return the shop's number of its newest order (what its console URLs carry)."""
+    with app.app_context():
+        return db.session.scalar(
+            select(Order.number).join(Reseller).where(Reseller.slug == slug).order_by(Order.id.desc())
+        )
+
+
 def only_order_id(app, slug: str = "acme") -> int:
     """Return the id of the newest order of a shop."""
     with app.app_context():

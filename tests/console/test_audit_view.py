@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.models import AuditEntry, StaffRole, TeamMember
+from storefront.models import AuditEntry, Customer, StaffRole, TeamMember, Ticket
 from tests.leakguard import find_leaks
+from tests.shop.privacy_support import add_customer
 from tests.staff.escalation_helpers import open_for, post, staff_client, staff_id
-from tests.support import customer_id, owner_client, shop_id
+from tests.support import customer_id, customer_number, number_of, owner_client, shop_id
 
 STAFF_NAME, STAFF_EMAIL = "Ops Person", "ops@platform.test"
 
@@ -38,8 +39,9 @@ def staff_views_an_escalated_ticket(app, client_for, make_staff) -> int:
 
 
 def test_owner_sees_who_looked_at_their_customers(app, demo, client_for, make_staff) -> None:
-    aisyah = customer_id(app)
+    aisyah = customer_number(app)
     ticket_id = staff_views_an_escalated_ticket(app, client_for, make_staff)
+    ticket = number_of(app, Ticket, ticket_id)
     owner = owner_client(client_for)
     assert owner.get(f"/console/customers/{aisyah}").status_code == 200
     add_entries(
@@ -55,9 +57,9 @@ def test_owner_sees_who_looked_at_their_customers(app, demo, client_for, make_st
     response = owner.get("/console/audit")
     assert response.status_code == 200
     page = response.text
-    assert "Farid Hassan" in page and f"customer:{aisyah}" in page
-    assert "Acme Escalations Team (platform staff)" in page and f"ticket:{ticket_id}" in page
-    assert f'href="/console/customers/{aisyah}"' in page
+    assert "Farid Hassan" in page and f"<td hx-disable>customer {aisyah}</td>" in page
+    assert "Acme Escalations Team (platform staff)" in page and f"<td hx-disable>ticket {ticket}</td>" in page
+    assert f'href="/console/customers/{aisyah}">#{aisyah}</a>' in page and "ticket:" not in page
     assert "other shop" not in page and "about no customer" not in page
     for private in (STAFF_NAME, STAFF_EMAIL, "staff:"):
         assert private not in page
@@ -75,25 +77,28 @@ def test_staff_reasons_never_reach_the_shop(app, demo, client_for, make_staff) -
 
 def test_owner_filters_by_customer_and_action(app, demo, client_for) -> None:
     acme = shop_id(app, "acme")
+    one = add_customer(app, "acme", "one@example.com", "Customer One")
+    two = add_customer(app, "acme", "two@example.com", "Customer Two")
     add_entries(
         app,
-        {"actor": "team:1", "reseller_id": acme, "customer_id": 11, "action": "view", "reason": "mark-one"},
-        {"actor": "team:1", "reseller_id": acme, "customer_id": 12, "action": "view", "reason": "mark-two"},
+        {"actor": "team:1", "reseller_id": acme, "customer_id": one, "action": "view", "reason": "mark-one"},
+        {"actor": "team:1", "reseller_id": acme, "customer_id": two, "action": "view", "reason": "mark-two"},
         {
             "actor": "team:1",
             "reseller_id": acme,
-            "customer_id": 12,
+            "customer_id": two,
             "action": "reply",
             "reason": "mark-three",
         },
     )
     owner = owner_client(client_for)
-    page = owner.get("/console/audit?customer=12").text
+    number = number_of(app, Customer, two)
+    page = owner.get(f"/console/audit?customer={number}").text
     assert "mark-two" in page and "mark-three" in page and "mark-one" not in page
-    page = owner.get("/console/audit?customer=12&action=reply").text
+    page = owner.get(f"/console/audit?customer={number}&action=reply").text
     assert "mark-three" in page and "mark-two" not in page
     for bad, message in (
-        ("customer=abc", "customer id must be a whole number"),
+        ("customer=abc", "customer number must be a whole number"),
         ("action=a%20b", "An action"),
     ):
         response = owner.get(f"/console/audit?{bad}")
@@ -117,6 +122,7 @@ def test_a_page_costs_the_same_queries_however_many_entries(app, demo, client_fo
     acme, owner_id = shop_id(app, "acme"), member_id(app, "owner@acme-hosting.test")
     agent_id = member_id(app, "agent@acme-hosting.test")
     owner = owner_client(client_for)
+    add_entries(app, {"actor": f"team:{owner_id}", "reseller_id": acme, "customer_id": customer_id(app)})
     owner.get("/console/audit")
     with count_queries() as few:
         assert owner.get("/console/audit").status_code == 200
@@ -134,9 +140,9 @@ def test_a_page_costs_the_same_queries_however_many_entries(app, demo, client_fo
 
 def test_the_request_id_is_the_proxys_only_when_it_looks_like_one(app, demo, client_for) -> None:
     owner = owner_client(client_for)
-    customer = customer_id(app)
-    owner.get(f"/console/customers/{customer}", headers={"X-Request-Id": "3f2c9a1e-7b44-4d0e-9a51"})
-    owner.get(f"/console/customers/{customer}", headers={"X-Request-Id": '=HYPERLINK("x") <b>'})
+    customer, number = customer_id(app), customer_number(app)
+    owner.get(f"/console/customers/{number}", headers={"X-Request-Id": "3f2c9a1e-7b44-4d0e-9a51"})
+    owner.get(f"/console/customers/{number}", headers={"X-Request-Id": '=HYPERLINK("x") <b>'})
     with app.app_context():
         ids = list(
             db.session.scalars(

@@ -20,13 +20,14 @@ from storefront.models import (
     Disclosure,
     Invoice,
     LegalBasis,
+    Order,
     utcnow,
 )
 from storefront.services.corrections import CORRECTION_DAYS, clock_text, days_left, due_at_for
 from tests.console.shop_data import add_customers, add_orders, agent
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, link_in, outbox
-from tests.support import customer_id, shop_id
+from tests.support import customer_id, customer_number, shop_id
 from tests.support import owner_client as owner
 
 AISYAH = "aisyah@example.com"
@@ -42,7 +43,7 @@ def _request(
     age: timedelta = timedelta(days=2),
     **fields,
 ) -> int:
-    """Store a correction request as the customer's privacy centre does; return its id."""
+    """Store a correction request as the customer's privacy centre does; return its number in the shop."""
     with app.app_context():
         created = utcnow() - age
         correction = CorrectionRequest(
@@ -56,7 +57,7 @@ def _request(
         )
         db.session.add(correction)
         db.session.commit()
-        return correction.id
+        return correction.number
 
 
 def _disclose(app, recipient: str, age: timedelta, email: str = AISYAH, slug: str = "acme") -> None:
@@ -76,9 +77,13 @@ def _disclose(app, recipient: str, age: timedelta, email: str = AISYAH, slug: st
         db.session.commit()
 
 
-def _load(app, correction_id: int) -> CorrectionRequest:
+def _load(app, number: int, slug: str = "acme") -> CorrectionRequest:
     with app.app_context():
-        found = db.session.get(CorrectionRequest, correction_id)
+        found = db.session.scalar(
+            select(CorrectionRequest).where(
+                CorrectionRequest.reseller_id == shop_id(app, slug), CorrectionRequest.number == number
+            )
+        )
         db.session.expunge_all()
         return found
 
@@ -141,7 +146,8 @@ def test_an_agent_sees_and_answers_and_the_customer_is_emailed_by_the_shop(app, 
     assert str(correction_id) in team.get("/console/corrections").text
     detail = team.get(f"/console/corrections/{correction_id}")
     assert detail.status_code == 200 and "it should be Nur Aisyah binti Ahmad" in detail.text
-    assert f'href="/console/customers/{customer_id(app, AISYAH)}"' in detail.text and AISYAH in detail.text
+    assert f'href="/console/customers/{customer_number(app, AISYAH)}"' in detail.text
+    assert AISYAH in detail.text
     answered = _post(team, f"/console/corrections/{correction_id}/answer", answer="We will reissue it.")
     assert answered.status_code == 303
     stored = _load(app, correction_id)
@@ -271,7 +277,9 @@ def test_passing_on_a_refused_request_or_with_no_disclosure_is_refused(app, demo
 
 
 def test_another_shops_request_is_not_found_and_stays_unchanged(app, demo, client_for) -> None:
+    _request(app, "kedai", "raj@example.org", details="My phone number changed, please update it.")
     theirs = _request(app, "kedai", "raj@example.org")
+    assert (theirs, _request(app)) == (2, 1)  # Acme has a request 1 of its own, and no request 2
     team = owner(client_for)
     assert team.get(f"/console/corrections/{theirs}").status_code == 404
     for action, data in (
@@ -280,8 +288,9 @@ def test_another_shops_request_is_not_found_and_stays_unchanged(app, demo, clien
         ("passed-on", {}),
     ):
         assert _post(team, f"/console/corrections/{theirs}/{action}", **data).status_code == 404
-    assert _load(app, theirs).status == CorrectionStatus.OPEN and outbox(app) == []
-    assert str(theirs) not in team.get("/console/corrections?status=all").text.split("corrections-list")[1]
+    assert _load(app, theirs, "kedai").status == CorrectionStatus.OPEN and outbox(app) == []
+    listed = team.get("/console/corrections?status=all").text
+    assert _request_ids(listed) == [1] and "phone number changed" not in listed
 
 
 def test_a_post_without_its_csrf_token_changes_nothing(app, demo, client_for) -> None:
@@ -316,7 +325,7 @@ def test_views_and_changes_are_audited_with_the_customer(app, demo, client_for) 
     with app.app_context():
         entries = db.session.execute(
             select(AuditEntry.action, AuditEntry.customer_id, AuditEntry.actor).where(
-                AuditEntry.record == f"correction:{correction_id}"
+                AuditEntry.record == f"correction:{_load(app, correction_id).id}"
             )
         ).all()
     aisyah = customer_id(app, AISYAH)
@@ -327,7 +336,9 @@ def test_views_and_changes_are_audited_with_the_customer(app, demo, client_for) 
 def test_the_record_is_named_only_when_it_is_the_customers_own(app, demo, client_for) -> None:
     add_orders(app, 2)
     with app.app_context():
-        invoices = db.session.execute(select(Invoice.id, Invoice.customer_id).order_by(Invoice.number)).all()
+        invoices = db.session.execute(
+            select(Invoice.number, Invoice.customer_id).order_by(Invoice.number)
+        ).all()
     (own_invoice, buyer), (other_invoice, _) = invoices
     email = _email_of(app, buyer)
     own = _request(app, email=email, record=f"invoice:{own_invoice}")
@@ -355,9 +366,13 @@ def _many_requests(app, count: int) -> None:
     with app.app_context():
         reseller_id = shop_id(app, "acme")
         askers = db.session.scalars(select(Customer.id).where(Customer.email.like("asker%"))).all()
-        invoice = db.session.execute(select(Invoice.id, Invoice.customer_id, Invoice.order_id)).first()
+        invoice = db.session.execute(
+            select(Invoice.number, Invoice.customer_id, Order.number.label("order")).join(
+                Order, Order.id == Invoice.order_id
+            )
+        ).first()
         now = utcnow()
-        records = [f"invoice:{invoice.id}", f"order:{invoice.order_id}", "service:1", "other"]
+        records = [f"invoice:{invoice.number}", f"order:{invoice.order}", "service:1", "other"]
         for number, asker in enumerate(askers):
             db.session.add(
                 CorrectionRequest(

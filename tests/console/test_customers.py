@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.models import AuditEntry, Invoice
+from storefront.models import AuditEntry, Customer, Invoice, Ticket
 from storefront.services.payments import mark_bank_transfer_paid
 from tests.console.shop_data import (
     ACME,
@@ -16,11 +16,11 @@ from tests.console.shop_data import (
     add_orders,
     agent,
     checkout,
-    only_order_id,
+    only_order_number,
 )
 from tests.shop.helpers import sign_in
 from tests.shop.privacy_support import add_customer
-from tests.support import customer_id, make_ticket, shop_id
+from tests.support import customer_id, customer_number, make_ticket, number_of, shop_id
 from tests.support import owner_client as owner
 
 HTMX = {"HX-Request": "true"}
@@ -38,7 +38,9 @@ def _audit(app, action: str) -> list[AuditEntry]:
 
 
 def test_the_list_shows_only_this_shops_customers_even_with_the_same_email(app, demo, client_for) -> None:
-    theirs = add_customer(app, "kedai", "aisyah@example.com", "Aisyah at Kedai")
+    add_customer(app, "kedai", "twin@example.com", "Twin at Kedai")
+    theirs = number_of(app, Customer, add_customer(app, "kedai", "aisyah@example.com", "Aisyah at Kedai"))
+    assert theirs > customer_number(app)  # a number Acme has not given
     team = owner(client_for)
     page = team.get("/console/customers")
     assert page.status_code == 200
@@ -145,25 +147,25 @@ def test_the_record_shows_orders_services_and_tickets(app, demo, client_for) -> 
     checkout(client_for)
     with app.app_context():
         mark_bank_transfer_paid(db.session.scalar(select(Invoice)), "MBB 1", recorded_by="team:0")
-    ticket_id = make_ticket(app, subject="Email not arriving")
-    aisyah = customer_id(app, "aisyah@example.com")
+    ticket = number_of(app, Ticket, make_ticket(app, subject="Email not arriving"))
+    aisyah = customer_number(app, "aisyah@example.com")
     team = owner(client_for)
     listed = team.get("/console/customers").text
     assert re.search(r"Nur Aisyah</a></td>.*?<td>1</td>\s*<td>1</td>", listed, re.S)
     page = team.get(f"/console/customers/{aisyah}").text
     assert "Nur Aisyah" in page and "aisyah@example.com" in page and "Customer since" in page
-    order = only_order_id(app)
+    order = only_order_number(app)
     assert f'href="/console/orders/{order}">#{order}</a>' in page
     assert "RM 348.00" in page and "INV-000001 (paid)" in page
     assert "aisyah-bakery.com.my" in page and "Business" in page and "badge--pending" in page
-    assert f'href="/console/tickets/{ticket_id}">Email not arriving</a>' in page and "Your team" in page
+    assert f'href="/console/tickets/{ticket}">Email not arriving</a>' in page and "Your team" in page
 
 
 def test_every_view_is_audited_and_the_search_term_is_not_kept(app, demo, client_for) -> None:
     aisyah = customer_id(app, "aisyah@example.com")
     team = owner(client_for)
     team.get("/console/customers?q=aisyah%40example&page=2")
-    team.get(f"/console/customers/{aisyah}")
+    team.get(f"/console/customers/{customer_number(app)}")
     [listed] = _audit(app, "list")
     assert (listed.record, listed.actor_role, listed.reseller_id) == ("customers", "owner", shop_id(app))
     assert listed.reason == "search of 14 characters, page 2" and "aisyah" not in listed.reason
@@ -174,11 +176,10 @@ def test_every_view_is_audited_and_the_search_term_is_not_kept(app, demo, client
 
 def test_agents_may_see_customers_and_their_views_are_audited(app, demo, client_for) -> None:
     checkout(client_for)
-    aisyah = customer_id(app, "aisyah@example.com")
     team = agent(app, client_for)
     assert "Nur Aisyah" in team.get("/console/customers").text
-    page = team.get(f"/console/customers/{aisyah}").text
-    order = only_order_id(app)
+    page = team.get(f"/console/customers/{customer_number(app)}").text
+    order = only_order_number(app)
     assert f"#{order}" in page and f'href="/console/orders/{order}"' not in page  # orders are for owners
     assert {entry.actor_role for entry in _audit(app, "view")} == {"agent"}
 
@@ -190,17 +191,22 @@ def test_unknown_customers_are_not_found_and_not_audited(app, demo, client_for, 
 
 
 def test_only_the_team_reaches_customers(app, demo, client_for) -> None:
-    aisyah = customer_id(app, "aisyah@example.com")
+    newest = number_of(app, Customer, add_customer(app, "acme", "second@example.com", "Second Customer"))
     visitor = client_for(ACME)
     assert visitor.get("/console/customers").headers["Location"].startswith("/console/login")
     sign_in(visitor, "aisyah@example.com")
+    aisyah = customer_number(app)
     assert visitor.get(f"/console/customers/{aisyah}").headers["Location"].startswith("/console/login")
-    assert owner(client_for, "kedai.localhost").get(f"/console/customers/{aisyah}").status_code == 404
+    kedai = owner(client_for, "kedai.localhost")
+    assert newest > customer_number(app, "raj@example.org", "kedai")  # Kedai has no customer numbered so
+    page = kedai.get(f"/console/customers/{newest}")
+    assert page.status_code == 404 and "Second Customer" not in page.text
 
 
 def test_hostile_names_are_shown_as_text(app, demo, client_for) -> None:
     evil = add_customer(app, "acme", "evil@example.com", '<script>alert(1)</script>"><img onerror=x> {{7*7}}')
     team = owner(client_for)
+    evil = number_of(app, Customer, evil)
     for html in (team.get("/console/customers").text, team.get(f"/console/customers/{evil}").text):
         assert "<script>alert(1)" not in html and "<img onerror" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "{{7*7}}" in html

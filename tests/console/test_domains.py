@@ -69,7 +69,7 @@ def _add(app, client, hostname: str = NEW, slug: str = "acme") -> Domain:
 
 def _prove(app, client, dns: RunningDnsServer, domain: Domain) -> Domain:
     dns.records[f"_shop-verification.{domain.hostname}"] = [f"shop-verification={domain.verification_token}"]
-    assert _post(client, f"/console/domains/{domain.id}/verify").status_code == 303
+    assert _post(client, f"/console/domains/{domain.number}/verify").status_code == 303
     return _domain(app, domain.hostname)
 
 
@@ -132,7 +132,7 @@ def test_verification_without_the_right_record_explains_and_does_not_serve(
 ) -> None:
     domain = _add(app, owner)
     dns.records.update(records)
-    response = _post(owner, f"/console/domains/{domain.id}/verify")
+    response = _post(owner, f"/console/domains/{domain.number}/verify")
     assert response.status_code == 400
     assert explained in response.text
     assert "verify again" in response.text
@@ -144,7 +144,7 @@ def test_verification_without_the_right_record_explains_and_does_not_serve(
 def test_verification_with_the_right_record_serves_the_shop_there(app, owner, client_for, dns) -> None:
     domain = _add(app, owner)
     dns.records[RECORD] = ["v=spf1 -all", f"shop-verification={domain.verification_token}"]
-    response = _post(owner, f"/console/domains/{domain.id}/verify", follow_redirects=True)
+    response = _post(owner, f"/console/domains/{domain.number}/verify", follow_redirects=True)
     assert response.status_code == 200 and f"{NEW} is verified" in response.text
     assert _domain(app, NEW).verified_at is not None
     shop = client_for(NEW).get("/")
@@ -169,7 +169,7 @@ def test_a_claimed_but_unproven_name_can_be_claimed_and_only_one_shop_proves_it(
     ours = _add_and_prove(app, owner, dns)
     assert ours.verified_at is not None and _domain(app, NEW, "kedai").verified_at is None
     dns.records[RECORD].append(f"shop-verification={theirs.verification_token}")
-    refused = _post(kedai, f"/console/domains/{theirs.id}/verify")
+    refused = _post(kedai, f"/console/domains/{theirs.number}/verify")
     assert refused.status_code == 400 and "already verified by another shop" in refused.text
     assert _domain(app, NEW, "kedai").verified_at is None
     assert "Acme Hosting" in client_for(NEW).get("/").text
@@ -183,7 +183,7 @@ def test_two_shops_proving_one_name_at_once_leaves_one_winner(app, demo, owner, 
     dns.records[RECORD].append(f"shop-verification={theirs.verification_token}")
     # Kedai's check ran before Acme's proof landed: only the unique index stands in the way.
     monkeypatch.setattr(shop_domains, "_verified_elsewhere", lambda hostname, reseller_id: False)
-    refused = _post(kedai, f"/console/domains/{theirs.id}/verify")
+    refused = _post(kedai, f"/console/domains/{theirs.number}/verify")
     assert refused.status_code == 400 and "already verified by another shop" in refused.text
     assert _domain(app, NEW, "kedai").verified_at is None
 
@@ -195,7 +195,7 @@ def test_removing_a_domain_stops_serving_it_at_once(app, owner, client_for) -> N
     page = owner.get("/console/domains").text
     assert "Yes, remove shop.acme-hosting.test" in page
     assert "links and emails go back to acme.localhost" in page
-    response = _post(owner, f"/console/domains/{domain.id}/remove", follow_redirects=True)
+    response = _post(owner, f"/console/domains/{domain.number}/remove", follow_redirects=True)
     assert "shop.acme-hosting.test removed" in response.text
     assert client_for("shop.acme-hosting.test").get("/").status_code == 404
     assert client_for(ACME).get("/").status_code == 200
@@ -206,11 +206,11 @@ def test_removing_a_domain_stops_serving_it_at_once(app, owner, client_for) -> N
 def test_make_primary_moves_emailed_links_to_that_domain(app, owner, client_for, dns) -> None:
     assert not app.config["SHOP_URLS_ON_SLUG_HOST"]
     domain = _add(app, owner)
-    early = _post(owner, f"/console/domains/{domain.id}/primary")
+    early = _post(owner, f"/console/domains/{domain.number}/primary")
     assert early.status_code == 400 and "only a verified domain can be primary" in early.text
     assert _reset_link_host(app, client_for) == "shop.acme-hosting.test"
     _prove(app, owner, dns, domain)
-    response = _post(owner, f"/console/domains/{domain.id}/primary", follow_redirects=True)
+    response = _post(owner, f"/console/domains/{domain.number}/primary", follow_redirects=True)
     assert f"Links and emails now use {NEW}" in response.text
     assert _reset_link_host(app, client_for) == NEW
     assert not _domain(app, "shop.acme-hosting.test").is_primary
@@ -254,14 +254,22 @@ def test_the_staff_host_is_refused_wherever_it_lives(app, owner) -> None:
     assert _domain(app, "admin.panel-host.test") is None
 
 
-def test_another_shops_domain_ids_are_not_found_and_nothing_changes(app, owner) -> None:
-    theirs = _domain(app, "kedaihosting.test", "kedai")
+def test_another_shops_domain_numbers_are_not_found_and_nothing_changes(app, owner) -> None:
+    with app.app_context():
+        kedai = db.session.scalar(select(Reseller).where(Reseller.slug == "kedai"))
+        for name in ("kedai-two.test", "kedai-three.test"):
+            db.session.add(Domain(reseller_id=kedai.id, hostname=name, verification_token="t" * 16))
+        db.session.commit()
+    theirs = _domain(app, "kedai-three.test", "kedai")
+    with app.app_context():
+        acme = db.session.scalars(select(Domain.number).join(Reseller).where(Reseller.slug == "acme")).all()
+    assert theirs.number not in acme  # a number only Kedai has given
     for action in ("verify", "primary", "remove"):
-        response = _post(owner, f"/console/domains/{theirs.id}/{action}")
+        response = _post(owner, f"/console/domains/{theirs.number}/{action}")
         assert response.status_code == 404, action
     assert _post(owner, "/console/domains/99999999999/remove").status_code == 404
-    after = _domain(app, "kedaihosting.test", "kedai")
-    assert after is not None and after.is_primary and after.verified_at == theirs.verified_at
+    after = _domain(app, "kedai-three.test", "kedai")
+    assert after is not None and not after.is_primary and after.verified_at is None
 
 
 def test_extra_fields_and_missing_csrf(app, owner) -> None:
@@ -286,7 +294,11 @@ def test_agents_are_refused(app, demo, client_for) -> None:
     assert client.get("/console/domains").status_code == 403
     token = csrf_from(client.get("/console/tickets").text)
     domain = _domain(app, "shop.acme-hosting.test")
-    for path in ("/console/domains", f"/console/domains/{domain.id}/remove", "/console/domains/nameservers"):
+    for path in (
+        "/console/domains",
+        f"/console/domains/{domain.number}/remove",
+        "/console/domains/nameservers",
+    ):
         data = {"hostname": NEW, "nameserver": ["ns1.example.com", "ns2.example.com"], "csrf_token": token}
         assert client.post(path, data=data).status_code == 403
     assert _domain(app, "shop.acme-hosting.test") is not None and _domain(app, NEW) is None
@@ -299,7 +311,7 @@ def test_a_dns_timeout_gets_a_clear_message_fast(app, owner, client_for, hold_po
 
     def verify():
         started = time.monotonic()
-        response = _post(owner, f"/console/domains/{domain.id}/verify")
+        response = _post(owner, f"/console/domains/{domain.number}/verify")
         return response, time.monotonic() - started
 
     if hold_port is None:
@@ -321,7 +333,7 @@ def test_htmx_gets_the_updated_part_of_the_page(app, owner, dns) -> None:
     assert added.status_code == 200 and added.text.startswith('<section id="shop-domains"')
     assert RECORD in added.text and "<html" not in added.text
     domain = _domain(app, NEW)
-    failed = _post(owner, f"/console/domains/{domain.id}/verify", headers=htmx)
+    failed = _post(owner, f"/console/domains/{domain.number}/verify", headers=htmx)
     assert failed.status_code == 200 and "No record named" in failed.text and 'role="alert"' in failed.text
     saved = _post(
         owner,

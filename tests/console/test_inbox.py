@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select
 from storefront.extensions import db
 from storefront.models import AuditEntry, Reseller, Ticket, TicketStatus, utcnow
 from tests.shop.helpers import csrf_from, outbox, sign_in
-from tests.support import load_ticket, make_ticket, owner_client, team_sign_in
+from tests.support import load_ticket, make_ticket, number_of, owner_client, team_sign_in
 
 ACME = "acme.localhost"
 
@@ -33,30 +33,38 @@ def test_inbox_lists_late_tickets_first(app, demo, client_for) -> None:
     html = owner_client(client_for).get("/console/tickets").text
     assert html.index("Late one") < html.index("On time")
     assert "Kedai only" not in html and "late</span>" in html
+    late, on_time = number_of(app, Ticket, late), number_of(app, Ticket, on_time)
     assert f"/console/tickets/{late}" in html and f"/console/tickets/{on_time}" in html
 
 
 def test_reply_note_and_status(app, demo, client_for) -> None:
     ticket_id = make_ticket(app)
     team = owner_client(client_for)
-    page = team.get(f"/console/tickets/{ticket_id}").text
+    page = team.get(f"/console/tickets/{number_of(app, Ticket, ticket_id)}").text
     token = csrf_from(page)
-    team.post(f"/console/tickets/{ticket_id}/reply", data={"body": "We are looking.", "csrf_token": token})
     team.post(
-        f"/console/tickets/{ticket_id}/note", data={"body": "Server web12 overloaded", "csrf_token": token}
+        f"/console/tickets/{number_of(app, Ticket, ticket_id)}/reply",
+        data={"body": "We are looking.", "csrf_token": token},
+    )
+    team.post(
+        f"/console/tickets/{number_of(app, Ticket, ticket_id)}/note",
+        data={"body": "Server web12 overloaded", "csrf_token": token},
     )
     ticket = load_ticket(app, ticket_id)
     assert ticket.status == TicketStatus.WAITING_ON_CUSTOMER and ticket.reply_due_at is None
     customer = client_for(ACME)
     sign_in(customer, "aisyah@example.com")
-    seen = customer.get(f"/account/tickets/{ticket_id}").text
+    seen = customer.get(f"/account/tickets/{number_of(app, Ticket, ticket_id)}").text
     assert "We are looking." in seen and "Farid Hassan" in seen and "web12" not in seen
     [reply_mail] = outbox(app, kind="ticket_reply")
     assert "Farid Hassan replied" in reply_mail.text_body and "web12" not in reply_mail.text_body
-    team.post(f"/console/tickets/{ticket_id}/status", data={"status": "resolved", "csrf_token": token})
+    team.post(
+        f"/console/tickets/{number_of(app, Ticket, ticket_id)}/status",
+        data={"status": "resolved", "csrf_token": token},
+    )
     assert load_ticket(app, ticket_id).status == TicketStatus.RESOLVED
     bad = team.post(
-        f"/console/tickets/{ticket_id}/status",
+        f"/console/tickets/{number_of(app, Ticket, ticket_id)}/status",
         data={"status": "escalated", "csrf_token": token},
         follow_redirects=True,
     )
@@ -68,28 +76,35 @@ def test_reply_note_and_status(app, demo, client_for) -> None:
 def test_hand_over_keeps_read_access_and_stops_replies(app, demo, client_for) -> None:
     ticket_id = make_ticket(app)
     team = owner_client(client_for)
-    token = csrf_from(team.get(f"/console/tickets/{ticket_id}").text)
+    token = csrf_from(team.get(f"/console/tickets/{number_of(app, Ticket, ticket_id)}").text)
     team.post(
-        f"/console/tickets/{ticket_id}/escalate", data={"note": "Needs server access", "csrf_token": token}
+        f"/console/tickets/{number_of(app, Ticket, ticket_id)}/escalate",
+        data={"note": "Needs server access", "csrf_token": token},
     )
     ticket = load_ticket(app, ticket_id)
     assert ticket.tier.value == "platform"
-    page = team.get(f"/console/tickets/{ticket_id}").text
+    page = team.get(f"/console/tickets/{number_of(app, Ticket, ticket_id)}").text
     assert "My site shows an error." in page and "read only" in page and 'action="/console/tickets/' in page
     refused = team.post(
-        f"/console/tickets/{ticket_id}/reply", data={"body": "x", "csrf_token": token}, follow_redirects=True
+        f"/console/tickets/{number_of(app, Ticket, ticket_id)}/reply",
+        data={"body": "x", "csrf_token": token},
+        follow_redirects=True,
     )
     assert "with the escalations team" in refused.text
 
 
 def test_other_shops_tickets_are_not_found_in_the_console(app, demo, client_for) -> None:
+    make_ticket(app, "kedai", "raj@example.org")
     theirs = make_ticket(app, "kedai", "raj@example.org")
+    make_ticket(app)  # Acme's ticket 1: Kedai's second ticket is number 2, which Acme has not given
+    number = number_of(app, Ticket, theirs)
+    assert number == 2
     team = owner_client(client_for)
     token = csrf_from(team.get("/console/tickets").text)
-    assert team.get(f"/console/tickets/{theirs}").status_code == 404
+    assert team.get(f"/console/tickets/{number}").status_code == 404
     for action in ("reply", "note", "status", "escalate"):
         response = team.post(
-            f"/console/tickets/{theirs}/{action}",
+            f"/console/tickets/{number}/{action}",
             data={"body": "x", "note": "x", "status": "closed", "csrf_token": token},
         )
         assert response.status_code == 404
@@ -98,7 +113,7 @@ def test_other_shops_tickets_are_not_found_in_the_console(app, demo, client_for)
 
 def test_every_team_view_is_audited(app, demo, client_for) -> None:
     ticket_id = make_ticket(app)
-    owner_client(client_for).get(f"/console/tickets/{ticket_id}")
+    owner_client(client_for).get(f"/console/tickets/{number_of(app, Ticket, ticket_id)}")
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry))
         assert (entry.record, entry.action, entry.actor_role) == (f"ticket:{ticket_id}", "view", "owner")
@@ -183,7 +198,7 @@ def test_hostile_text_is_shown_as_text_in_the_console(app, demo, client_for) -> 
         app, subject="<script>alert(1)</script> {{7*7}}", body='"><img src=x onerror=alert(1)>'
     )
     team = owner_client(client_for)
-    for path in ("/console/tickets", f"/console/tickets/{ticket_id}"):
+    for path in ("/console/tickets", f"/console/tickets/{number_of(app, Ticket, ticket_id)}"):
         html = team.get(path).text
         assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
         assert "&lt;script&gt;" in html and "{{7*7}}" in html

@@ -19,9 +19,10 @@ from storefront.models import (
     TeamMember,
 )
 from storefront.services.payments import mark_bank_transfer_paid
-from tests.console.shop_data import add_orders, agent, checkout, only_order_id
+from tests.console.shop_data import add_orders, agent, checkout, only_order_number
 from tests.shop.helpers import csrf_from, outbox
 from tests.support import owner_client as owner
+from tests.support import shop_id
 
 HTMX = {"HX-Request": "true"}
 
@@ -30,9 +31,16 @@ def _numbers(html: str) -> list[int]:
     return [int(n) for n in re.findall(r'<a href="/console/orders/(\d+)">#', html)]
 
 
-def _invoice(app, order_id: int) -> Invoice:
+def _order_id(app, number: int, slug: str = "acme") -> int:
     with app.app_context():
-        invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order_id))
+        return db.session.scalar(
+            select(Order.id).where(Order.reseller_id == shop_id(app, slug), Order.number == number)
+        )
+
+
+def _invoice(app, number: int, slug: str = "acme") -> Invoice:
+    with app.app_context():
+        invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == _order_id(app, number, slug)))
         db.session.expunge(invoice)
         return invoice
 
@@ -42,26 +50,28 @@ def _count(app, model, *where) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def _pay(team, order_id: int, data: dict, token: str | None = None):
-    token = token or csrf_from(team.get(f"/console/orders/{order_id}").text)
-    return team.post(f"/console/orders/{order_id}/bank-transfer", data=data | {"csrf_token": token})
+def _pay(team, number: int, data: dict, token: str | None = None):
+    token = token or csrf_from(team.get(f"/console/orders/{number}").text)
+    return team.post(f"/console/orders/{number}/bank-transfer", data=data | {"csrf_token": token})
 
 
 @pytest.fixture
 def ordered(app, demo, client_for) -> int:
-    """Aisyah at Acme has ordered Business yearly with a new domain (RM 348.00, unpaid): its id."""
+    """Aisyah at Acme has ordered Business yearly with a new domain (RM 348.00, unpaid): its number."""
     checkout(client_for)
-    return only_order_id(app)
+    return only_order_number(app)
 
 
 def test_the_list_shows_this_shops_orders_with_invoice_and_payment(app, ordered, client_for) -> None:
+    checkout(client_for, "kedai.localhost", "raj@example.org", "raj-garage.my")
     checkout(client_for, "kedai.localhost", "raj@example.org", "raj-motors.my")
     page = owner(client_for).get("/console/orders")
     assert page.status_code == 200 and _numbers(page.text) == [ordered]
     assert "Nur Aisyah" in page.text and "aisyah@example.com" in page.text and "RM 348.00" in page.text
     assert "INV-000001" in page.text and "badge--unpaid" in page.text
     assert "raj@example.org" not in page.text and "raj-motors" not in page.text
-    kedai_order = only_order_id(app, "kedai")
+    kedai_order = only_order_number(app, "kedai")
+    assert kedai_order == 2  # Acme has no order 2
     assert owner(client_for).get(f"/console/orders/{kedai_order}").status_code == 404
 
 
@@ -130,7 +140,7 @@ def test_the_order_page_shows_lines_invoice_and_is_audited(app, ordered, client_
     assert "INV-000001" in page and "Mark paid by bank transfer" in page
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "view"))
-        assert (entry.record, entry.actor_role) == (f"order:{ordered}", "owner")
+        assert (entry.record, entry.actor_role) == (f"order:{_order_id(app, ordered)}", "owner")
 
 
 def test_marking_a_bank_transfer_paid_fulfils_the_order(app, ordered, client_for) -> None:
@@ -153,7 +163,7 @@ def test_marking_a_bank_transfer_paid_fulfils_the_order(app, ordered, client_for
             select(TeamMember.id).where(TeamMember.email == "owner@acme-hosting.test")
         )
         assert (payment.amount_minor, payment.recorded_by) == (34800, f"team:{owner_id}")
-        assert db.session.get(Order, ordered).status == OrderStatus.PAID
+        assert db.session.get(Order, _order_id(app, ordered)).status == OrderStatus.PAID
         assert db.session.scalar(select(func.sum(LedgerEntry.amount_minor))) > 0
         assert db.session.scalar(select(Service.domain)) == "aisyah-bakery.com.my"
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "bank_transfer"))
@@ -177,7 +187,7 @@ def test_paying_a_paid_invoice_is_a_409_and_changes_nothing(app, ordered, client
 
 def test_a_cancelled_orders_invoice_cannot_be_paid(app, ordered, client_for) -> None:
     with app.app_context():
-        db.session.get(Order, ordered).status = OrderStatus.CANCELLED
+        db.session.get(Order, _order_id(app, ordered)).status = OrderStatus.CANCELLED
         db.session.commit()
     refused = _pay(owner(client_for), ordered, {"reference": "MBB 3"})
     assert refused.status_code == 409 and "This order is cancelled" in refused.text
@@ -205,14 +215,16 @@ def test_a_reference_with_control_characters_is_refused(app, ordered, client_for
 
 
 def test_another_shops_order_is_not_found_and_stays_unpaid(app, ordered, client_for) -> None:
+    checkout(client_for, "kedai.localhost", "raj@example.org", "raj-garage.my")
     checkout(client_for, "kedai.localhost", "raj@example.org", "raj-motors.my")
-    theirs = only_order_id(app, "kedai")
+    theirs = only_order_number(app, "kedai")
+    assert theirs == 2  # Acme has no order 2
     team = owner(client_for)
     token = csrf_from(team.get(f"/console/orders/{ordered}").text)
     assert _pay(team, theirs, {"reference": "MBB 9"}, token).status_code == 404
     assert _pay(team, 99999999999, {"reference": "MBB 9"}, token).status_code == 404
     assert team.get("/console/orders/99999999999").status_code == 404
-    assert _invoice(app, theirs).status.value == "issued" and _count(app, Payment) == 0
+    assert _invoice(app, theirs, "kedai").status.value == "issued" and _count(app, Payment) == 0
 
 
 def test_a_post_without_its_csrf_token_is_refused(app, ordered, client_for) -> None:

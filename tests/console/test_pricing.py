@@ -348,13 +348,9 @@ def _order_on_shop(client_for) -> list[str]:
 
 
 def _move(owner, app, code: str, direction: str, token: str | None = None):
-    with app.app_context():
-        offer = db.session.scalar(
-            select(Offer.id).join(Plan).where(Plan.code == code, Offer.reseller_id == shop_id(app))
-        )
     token = token or csrf_from(owner.get("/console/pricing").text)
     return owner.post(
-        f"/console/pricing/offers/{offer}/move", data={"direction": direction, "csrf_token": token}
+        f"/console/pricing/offers/{code}/move", data={"direction": direction, "csrf_token": token}
     )
 
 
@@ -390,9 +386,15 @@ def test_another_shops_offer_is_not_found_and_unchanged(app, demo, client_for) -
     owner = owner_client(client_for)
     token = csrf_from(owner.get("/console/pricing").text)
     with app.app_context():
-        theirs = db.session.scalar(
-            select(Offer.id).where(Offer.reseller_id == shop_id(app, "kedai")).limit(1)
-        )
+        offered = {
+            slug: set(
+                db.session.scalars(
+                    select(Plan.code).join(Offer).where(Offer.reseller_id == shop_id(app, slug))
+                )
+            )
+            for slug in ("acme", "kedai")
+        }
+    [theirs, *_] = sorted(offered["kedai"] - offered["acme"])  # a plan only Kedai offers
     before = _snapshot(app)
     for direction in ("up", "down", ""):
         response = owner.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from storefront.extensions import db
 from storefront.models import AuditEntry, TeamMember
@@ -22,17 +22,18 @@ OWN_PAGE = "Use your own security page"
 
 
 def _enrolled(app, client_for, email: str = AGENT, host: str = ACME):
-    """A team member with TOTP on, still signed in; return their client and their id."""
+    """A team member with TOTP on, still signed in; return their client and their row."""
     client = client_for(host)
     team_sign_in(client, email)
     enrol(app, client, TeamMember, email, "/console")
-    return client, account(app, TeamMember, email).id
+    return client, account(app, TeamMember, email)
 
 
-def _reset(client, member_id: int, *, token: bool = True, htmx: bool = False):
+def _reset(client, member: TeamMember, *, token: bool = True, htmx: bool = False):
     data = {"csrf_token": csrf_from(client.get("/console/security").text)} if token else {}
     headers = {"HX-Request": "true"} if htmx else {}
-    return client.post(f"/console/team/members/{member_id}/second-factor/reset", data=data, headers=headers)
+    path = f"/console/team/members/{member.number}/second-factor/reset"
+    return client.post(path, data=data, headers=headers)
 
 
 def _signed_in(client) -> bool:
@@ -47,18 +48,19 @@ def _resets(app) -> list[tuple[str, str, str, int]]:
 
 
 def test_an_owner_resets_an_agents_second_factor(app, demo, client_for) -> None:
-    agent, agent_id = _enrolled(app, client_for)
+    agent, member = _enrolled(app, client_for)
+    agent_id = member.id
     owner = owner_client(client_for)
     listed = owner.get("/console/team")
     assert "Second factor" in listed.text
-    assert f"/console/team/members/{agent_id}/second-factor/reset" in listed.text
+    assert f"/console/team/members/{member.number}/second-factor/reset" in listed.text
     assert not find_leaks(app.config, *response_texts(listed))
 
-    done = _reset(owner, agent_id)
+    done = _reset(owner, member)
     assert done.status_code == 303 and done.location == "/console/team"
     page = owner.get(done.location).text
     assert "The second factor of" in page and "is reset and they are signed out." in page
-    assert f"/console/team/members/{agent_id}/second-factor/reset" not in page
+    assert f"/console/team/members/{member.number}/second-factor/reset" not in page
 
     found = account(app, TeamMember, AGENT)
     assert not found.has_second_factor and found.totp_secret is None and found.totp_last_step is None
@@ -85,46 +87,50 @@ def test_the_team_list_shows_who_has_a_second_factor(app, demo, client_for) -> N
 
 
 def test_with_htmx_the_team_section_comes_back_with_the_notice(app, demo, client_for) -> None:
-    _, agent_id = _enrolled(app, client_for)
-    done = _reset(owner_client(client_for), agent_id, htmx=True)
+    _, member = _enrolled(app, client_for)
+    done = _reset(owner_client(client_for), member, htmx=True)
     assert done.status_code == 200 and '<section id="team"' in done.text and "<html" not in done.text
     assert "is reset and they are signed out." in done.text
     assert not account(app, TeamMember, AGENT).has_second_factor
 
 
 def test_an_owner_cannot_reset_their_own_second_factor_here(app, demo, client_for) -> None:
-    owner, owner_id = _enrolled(app, client_for, OWNER)
-    assert f"/console/team/members/{owner_id}/second-factor/reset" not in owner.get("/console/team").text
-    refused = _reset(owner, owner_id)
+    owner, member = _enrolled(app, client_for, OWNER)
+    owner_id = member.id
+    assert f"/console/team/members/{member.number}/second-factor/reset" not in owner.get("/console/team").text
+    refused = _reset(owner, member)
     assert refused.status_code == 400 and OWN_PAGE in refused.text
     assert account(app, TeamMember, OWNER).has_second_factor and _signed_in(owner)
     assert unused_recovery_codes(app, f"team:{owner_id}") == 10 and _resets(app) == []
 
 
 def test_an_agent_may_not_reset(app, demo, client_for) -> None:
-    owner, owner_id = _enrolled(app, client_for, OWNER)
+    owner, member = _enrolled(app, client_for, OWNER)
     agent = client_for(ACME)
     team_sign_in(agent, AGENT)
-    assert _reset(agent, owner_id).status_code == 403
+    assert _reset(agent, member).status_code == 403
     assert account(app, TeamMember, OWNER).has_second_factor and _signed_in(owner)
 
 
 def test_a_member_without_a_second_factor_has_nothing_to_reset(app, demo, client_for) -> None:
-    agent_id = account(app, TeamMember, AGENT).id
-    refused = _reset(owner_client(client_for), agent_id)
+    refused = _reset(owner_client(client_for), account(app, TeamMember, AGENT))
     assert refused.status_code == 409
     assert "has no second factor on, so there is nothing to reset." in refused.text
     assert _resets(app) == []
 
 
 def test_another_shops_member_is_not_found(app, demo, client_for) -> None:
-    kedai, kedai_owner_id = _enrolled(app, client_for, KEDAI_OWNER, KEDAI)
-    assert _reset(owner_client(client_for), kedai_owner_id).status_code == 404
+    kedai, member = _enrolled(app, client_for, KEDAI_OWNER, KEDAI)
+    with app.app_context():  # a number Acme has not given: Acme's members are 1 and 2
+        db.session.execute(update(TeamMember).where(TeamMember.id == member.id).values(number=9))
+        db.session.commit()
+    member.number = 9
+    assert _reset(owner_client(client_for), member).status_code == 404
     assert account(app, TeamMember, KEDAI_OWNER).has_second_factor and _signed_in(kedai)
     assert _resets(app) == []
 
 
 def test_a_reset_without_its_form_token_changes_nothing(app, demo, client_for) -> None:
-    agent, agent_id = _enrolled(app, client_for)
-    assert _reset(owner_client(client_for), agent_id, token=False).status_code == 400
+    agent, member = _enrolled(app, client_for)
+    assert _reset(owner_client(client_for), member, token=False).status_code == 400
     assert account(app, TeamMember, AGENT).has_second_factor and _signed_in(agent)

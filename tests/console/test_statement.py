@@ -230,3 +230,14 @@ def test_the_page_runs_the_same_queries_however_many_charges(app, sales, client_
     page = owner.get("/console/statement").text
     assert "Page 1 of 3 · 254 charges" in page and "RM 11,392.00" in page  # 142.00 + 250 × 45.00
     assert "Bulk charge 249" in owner.get("/console/statement?page=3").text
+
+
+def test_charges_name_orders_by_the_shops_own_numbers(app, sales, client_for) -> None:
+    with app.app_context():
+        order_id = db.session.scalar(select(Order.id).where(Order.reseller_id == shop_id(app, "kedai")))
+    assert order_id != 1  # Acme's two orders came first
+    kedai = owner_client(client_for, "kedai.localhost")
+    rows = _csv_rows(kedai.get(f"/console/statement.csv?month={_this_month()}"))
+    assert rows and {row["Order"] for row in rows} == {"1"}
+    page = kedai.get("/console/statement").text
+    assert "<td>1</td>" in page and f"<td>{order_id}</td>" not in page

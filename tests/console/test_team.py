@@ -35,7 +35,7 @@ def _add_member(app, email: str, role: TeamRole = TeamRole.AGENT, slug: str = "a
         member.set_password("storefront-demo")
         db.session.add(member)
         db.session.commit()
-        return member.id
+        return member.number
 
 
 def _member(app, email: str, slug: str = "acme") -> TeamMember | None:
@@ -132,13 +132,13 @@ def test_an_invited_owner_gets_the_owners_pages(app, demo, client_for) -> None:
 
 
 def test_agents_are_refused_the_team_page_and_its_actions(app, demo, client_for) -> None:
-    owner_id = _member(app, OWNER).id
+    owner_id = _member(app, OWNER).number
     _invite(owner_client(client_for))
     agent = client_for(ACME)
     team_sign_in(agent, AGENT)
     token = csrf_from(agent.get("/console/tickets").text)
     with app.app_context():
-        invitation_id = db.session.scalar(select(TeamInvitation.id))
+        invitation_id = db.session.scalar(select(TeamInvitation.number))
     assert agent.get("/console/team").status_code == 403
     assert agent.get(f"/console/team/members/{owner_id}/remove").status_code == 403
     posts = {
@@ -165,7 +165,7 @@ def test_customers_and_team_members_do_not_open_each_others_areas(demo, client_f
 
 
 def test_removal_ends_the_members_session_and_sign_in(app, demo, client_for) -> None:
-    agent_id = _member(app, AGENT).id
+    agent_id = _member(app, AGENT).number
     agent = client_for(ACME)
     team_sign_in(agent, AGENT)
     assert agent.get("/console/tickets").status_code == 200
@@ -186,7 +186,7 @@ def test_removal_ends_the_members_session_and_sign_in(app, demo, client_for) -> 
 
 
 def test_a_removed_member_gets_no_more_team_email(app, demo, client_for) -> None:
-    agent_id = _member(app, AGENT).id
+    agent_id = _member(app, AGENT).number
     owner = owner_client(client_for)
     page = owner.get(f"/console/team/members/{agent_id}/remove")
     owner.post(f"/console/team/members/{agent_id}/remove", data={"csrf_token": csrf_from(page.text)})
@@ -199,14 +199,14 @@ def test_a_removed_member_gets_no_more_team_email(app, demo, client_for) -> None
 
 
 def test_a_removed_member_can_be_invited_back_on_their_old_row(app, demo, client_for) -> None:
-    agent_id = _member(app, AGENT).id
+    agent_id = _member(app, AGENT).number
     owner = owner_client(client_for)
     page = owner.get(f"/console/team/members/{agent_id}/remove")
     owner.post(f"/console/team/members/{agent_id}/remove", data={"csrf_token": csrf_from(page.text)})
     assert _invite(owner, email=AGENT, role="owner").status_code == 303
     assert _accept(client_for(ACME), _invitation_path(app, AGENT)).status_code == 302
     member = _member(app, AGENT)
-    assert (member.id, member.role, member.removed_at) == (agent_id, TeamRole.OWNER, None)
+    assert (member.number, member.role, member.removed_at) == (agent_id, TeamRole.OWNER, None)
     assert team_sign_in(client_for(ACME), AGENT).status_code == 400  # the old password
     assert team_sign_in(client_for(ACME), AGENT, PASSWORD).status_code == 302
 
@@ -228,7 +228,7 @@ def test_removing_a_member_withdraws_the_invitations_they_sent(app, demo, client
 
 
 def test_the_last_owner_stays_an_owner_and_nobody_removes_themselves(app, demo, client_for) -> None:
-    owner_id = _member(app, OWNER).id
+    owner_id = _member(app, OWNER).number
     owner = owner_client(client_for)
     token = csrf_from(owner.get("/console/team").text)
     itself = owner.post(f"/console/team/members/{owner_id}/remove", data={"csrf_token": token})
@@ -285,7 +285,7 @@ def test_used_expired_withdrawn_and_replaced_links_are_not_valid(app, demo, clie
     withdrawn = _invitation_path(app, "withdrawn@example.com")
     with app.app_context():
         withdrawn_id = db.session.scalar(
-            select(TeamInvitation.id).where(TeamInvitation.email == "withdrawn@example.com")
+            select(TeamInvitation.number).where(TeamInvitation.email == "withdrawn@example.com")
         )
     token = csrf_from(owner.get("/console/team").text)
     assert (
@@ -349,11 +349,21 @@ def test_extra_fields_cannot_pick_the_shop(app, demo, client_for) -> None:
 
 
 def test_other_shops_members_and_invitations_are_not_found(app, demo, client_for) -> None:
-    kedai_owner = _member(app, "owner@kedaihosting.test", "kedai").id
-    _invite(owner_client(client_for, "kedai.localhost", "owner@kedaihosting.test"), email="k@example.com")
+    _add_member(app, "third@kedaihosting.test", slug="kedai")
+    kedai_owner = _add_member(app, "co-owner@kedaihosting.test", TeamRole.OWNER, slug="kedai")
+    kedai = owner_client(client_for, "kedai.localhost", "owner@kedaihosting.test")
+    _invite(kedai, email="j@example.com")
+    _invite(kedai, email="k@example.com")
     with app.app_context():
-        kedai_invitation = db.session.scalar(select(TeamInvitation.id))
+        kedai_invitation = db.session.scalar(
+            select(TeamInvitation.number).where(TeamInvitation.email == "k@example.com")
+        )
+        acme = db.session.scalars(
+            select(TeamMember.number).where(TeamMember.reseller_id == shop_id(app))
+        ).all()
+    assert kedai_owner not in acme and kedai_invitation == 2  # numbers only Kedai has given
     owner = owner_client(client_for)
+    _invite(owner, email="acme-own@example.com")  # Acme's invitation 1
     token = csrf_from(owner.get("/console/team").text)
     assert owner.get(f"/console/team/members/{kedai_owner}/remove").status_code == 404
     for path, data in {
@@ -364,10 +374,10 @@ def test_other_shops_members_and_invitations_are_not_found(app, demo, client_for
         "/console/team/invitations/99999999999/revoke": {},
     }.items():
         assert owner.post(path, data={**data, "csrf_token": token}).status_code == 404, path
-    member = _member(app, "owner@kedaihosting.test", "kedai")
+    member = _member(app, "co-owner@kedaihosting.test", "kedai")
     assert member.role == TeamRole.OWNER and member.removed_at is None
     with app.app_context():
-        assert db.session.scalar(select(TeamInvitation.revoked_at)) is None
+        assert db.session.scalars(select(TeamInvitation.revoked_at)).all() == [None, None, None]
 
 
 def test_names_are_shown_as_text(app, demo, client_for) -> None:

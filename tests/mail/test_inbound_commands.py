@@ -40,9 +40,10 @@ def test_ingest_files_one_message_from_standard_input(app, demo) -> None:
     assert result.exit_code == 0, result.output
     with app.app_context():
         inbound_id, ticket_id = db.session.execute(select(InboundEmail.id, InboundEmail.ticket_id)).one()
+        number = db.session.get(Ticket, ticket_id).number  # the reason names the shop's number
     assert (
         result.output
-        == f"opened (inbound {inbound_id}, ticket {ticket_id}): new ticket {ticket_id} from its customer\n"
+        == f"opened (inbound {inbound_id}, ticket {ticket_id}): new ticket {number} from its customer\n"
     )
     assert _records(app) == [(InboundOutcome.OPENED, shop_id(app, "acme"), "<new-ticket-1@mail.example.com>")]
 

@@ -16,14 +16,20 @@ ACME = "acme.localhost"
 
 @pytest.fixture
 def emailed_files(app, demo) -> dict[str, str]:
-    """File with-attachments.eml; return the ticket id and each file's download path by display name."""
+    """File with-attachments.eml; return the ticket's number and id, and each file's download path by name."""
     filed = file_email(app, eml("with-attachments.eml"))
     with app.app_context():
+        number = db.session.get(Ticket, filed.ticket_id).number
         rows = db.session.scalars(
             select(Attachment).join(TicketMessage).where(TicketMessage.ticket_id == filed.ticket_id)
         )
-        paths = {a.filename: f"/account/tickets/{filed.ticket_id}/attachments/{a.stored_name}" for a in rows}
-    return {"ticket": str(filed.ticket_id), **paths}
+        paths = {a.filename: f"/account/tickets/{number}/attachments/{a.stored_name}" for a in rows}
+    return {"ticket": str(number), "ticket_id": str(filed.ticket_id), **paths}
+
+
+def _number(app, ticket_id: int) -> int:
+    with app.app_context():
+        return db.session.get(Ticket, ticket_id).number
 
 
 def _acme_customer(client_for, email: str = "aisyah@example.com"):
@@ -87,7 +93,7 @@ def test_a_name_from_another_ticket_or_an_unknown_name_gets_not_found(app, email
     stored_name = emailed_files["config.py"].rsplit("/", 1)[1]
 
     for path in (
-        f"/account/tickets/{other.ticket_id}/attachments/{stored_name}",
+        f"/account/tickets/{_number(app, other.ticket_id)}/attachments/{stored_name}",
         f"/account/tickets/{emailed_files['ticket']}/attachments/{'0' * 32}",
         f"/account/tickets/{emailed_files['ticket']}/attachments/..%2F..%2Finstance%2Fconfig.py",
         f"/account/tickets/{emailed_files['ticket']}/attachments/config.py",
@@ -98,7 +104,7 @@ def test_a_name_from_another_ticket_or_an_unknown_name_gets_not_found(app, email
 
 def test_an_attachment_on_an_internal_note_is_never_served(app, emailed_files, client_for) -> None:
     with app.app_context():
-        ticket = db.session.get(Ticket, int(emailed_files["ticket"]))
+        ticket = db.session.get(Ticket, int(emailed_files["ticket_id"]))
         note = add_note(ticket, "Looks like a phishing attempt", team_member_id=None)
         db.session.flush()
         note.attachments.append(
@@ -129,7 +135,7 @@ def test_a_non_ascii_file_name_survives_the_download(app, demo, client_for) -> N
         attachment = db.session.scalars(
             select(Attachment).join(TicketMessage).where(TicketMessage.ticket_id == filed.ticket_id)
         ).first()
-        path = f"/account/tickets/{filed.ticket_id}/attachments/{attachment.stored_name}"
+        path = f"/account/tickets/{_number(app, filed.ticket_id)}/attachments/{attachment.stored_name}"
         assert attachment.reseller_id == acme.id
     response = _acme_customer(client_for).get(path)
     disposition = response.headers["Content-Disposition"]

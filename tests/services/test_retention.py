@@ -122,7 +122,7 @@ def test_an_account_closed_past_retention_is_anonymised(app, closed_aisyah, clie
     assert report.sent_emails > 0
     with app.app_context():
         customer = db.session.get(Customer, closed_aisyah["customer"])
-        assert (customer.name, customer.email) == (FORMER_CUSTOMER, f"anonymised-{customer.id}@invalid")
+        assert (customer.name, customer.email) == (FORMER_CUSTOMER, f"anonymised-{customer.number}@invalid")
         assert customer.anonymised_at == NOW and not customer.marketing_consent
         assert customer.email_verified_at is None and not customer.check_password("storefront-demo")
         assert customer.auth_epoch == epoch + 1  # every session of the account has ended

@@ -67,7 +67,8 @@ def add_customer(app, slug: str, email: str, name: str, password: str = DEMO_PAS
 
 
 def add_purchases(app, customer_id: int, count: int, tag: str = "mine") -> list[dict[str, int]]:
-    """Give the customer ``count`` paid-for orders, each with an invoice, a service and a domain."""
+    """Give the customer ``count`` paid-for orders, each with an invoice, a service and a domain;
+    return their ids, and their shop numbers (``number`` is the invoice's)."""
     made = []
     with app.app_context():
         customer = db.session.get(Customer, customer_id)
@@ -99,7 +100,14 @@ def add_purchases(app, customer_id: int, count: int, tag: str = "mine") -> list[
             db.session.add(_registration(customer, line))
             db.session.flush()
             made.append(
-                {"order": order.id, "invoice": invoice.id, "number": invoice.number, "service": service.id}
+                {
+                    "order": order.id,
+                    "invoice": invoice.id,
+                    "number": invoice.number,
+                    "service": service.id,
+                    "order_number": order.number,
+                    "service_number": service.number,
+                }
             )
         db.session.commit()
     return made

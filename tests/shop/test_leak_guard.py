@@ -294,10 +294,10 @@ def _correction_answered_and_closed(app, customer, team) -> None:
         data={"record": "other", "details": "My name is spelt wrongly.", "csrf_token": token},
     )
     with app.app_context():
-        correction_id = db.session.scalar(select(CorrectionRequest.id).order_by(CorrectionRequest.id.desc()))
+        correction = db.session.scalar(select(CorrectionRequest.number).order_by(CorrectionRequest.id.desc()))
     team_sign_in(team, _owner_email(app, team.host))
-    token = csrf_from(team.get(f"/console/corrections/{correction_id}").text)
-    path = f"/console/corrections/{correction_id}"
+    token = csrf_from(team.get(f"/console/corrections/{correction}").text)
+    path = f"/console/corrections/{correction}"
     assert team.post(f"{path}/answer", data={"answer": "Fixed.", "csrf_token": token}).status_code == 303
     closed = team.post(f"{path}/close", data={"outcome": "corrected", "answer": "", "csrf_token": token})
     assert closed.status_code == 303
@@ -371,18 +371,18 @@ def test_the_walk_covers_every_shop_route(app) -> None:
         "/checkout",
         "/account/tickets",
         "/account/tickets/new",
-        "/account/tickets/<int(max=2147483647):ticket_id>",
-        "/account/tickets/<int(max=2147483647):ticket_id>/reply",
-        "/account/tickets/<int(max=2147483647):ticket_id>/close",
-        "/account/tickets/<int(max=2147483647):ticket_id>/reopen",
-        "/account/tickets/<int(max=2147483647):ticket_id>/escalate",
-        "/account/tickets/<int(max=2147483647):ticket_id>/attachments/<stored_name>",
+        "/account/tickets/<int(max=2147483647):ticket_number>",
+        "/account/tickets/<int(max=2147483647):ticket_number>/reply",
+        "/account/tickets/<int(max=2147483647):ticket_number>/close",
+        "/account/tickets/<int(max=2147483647):ticket_number>/reopen",
+        "/account/tickets/<int(max=2147483647):ticket_number>/escalate",
+        "/account/tickets/<int(max=2147483647):ticket_number>/attachments/<stored_name>",
         "/account/privacy",
         "/account/privacy/export",
         "/account/privacy/notice",
         "/account/privacy/consent",
         "/account/privacy/corrections",
-        "/account/privacy/corrections/<int(max=2147483647):request_id>/withdraw",
+        "/account/privacy/corrections/<int(max=2147483647):correction_number>/withdraw",
         "/account/privacy/close",
     }
     routes = {

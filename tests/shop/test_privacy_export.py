@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.models import AuditEntry, Disclosure, LegalBasis, utcnow
+from storefront.models import AuditEntry, Customer, Disclosure, LegalBasis, Ticket, utcnow
 from tests.leakguard import find_leaks, response_texts
 from tests.shop.privacy_support import (
     AISYAH,
@@ -23,7 +23,7 @@ from tests.shop.privacy_support import (
     staff_answers,
 )
 from tests.staff.escalation_helpers import staff_client, staff_id
-from tests.support import customer_id, owner_client
+from tests.support import customer_id, customer_number, number_of, owner_client
 
 SECTIONS = {
     "format",
@@ -78,12 +78,15 @@ def test_orders_invoices_services_and_domains_are_in_it_without_the_shops_costs(
     [bought] = add_purchases(app, customer_id(app), 1)
     data = download(aisyah)
     [order] = data["orders"]
-    assert order["order"] == bought["order"] and order["lines"][0]["description"] == "Starter for mine-0.com"
+    assert order["order"] == bought["order_number"]
+    assert order["lines"][0]["description"] == "Starter for mine-0.com"
     [invoice] = data["invoices"]
     assert invoice["invoice"] == f"INV-{bought['number']:06d}" and invoice["buyer"]["email"] == AISYAH
+    assert invoice["order"] == bought["order_number"]
     assert invoice["lines"] == [{"description": "Starter for mine-0.com", "amount_minor": 1500}]
     [service] = data["services"]
     assert (service["domain"], service["plan"]) == ("mine-0.com", "Starter")
+    assert service["service"] == bought["service_number"]
     [registration] = data["domain_registrations"]
     assert registration["registrant"] == {"name": "Nur Aisyah", "email": AISYAH}
     text = json.dumps(data)
@@ -95,7 +98,7 @@ def test_tickets_come_with_their_messages_but_never_internal_notes(app, aisyah, 
     [ticket_id] = add_tickets(app, customer_id(app), 1)
     staff_answers(app, ticket_id, make_staff(email="ops@platform.test"), "We restarted your server.")
     [ticket] = download(aisyah)["tickets"]
-    assert ticket["ticket"] == ticket_id and ticket["subject"] == "Site down 0"
+    assert ticket["ticket"] == number_of(app, Ticket, ticket_id) and ticket["subject"] == "Site down 0"
     said = [(m["from"], m["body"]) for m in ticket["messages"]]
     assert said == [
         ("Nur Aisyah", "Site down: it broke (0)."),
@@ -123,7 +126,7 @@ def test_staff_never_appear_by_name_and_nothing_names_the_platform(
 
 def test_the_access_log_disclosures_consents_and_corrections_are_in_it(app, aisyah, client_for) -> None:
     me = customer_id(app)
-    owner_client(client_for).get(f"/console/customers/{me}")
+    owner_client(client_for).get(f"/console/customers/{customer_number(app)}")
     post_privacy(aisyah, "/account/privacy/consent", {"granted": "yes"})
     post_privacy(aisyah, "/account/privacy/corrections", {"record": "other", "details": "My phone is wrong."})
     with app.app_context():
@@ -169,7 +172,7 @@ def test_nothing_of_another_customer_or_shop_is_in_it(app, aisyah, client_for) -
     twin = add_customer(app, "kedai", AISYAH, "Aisyah At Kedai")
     add_purchases(app, twin, 2, tag="kedai-twin")
     add_tickets(app, twin, 1, subject="Kedai trouble")
-    owner_client(client_for, KEDAI).get(f"/console/customers/{twin}")
+    owner_client(client_for, KEDAI).get(f"/console/customers/{number_of(app, Customer, twin)}")
     twin_client = signed_in(client_for, KEDAI)
     post_privacy(twin_client, "/account/privacy/consent", {"granted": "yes"})
     mine = download(aisyah)
@@ -189,12 +192,12 @@ def test_the_download_costs_the_same_queries_for_one_order_or_five(
     owner = owner_client(client_for)
     add_purchases(app, me, 1)
     [first] = add_tickets(app, me, 1)
-    owner.get(f"/console/tickets/{first}")
+    owner.get(f"/console/tickets/{number_of(app, Ticket, first)}")
     with count_queries() as one:
         download(aisyah)
     add_purchases(app, me, 4, tag="more")
     for ticket_id in add_tickets(app, me, 4, subject="More"):
-        owner.get(f"/console/tickets/{ticket_id}")
+        owner.get(f"/console/tickets/{number_of(app, Ticket, ticket_id)}")
     with count_queries() as five:
         data = download(aisyah)
     assert len(data["orders"]) == 5 and len(data["tickets"]) == 5 and len(data["access_log"]) == 5

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storefront.extensions import db
-from storefront.models import AuditEntry, Invoice, Payment, RefundDue, StaffRole
+from storefront.models import AuditEntry, Invoice, Order, Payment, RefundDue, StaffRole
 from tests.shop.helpers import csrf_from
 from tests.shop.test_payments import (  # noqa: F401  (ordered is a fixture)
     ACME,
@@ -34,9 +34,9 @@ def _refunds(app) -> list[RefundDue]:
         return rows
 
 
-def _order_id(app) -> int:
+def _order_number(app) -> int:
     with app.app_context():
-        return db.session.scalar(select(Invoice.order_id))
+        return db.session.scalar(select(Order.number).join(Invoice, Invoice.order_id == Order.id))
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def test_the_shop_sees_it_on_its_orders_and_records_the_refund(app, charged_twic
     owner = owner_client(client_for)
     listing = owner.get("/console/orders").text
     assert "Refunds to make" in listing and "INV-000001" in listing and "RM 348.00" in listing
-    order_path = f"/console/orders/{_order_id(app)}"
+    order_path = f"/console/orders/{_order_number(app)}"
     page = owner.get(order_path).text
     assert "Refund to make" in page and "ch_evt_2" in page and "RM 348.00" in page
     form = {"charge": "ch_evt_2", "csrf_token": csrf_from(page)}
@@ -152,7 +152,7 @@ def test_the_shop_sees_it_on_its_orders_and_records_the_refund(app, charged_twic
 
 
 def test_another_shop_and_agents_cannot_touch_it(app, charged_twice, client_for) -> None:
-    order_path = f"/console/orders/{_order_id(app)}"
+    order_path = f"/console/orders/{_order_number(app)}"
     kedai = owner_client(client_for, "kedai.localhost")
     token = csrf_from(kedai.get("/console/orders").text)
     assert "ch_evt_2" not in kedai.get("/console/orders").text

@@ -200,6 +200,7 @@ def test_no_staff_route_lists_a_shops_customers(app, demo, client_for, make_staf
         "reseller_id": shop_id(app, "bluewave"),
         "inbound_id": inbound,
         "breach_id": breach,
+        "stored_name": "0" * 32,
     }
     paths = _get_paths(app, values)
     assert any("/escalations/shops/" in path for path in paths) and "/staff/shops" in paths

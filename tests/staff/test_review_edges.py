@@ -12,7 +12,7 @@ from storefront.services.tickets import add_customer_message, add_team_reply
 from tests.shop.helpers import csrf_from, sign_in
 from tests.staff.escalation_helpers import open_for, staff_client
 from tests.staff.test_escalations import HTMX, _poll_url
-from tests.support import load_ticket, make_ticket, team_sign_in
+from tests.support import load_ticket, make_ticket, number_of, team_sign_in
 
 
 def test_the_poll_notices_a_deadline_passing(app, demo, client_for, make_staff) -> None:
@@ -53,7 +53,10 @@ def test_the_team_cannot_set_the_status_of_an_escalated_ticket(app, demo, client
     team = client_for("acme.localhost")
     team_sign_in(team)
     token = csrf_from(team.get("/console/tickets").text)
-    team.post(f"/console/tickets/{ticket_id}/status", data={"status": "closed", "csrf_token": token})
+    team.post(
+        f"/console/tickets/{number_of(app, Ticket, ticket_id)}/status",
+        data={"status": "closed", "csrf_token": token},
+    )
     ticket = load_ticket(app, ticket_id)
     assert (ticket.status.value, ticket.tier.value) == ("escalated", "platform")
 
@@ -70,9 +73,10 @@ def test_a_customer_escalating_an_answered_ticket_is_owed_an_answer(app, demo, c
         db.session.commit()
     customer = client_for("acme.localhost")
     sign_in(customer, "aisyah@example.com")
-    token = csrf_from(customer.get(f"/account/tickets/{ticket_id}").text)
+    token = csrf_from(customer.get(f"/account/tickets/{number_of(app, Ticket, ticket_id)}").text)
     customer.post(
-        f"/account/tickets/{ticket_id}/escalate", data={"reason": "Still down", "csrf_token": token}
+        f"/account/tickets/{number_of(app, Ticket, ticket_id)}/escalate",
+        data={"reason": "Still down", "csrf_token": token},
     )
     assert load_ticket(app, ticket_id).reply_due_at is not None
 
@@ -88,8 +92,8 @@ def test_ticket_pages_cost_the_same_queries_however_long_the_thread(
     sign_in(customer, "aisyah@example.com")
     pages = [
         (staff, f"/staff/escalations/{ticket_id}"),
-        (team, f"/console/tickets/{ticket_id}"),
-        (customer, f"/account/tickets/{ticket_id}"),
+        (team, f"/console/tickets/{number_of(app, Ticket, ticket_id)}"),
+        (customer, f"/account/tickets/{number_of(app, Ticket, ticket_id)}"),
     ]
 
     def counts() -> list[int]:

@@ -36,6 +36,7 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     # The escalation screen and triage.
     "staff.escalations": ESCALATIONS,
     "staff.escalation_ticket": ESCALATIONS,
+    "staff.escalation_attachment": ESCALATIONS,
     "staff.escalation_claim": ESCALATIONS,
     "staff.escalation_assign": ESCALATIONS,
     "staff.escalation_reply": ESCALATIONS,
