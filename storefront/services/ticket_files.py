@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from ..extensions import db
+from ..formatting import file_size
 from ..mail.attachments import AttachmentLimits, IncomingFile, clean_filename, safe_content_type
 from ..models import Attachment, Ticket, TicketMessage
 from .tickets import TicketError
@@ -24,15 +25,6 @@ class Upload(Protocol):
     filename: str | None
     mimetype: str
     stream: BinaryIO
-
-
-def file_size(size_bytes: int) -> str:
-    """Return a file size for people: ``300 bytes``, ``12.5 KB``, ``2.0 MB``."""
-    if size_bytes < 1000:
-        return f"{size_bytes} byte{'' if size_bytes == 1 else 's'}"
-    if size_bytes < 1000 * 1024:
-        return f"{size_bytes / 1024:.1f} KB"
-    return f"{size_bytes / (1024 * 1024):.1f} MB"
 
 
 def read_uploads(uploads: Iterable[Upload], limits: AttachmentLimits) -> list[IncomingFile]:

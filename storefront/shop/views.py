@@ -17,7 +17,6 @@ from ..services.catalog import cycles_on_sale, find_offer, home_offers, list_off
 from ..services.domains import display_domain
 from ..services.invoices import invoice_label
 from ..services.privacy_notice import current_notice
-from ..services.ticket_files import file_size
 from ..theming import render_themed
 from . import bp
 
@@ -54,12 +53,6 @@ def invoice_label_global(number: int) -> str:
 def domain_filter(ascii_name: str) -> str:
     """Show a domain as people read it."""
     return display_domain(ascii_name)
-
-
-@bp.app_template_filter("file_size")
-def file_size_filter(size_bytes: int) -> str:
-    """Show a file size for people, for example ``300 bytes`` or ``1.2 MB``."""
-    return file_size(size_bytes)
 
 
 @bp.app_template_filter("local_date")

@@ -89,6 +89,7 @@ NO_CUSTOMER_TEXT = {
     "payment_event": "gateway event ids and outcomes",
     "refund_due": "amounts, gateway charge references and the refund's reference",
     "order": "status, currency and the checkout's idempotency key",
+    "shop_counter": "the name of each of a shop's number sequences",
     "audit_entry": "who did what to which record; reasons never carry a customer's words",
 }
 
