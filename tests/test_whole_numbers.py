@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from storefront.models import InboundOutcome, StaffUser, TeamMember
+from storefront.models import InboundOutcome, StaffUser, TeamMember, Ticket
 from storefront.services.sandbox_gateway import signature_header
 from storefront.whole_numbers import MAX_ID, is_ascii_digits, whole_number
 from tests.second_factor_steps import WRONG, enrol, enter_code
@@ -16,7 +16,7 @@ from tests.shop.test_payments import _callback, _event, _invoice, _paid, ordered
 from tests.staff.escalation_helpers import staff_client
 from tests.staff.test_escalation_shops_and_triage import _inbound, _raw
 from tests.staff.test_login import sign_in as staff_sign_in
-from tests.support import make_ticket, owner_client, shop_id, team_sign_in
+from tests.support import make_ticket, number_of, owner_client, shop_id, team_sign_in
 
 ODD_CODES = [
     "\u0661\u0662\u0663\u0664\u0665\u0666",
@@ -140,11 +140,11 @@ def test_escalation_filters_with_odd_numbers_are_refused(demo, client_for, make_
 
 
 def test_ids_in_paths_are_ascii_digits_only(app, demo, client_for) -> None:
-    ticket_id = make_ticket(app)
+    number = number_of(app, Ticket, make_ticket(app))
     team = owner_client(client_for)
-    assert team.get(f"/console/tickets/{ticket_id}").status_code == 200
+    assert team.get(f"/console/tickets/{number}").status_code == 200
     for zero in (0x660, 0xFF10):  # Arabic-Indic and full-width digits
-        odd = "".join(chr(zero + int(digit)) for digit in str(ticket_id))
+        odd = "".join(chr(zero + int(digit)) for digit in str(number))
         assert team.get(f"/console/tickets/{odd}").status_code == 404
     assert team.get("/console/tickets?page=\u0663").status_code == 200
     assert team.get("/console/pricing/margin?plan=\u0661&cycle=monthly").status_code == 404

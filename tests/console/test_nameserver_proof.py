@@ -63,7 +63,7 @@ def test_a_shop_without_a_verified_domain_is_told_to_prove_one_first(app, demo, 
 
 def test_a_domain_the_nameservers_need_cannot_be_removed_until_they_move(app, owner) -> None:
     apex = _domain(app, "acme-hosting.test")
-    refused = _post(owner, f"/console/domains/{apex.id}/remove")
+    refused = _post(owner, f"/console/domains/{apex.number}/remove")
     assert refused.status_code == 400
     assert (
         "Your nameserver ns1.acme-hosting.test is under acme-hosting.test: rename your nameservers to names "
@@ -71,7 +71,7 @@ def test_a_domain_the_nameservers_need_cannot_be_removed_until_they_move(app, ow
     )
     assert _domain(app, "acme-hosting.test") is not None
     assert _save(owner, ["ns1.shop.acme-hosting.test", "ns2.shop.acme-hosting.test"]).status_code == 303
-    assert _post(owner, f"/console/domains/{apex.id}/remove").status_code == 303
+    assert _post(owner, f"/console/domains/{apex.number}/remove").status_code == 303
     assert _domain(app, "acme-hosting.test") is None
 
 

@@ -17,6 +17,7 @@ from storefront.models import (
     Reseller,
     TeamInvitation,
     TeamMember,
+    Ticket,
     TicketMessage,
 )
 from tests.console.test_brand import SAVED, _save
@@ -26,7 +27,7 @@ from tests.console.test_orders import _pay, ordered  # noqa: F401  (the fixture)
 from tests.console.test_privacy_notice import BODY, CHANGES, _publish
 from tests.console.test_team import _accept, _invitation_path, _invite
 from tests.shop.helpers import csrf_from, outbox, sign_in
-from tests.support import load_ticket, make_ticket, owner_client
+from tests.support import load_ticket, make_ticket, number_of, owner_client
 
 ACME = "acme.localhost"
 REFUSAL = "customers must never learn who hosts the shop"
@@ -51,9 +52,9 @@ def acme(app) -> Reseller:
         return shop
 
 
-def ticket_post(client, ticket_id: int, action: str, **data):
-    token = csrf_from(client.get(f"/console/tickets/{ticket_id}").text)
-    return client.post(f"/console/tickets/{ticket_id}/{action}", data={**data, "csrf_token": token})
+def ticket_post(client, ticket_number: int, action: str, **data):
+    token = csrf_from(client.get(f"/console/tickets/{ticket_number}").text)
+    return client.post(f"/console/tickets/{ticket_number}/{action}", data={**data, "csrf_token": token})
 
 
 @pytest.mark.parametrize(
@@ -70,10 +71,14 @@ def test_ticket_texts_refuse_the_platform_and_keep_the_text(
     ticket_id = make_ticket(app)
     team = owner_client(client_for)
     before = count(app, TicketMessage)
-    refused_keeping(ticket_post(team, ticket_id, action, **{field: disguised}), disguised)
+    refused_keeping(
+        ticket_post(team, number_of(app, Ticket, ticket_id), action, **{field: disguised}), disguised
+    )
     assert count(app, TicketMessage) == before and count(app, Escalation) == 0
     assert outbox(app, kind="ticket_reply") == [] and outbox(app, kind="team_escalated") == []
-    assert ticket_post(team, ticket_id, action, **{field: ordinary}).status_code == 303
+    assert (
+        ticket_post(team, number_of(app, Ticket, ticket_id), action, **{field: ordinary}).status_code == 303
+    )
     ticket = load_ticket(app, ticket_id)
     if action == "escalate":
         assert ticket.tier.value == "platform" and count(app, Escalation) == 1
@@ -85,10 +90,13 @@ def test_a_refused_team_reply_never_reaches_the_customer(app, demo, client_for) 
     ticket_id = make_ticket(app)
     team = owner_client(client_for)
     reply = "Thanks! Ticket handled by \uff37\uff45\uff42\uff33\uff45\uff52\uff56\uff45\uff52"
-    refused_keeping(ticket_post(team, ticket_id, "reply", body=reply), reply)
+    refused_keeping(ticket_post(team, number_of(app, Ticket, ticket_id), "reply", body=reply), reply)
     customer = client_for(ACME)
     sign_in(customer, "aisyah@example.com")
-    assert "Thanks! Ticket handled" not in customer.get(f"/account/tickets/{ticket_id}").text
+    assert (
+        "Thanks! Ticket handled"
+        not in customer.get(f"/account/tickets/{number_of(app, Ticket, ticket_id)}").text
+    )
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from storefront.mail.attachments import IncomingFile, store_attachments
 from storefront.models import Offer, Reseller, Ticket
 from storefront.services.tickets import add_customer_message
 from tests.shop.helpers import outbox, sign_in
-from tests.support import make_ticket, owner_client
+from tests.support import make_ticket, number_of, owner_client
 
 ACME = "acme.localhost"
 HOSTS = ("acme.localhost", "bluewave.localhost", "kedai.localhost")  # default, editorial, bazaar
@@ -105,7 +105,7 @@ def test_a_small_attachment_shows_its_size_in_bytes(app, demo, client_for) -> No
         db.session.commit()
     client = client_for(ACME)
     sign_in(client, "aisyah@example.com")
-    page = client.get(f"/account/tickets/{ticket_id}").text
+    page = client.get(f"/account/tickets/{number_of(app, Ticket, ticket_id)}").text
     assert "error.log</a> (15 bytes)" in page and "0.0 KB" not in page
 
 

@@ -17,6 +17,7 @@ from storefront.models import (
     OutboxMessage,
     Service,
     StaffRole,
+    Ticket,
     TicketMessage,
     TicketTier,
 )
@@ -28,6 +29,7 @@ from tests.staff.test_breaches import breach_form
 from tests.staff.test_disclosures import NEW as NEW_DISCLOSURE
 from tests.staff.test_disclosures import form as disclosure_form
 from tests.staff.test_provisioning import _order
+from tests.support import number_of
 
 REFUSAL = "customers must never learn who hosts the shop"
 FINDING_REPLY = "Regards, Staffer, WebServer Sdn Bhd, +603 2770 2833, support@webserver.com.my"
@@ -59,10 +61,12 @@ def test_the_findings_staff_reply_is_refused_and_never_reaches_the_customer(
     assert (count(app, TicketMessage), count(app, OutboxMessage)) == before
     customer = client_for("acme.localhost")
     customer_sign_in(customer, "aisyah@example.com")
-    assert "Regards, Staffer" not in customer.get(f"/account/tickets/{ticket_id}").text
+    assert (
+        "Regards, Staffer" not in customer.get(f"/account/tickets/{number_of(app, Ticket, ticket_id)}").text
+    )
     ordinary = "We restarted the LiteSpeed Web Server; our web servers in Cyberjaya are fine. Regards, Ops"
     assert post(staff, f"{path}/reply", {"body": ordinary}, page=path).status_code == 303
-    assert ordinary in customer.get(f"/account/tickets/{ticket_id}").text
+    assert ordinary in customer.get(f"/account/tickets/{number_of(app, Ticket, ticket_id)}").text
 
 
 @pytest.mark.parametrize(
