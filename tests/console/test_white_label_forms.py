@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from storefront.extensions import db
 from storefront.models import (
-    CorrectionRequest,
     CorrectionStatus,
     Escalation,
     PrivacyNotice,
@@ -21,6 +20,7 @@ from storefront.models import (
     TicketMessage,
 )
 from tests.console.test_brand import SAVED, _save
+from tests.console.test_corrections import _load as load_correction
 from tests.console.test_corrections import _post as post_correction
 from tests.console.test_corrections import _request as correction_request
 from tests.console.test_orders import _pay, ordered  # noqa: F401  (the fixture)
@@ -156,16 +156,15 @@ def test_the_privacy_notice_refuses_the_platform_and_keeps_the_text(
 
 
 def test_correction_answers_and_refusal_reasons_refuse_the_platform(app, demo, client_for) -> None:
-    correction_id = correction_request(app)
+    correction_number = correction_request(app)
     team = owner_client(client_for)
-    path = f"/console/corrections/{correction_id}"
+    path = f"/console/corrections/{correction_number}"
     answer = "Our host keeps this: write to support [at] webserver [dot] com [dot] my"
     refused_keeping(post_correction(team, f"{path}/answer", answer=answer), answer)
     reason = "Our provider, Web Server Sdn Bhd, keeps issued invoices as they are."
     refused_keeping(post_correction(team, f"{path}/close", outcome="refused", answer=reason), reason)
-    with app.app_context():
-        stored = db.session.get(CorrectionRequest, correction_id)
-        assert stored.status == CorrectionStatus.OPEN and stored.answer == ""
+    stored = load_correction(app, correction_number)
+    assert stored.status == CorrectionStatus.OPEN and stored.answer == ""
     assert outbox(app, kind="correction_answer") == outbox(app, kind="correction_closed") == []
     fine = "Tax law keeps issued invoices as they are; our web servers keep a copy for seven years."
     assert post_correction(team, f"{path}/close", outcome="refused", answer=fine).status_code == 303
