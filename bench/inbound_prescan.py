@@ -58,8 +58,8 @@ def main() -> None:
 
     from storefront.demo import seed_demo
     from storefront.extensions import db
-    from storefront.mail.inbound import ingest
-    from storefront.mail.prescan import scan
+    from storefront.support.inbound.intake import ingest
+    from storefront.support.inbound.prescan import scan
 
     raw = message(options.parts)
     print(f"message: {options.parts:,} parts, {len(raw) / 1e6:.1f} MB")

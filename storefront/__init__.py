@@ -35,7 +35,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import (
-        accounts,
         errors,
         formatting,
         health,
@@ -46,10 +45,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         security_headers,
         sessions,
         tenancy,
-        theming,
     )
+    from .branding import theming
     from .cli import register_commands
     from .console import bp as console_bp
+    from .identity import accounts
     from .shop import bp as shop_bp
     from .staff import bp as staff_bp
 

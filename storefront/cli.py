@@ -8,13 +8,13 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from flask_migrate import upgrade
 
 from . import create_app
+from .addresses import InvalidEmail, normalise_email
 from .configuration import ConfigurationError
-from .mail.cli import mail_group
+from .identity.staff import StaffExists, create_staff
 from .models import StaffRole
-from .privacy_cli import privacy_group
-from .services.addresses import InvalidEmail, normalise_email
-from .services.staff import StaffExists, create_staff
-from .tickets_cli import tickets_group
+from .privacy.cli import privacy_group
+from .support.cli import tickets_group
+from .support.inbound.cli import mail_group
 
 
 @click.command("init-db")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .branding.theming import render_themed
 from .extensions import db
 from .tenancy import plain_not_found
-from .theming import render_themed
 
 MESSAGES = {
     400: ("Bad request", "We could not understand that request. Please check it and try again."),

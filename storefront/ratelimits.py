@@ -9,8 +9,8 @@ from flask import Flask, Response, current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from .addresses import InvalidEmail, normalise_email
 from .extensions import limiter
-from .services.addresses import InvalidEmail, normalise_email
 
 
 def email_key() -> str:

@@ -6,10 +6,10 @@ import re
 
 from flask import Flask, Response, current_app, g, request
 
+from .branding.shops import find_shop
+from .domain_names import LABEL, is_ip_address
 from .extensions import db
 from .models import bind_tenant
-from .services.domains import LABEL, is_ip_address
-from .services.shops import find_shop
 
 PORT = re.compile(r"^[0-9]{1,5}$")
 

@@ -9,8 +9,8 @@ import pyotp
 from sqlalchemy import select
 
 from storefront.extensions import db
+from storefront.identity.second_factor import STEP_SECONDS
 from storefront.models import RecoveryCode, StaffUser, TeamMember
-from storefront.services.second_factor import STEP_SECONDS
 from tests.shop.helpers import csrf_from
 
 WRONG = "That code is not right"

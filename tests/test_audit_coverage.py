@@ -21,13 +21,13 @@ from storefront.models import (
     Ticket,
     utcnow,
 )
-from storefront.services.corrections import due_at_for
+from storefront.privacy.corrections import due_at_for
 from tests.console.shop_data import add_orders, checkout, only_order_id
 from tests.mail.inbound_support import file_email
 from tests.shop.helpers import csrf_from
 from tests.staff.escalation_helpers import open_for, staff_client, staff_id
 from tests.staff.test_escalations import _poll_url
-from tests.support import customer_id, make_ticket, number_of, owner_client, shop_id
+from tests.steps import customer_id, make_ticket, number_of, owner_client, shop_id
 
 AISYAH = "aisyah@example.com"
 HTMX = {"HX-Request": "true"}

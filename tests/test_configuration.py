@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from storefront import create_app
+from storefront.commerce.sandbox_gateway import signature_header
 from storefront.configuration import ConfigurationError
-from storefront.services.sandbox_gateway import signature_header
 
 STOREFRONT = Path(sys.executable).parent / "storefront"
 LONG_SECRET = "k" * 32

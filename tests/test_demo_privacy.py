@@ -24,7 +24,7 @@ from storefront.models import (
 )
 from tests.leakguard import find_leaks
 from tests.shop.helpers import sign_in
-from tests.support import owner_client
+from tests.steps import owner_client
 
 MYNIC = "MYNIC Berhad (.my domain registry)"
 ADDRESS = "Please change my address on future invoices to No. 8, Jalan Ampang, Kuala Lumpur."

@@ -11,9 +11,9 @@ from storefront import create_app
 from storefront.demo import seed_demo
 from storefront.extensions import db
 from storefront.models import Customer, OutboxMessage, Reseller, utcnow
-from storefront.services.privacy_centre import ask_correction
-from storefront.services.reminders import send_deadline_reminders
-from tests.support import make_ticket
+from storefront.privacy.privacy_centre import ask_correction
+from storefront.support.reminders import send_deadline_reminders
+from tests.steps import make_ticket
 
 
 def test_the_upgrade_links_emails_queued_before_it(tmp_path) -> None:

@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, insert, inspect, select, text
 from storefront import create_app
 from storefront.extensions import db
 from storefront.models import Customer, Reseller, ShopCounter, Ticket
-from storefront.services.tickets import TicketError, open_ticket
-from tests.support import customer_id, make_ticket, shop_id
+from storefront.support.tickets import TicketError, open_ticket
+from tests.steps import customer_id, make_ticket, shop_id
 
 
 def _numbers(app, model, slug: str) -> list[int]:

@@ -17,7 +17,7 @@ from storefront.models import Customer
 from storefront.outages import RETRY_AFTER_SECONDS
 from tests.conftest import HostClient
 from tests.shop.helpers import csrf_from, sign_in
-from tests.support import owner_client
+from tests.steps import owner_client
 
 SHOP, STAFF = "acme.localhost", "staff.localhost"
 

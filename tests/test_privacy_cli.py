@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storefront.models import utcnow
-from tests.services.retention_helpers import add_customer, add_invoice, add_ticket, months_ago, snapshot
+from tests.privacy.retention_helpers import add_customer, add_invoice, add_ticket, months_ago, snapshot
 
 
 def _past_retention(app) -> None:

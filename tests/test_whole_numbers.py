@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from storefront.commerce.sandbox_gateway import signature_header
 from storefront.models import InboundOutcome, StaffUser, TeamMember, Ticket
-from storefront.services.sandbox_gateway import signature_header
 from storefront.whole_numbers import MAX_ID, is_ascii_digits, whole_number
 from tests.second_factor_steps import WRONG, enrol, enter_code
 from tests.shop.helpers import csrf_from
@@ -16,7 +16,7 @@ from tests.shop.test_payments import _callback, _event, _invoice, _paid, ordered
 from tests.staff.escalation_helpers import staff_client
 from tests.staff.test_escalation_shops_and_triage import _inbound, _raw
 from tests.staff.test_login import sign_in as staff_sign_in
-from tests.support import make_ticket, number_of, owner_client, shop_id, team_sign_in
+from tests.steps import make_ticket, number_of, owner_client, shop_id, team_sign_in
 
 ODD_CODES = [
     "\u0661\u0662\u0663\u0664\u0665\u0666",

@@ -31,7 +31,7 @@ def upgrade():
         batch_op.add_column(sa.Column("dismissed_at", sa.DateTime(timezone=True), nullable=True))
 
     # Messages stored before keep an empty content hash: a later copy with their Message-ID
-    # counts as the same message (see storefront/mail/inbound.py).
+    # counts as the same message (see storefront/support/inbound/intake.py).
     inbound = sa.table("inbound_email", sa.column("id", sa.Integer), sa.column("token", sa.String))
     connection = op.get_bind()
     for (row_id,) in connection.execute(sa.select(inbound.c.id)).all():

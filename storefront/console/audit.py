@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask import g, render_template, request
 
 from ..extensions import db
-from ..services.audit_search import FilterError
-from ..services.paging import page_number
-from ..services.shop_audit import parse_owner_filters, shop_audit_page
+from ..paging import page_number
+from ..privacy.audit_search import FilterError
+from ..privacy.shop_audit import parse_owner_filters, shop_audit_page
 from . import bp
 from .auth import owner_required, record_team_action
 

@@ -10,14 +10,14 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from .. import audit
 from ..extensions import db
 from ..models import TeamMember, TeamRole
 from ..models.account import verified
 from ..ratelimits import address_key, email_key, limited
-from ..second_factor_web import begin_code_step
-from ..services import audit
 from ..shop.auth import safe_next
 from ..shop.forms import LoginForm
+from ..web.second_factor import begin_code_step
 from . import bp
 
 

@@ -7,11 +7,11 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from ..branding import logos
+from ..branding.brand_settings import update_brand
 from ..errors import render_error
 from ..extensions import db
 from ..models import Reseller, TeamMember, TeamRole
-from ..services import logos
-from ..services.brand_settings import update_brand
 from . import bp
 from .auth import owner_required, record_team_action
 from .brand_forms import BrandForm

@@ -12,13 +12,13 @@ from wtforms import EmailField, Field, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import ColorInput
 
+from ..branding.brand_settings import BRAND_FIELDS, contrast_checks, contrast_problem
+from ..branding.theming import available_themes
+from ..branding.white_label import white_label_field
 from ..extensions import db
 from ..models import Reseller
 from ..models.reseller import COLOUR_FIELDS
-from ..services.brand_settings import BRAND_FIELDS, contrast_checks, contrast_problem
-from ..services.white_label import white_label_field
 from ..shop.forms import usable_email
-from ..theming import available_themes
 
 HEX_DIGITS = re.compile(r"[0-9a-f]{6}")
 PHONE = re.compile(r"\+?[0-9()\-. ]{6,40}")

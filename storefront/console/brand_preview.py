@@ -13,12 +13,12 @@ from dataclasses import replace
 from flask import abort, g, make_response, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from ..branding.brand import brand_stylesheet
+from ..branding.brand_settings import contrast_checks
+from ..branding.theming import available_themes, render_themed, theme_asset_path, theme_file
+from ..catalog.offers import home_offers, parse_cycle
 from ..htmx import is_htmx
 from ..security_headers import content_security_policy
-from ..services.brand_settings import contrast_checks
-from ..services.branding import brand_stylesheet
-from ..services.catalog import home_offers, parse_cycle
-from ..theming import available_themes, render_themed, theme_asset_path, theme_file
 from . import bp
 from .auth import owner_required
 from .brand_forms import BrandForm, ColoursForm

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from flask import abort, g, render_template, request
 
-from ..extensions import db
-from ..htmx import is_htmx
-from ..services.customer_directory import (
+from ..commerce.customer_directory import (
     DETAIL_LIMIT,
     SORTS,
     clean_search,
@@ -19,7 +17,9 @@ from ..services.customer_directory import (
     customer_record,
     shop_customer,
 )
-from ..services.paging import page_number
+from ..extensions import db
+from ..htmx import is_htmx
+from ..paging import page_number
 from . import bp
 from .auth import record_team_action, record_team_list, team_required
 

@@ -6,14 +6,14 @@ from flask import abort, current_app, flash, g, make_response, redirect, render_
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from ..branding import shop_domains as claims
+from ..branding.domain_verification import record_name, record_value
+from ..branding.links import primary_host
+from ..domain_names import display_domain
 from ..extensions import db
+from ..fulfilment.paid_orders import shop_nameservers
 from ..htmx import is_htmx
 from ..models import Domain, Reseller
-from ..services import shop_domains as claims
-from ..services.domain_verification import record_name, record_value
-from ..services.domains import display_domain
-from ..services.fulfilment import shop_nameservers
-from ..services.links import primary_host
 from . import bp
 from .auth import owner_required, record_team_action
 

@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..htmx import is_htmx
-from ..mail.held import dismiss, held_email, held_page, readable_text, shown_headers
 from ..models import InboundEmail
-from ..services.paging import page_number
+from ..paging import page_number
+from ..support.inbound.held import dismiss, held_email, held_page, readable_text, shown_headers
 from . import bp
 from .auth import record_team_action, team_required
 

@@ -11,21 +11,12 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..extensions import db
-from ..htmx import is_htmx
-from ..services.customer_directory import clean_search
-from ..services.invoices import invoice_label
-from ..services.order_book import (
-    BadFilter,
-    order_page,
-    order_record,
-    shop_order,
-    status_filter,
-)
-from ..services.orders import invoice_of
-from ..services.paging import page_number
-from ..services.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
-from ..services.refunds import (
+from ..commerce.customer_directory import clean_search
+from ..commerce.invoices import invoice_label
+from ..commerce.order_book import BadFilter, order_page, order_record, shop_order, status_filter
+from ..commerce.orders import invoice_of
+from ..commerce.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
+from ..commerce.refunds import (
     RefundClosed,
     RefundError,
     find_refund,
@@ -33,6 +24,9 @@ from ..services.refunds import (
     mark_refunded,
     refunds_to_make,
 )
+from ..extensions import db
+from ..htmx import is_htmx
+from ..paging import page_number
 from . import bp
 from .auth import owner_required, record_team_action, record_team_list
 

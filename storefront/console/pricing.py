@@ -7,13 +7,13 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from ..catalog import domain_prices
+from ..catalog import price_list as plan_prices
+from ..catalog.domain_prices import DomainRow
+from ..catalog.price_list import PriceList
+from ..catalog.pricing import PriceCell
 from ..extensions import db
 from ..models import BillingCycle
-from ..services import domain_prices
-from ..services import price_list as plan_prices
-from ..services.domain_prices import DomainRow
-from ..services.price_list import PriceList
-from ..services.pricing import PriceCell
 from ..whole_numbers import whole_number
 from . import bp
 from .auth import owner_required

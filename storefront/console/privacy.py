@@ -15,8 +15,8 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import CorrectionRequest, utcnow
-from ..services import corrections as correction_service
-from ..services.corrections import CorrectionConflict, CorrectionError
+from ..privacy import corrections as correction_service
+from ..privacy.corrections import CorrectionConflict, CorrectionError
 from . import bp
 from .auth import record_team_action, record_team_list, team_required
 

@@ -11,10 +11,10 @@ from werkzeug.wrappers import Response
 from wtforms import Field, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..branding.white_label import white_label_field
 from ..extensions import db
-from ..services import privacy_notice
-from ..services.paging import page_number
-from ..services.white_label import white_label_field
+from ..paging import page_number
+from ..privacy import privacy_notice
 from . import bp
 from .auth import owner_required, record_team_action
 

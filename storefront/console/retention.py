@@ -9,7 +9,7 @@ from wtforms import IntegerField, ValidationError
 
 from ..extensions import db
 from ..models import Reseller, utcnow
-from ..services.retention import MONTHS_MAX, MONTHS_MIN, preview
+from ..privacy.retention import MONTHS_MAX, MONTHS_MIN, preview
 from . import bp
 from .auth import owner_required, record_team_action
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import g
 from werkzeug.wrappers import Response
 
-from .. import second_factor_web as web
 from ..models import TeamMember
 from ..ratelimits import address_key, limited
+from ..web import second_factor as web
 from . import bp
 from .auth import sign_in, team_required
 

@@ -8,9 +8,9 @@ from werkzeug.wrappers import Response
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from ..branding.white_label import white_label_field
 from ..extensions import db
 from ..models import Reseller
-from ..services.white_label import white_label_field
 from . import bp
 from .auth import owner_required, record_team_action
 from .brand_forms import no_control_characters

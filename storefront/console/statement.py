@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, g, render_template, request
 
+from ..commerce.statement import Month, MonthError, month_of, monthly_statement, parse_month, statement_csv
 from ..models import utcnow
-from ..services.paging import page_number
-from ..services.statement import Month, MonthError, month_of, monthly_statement, parse_month, statement_csv
+from ..paging import page_number
 from . import bp
 from .auth import owner_required
 

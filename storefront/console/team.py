@@ -16,15 +16,15 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, Field, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, ValidationError
 
+from ..branding.white_label import white_label_field
 from ..extensions import db
 from ..htmx import is_htmx
+from ..identity import team as team_service
+from ..identity.second_factor import NoSecondFactor
+from ..identity.team import TeamError
 from ..models import TeamMember, TeamRole, utcnow
+from ..paging import page_number
 from ..ratelimits import address_key, limited
-from ..services import team as team_service
-from ..services.paging import page_number
-from ..services.second_factor import NoSecondFactor
-from ..services.team import TeamError
-from ..services.white_label import white_label_field
 from ..shop.forms import PASSWORD_RULES, person_name, usable_email
 from . import bp
 from .auth import owner_required

@@ -6,17 +6,17 @@ from flask import abort, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..downloads import send_attachment
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Reseller, Ticket, TicketStatus, TicketTier, utcnow
-from ..services import tickets as ticket_service
-from ..services.escalation import NOTE_MAX, escalate
-from ..services.inbox import VIEWS, inbox_page, team_ticket
-from ..services.paging import page_number
-from ..services.ticket_files import ticket_file
-from ..services.ticket_mail import requester, shown_thread
-from ..services.tickets import BODY_MAX, TicketError
+from ..paging import page_number
+from ..support import tickets as ticket_service
+from ..support.downloads import send_attachment
+from ..support.escalation import NOTE_MAX, escalate
+from ..support.inbox import VIEWS, inbox_page, team_ticket
+from ..support.ticket_files import ticket_file
+from ..support.ticket_mail import requester, shown_thread
+from ..support.tickets import BODY_MAX, TicketError
 from . import bp
 from .auth import record_team_action, record_team_list, team_required
 

@@ -10,6 +10,7 @@ from flask import current_app
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
+from ..branding.brand import set_logo
 from ..extensions import db
 from ..models import (
     BillingCycle,
@@ -31,7 +32,6 @@ from ..models import (
     Tld,
     utcnow,
 )
-from ..services.branding import set_logo
 from .notice import demo_notice
 from .privacy import seed_privacy
 

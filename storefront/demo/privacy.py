@@ -25,8 +25,8 @@ from ..models import (
     TeamMember,
     utcnow,
 )
-from ..services.corrections import due_at_for
-from ..services.disclosures import disclosed_at
+from ..privacy.corrections import due_at_for
+from ..privacy.disclosures import disclosed_at
 
 MARKETING = "marketing"
 SEEDED_BY = "system"

@@ -1,4 +1,5 @@
-"""Email: the outbox written with each change, its delivery over SMTP, and (later) inbound mail."""
+"""Email infrastructure every capability uses: the outbox, its delivery over SMTP, rendering in the
+shop's brand, and the parsing helpers; inbound mail itself belongs to ``support.inbound``."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ from email.utils import formataddr, getaddresses
 
 from sqlalchemy import select
 
+from ..branding.shops import ShopLike
 from ..extensions import db
 from ..models import Customer, Domain, OutboxMessage, Ticket
-from ..services.shops import ShopLike
 from .rendering import render_email
 
 ADDRESS_MAX = 320

@@ -7,8 +7,8 @@ import re
 from flask import Flask, current_app
 from jinja2 import Environment
 
-from ..services.branding import readable_on
-from ..services.shops import ShopLike
+from ..branding.brand import readable_on
+from ..branding.shops import ShopLike
 
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 FALLBACK_COLOUR = "#1d4ed8"

@@ -9,12 +9,12 @@ from flask import flash, g, redirect, request, url_for
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
+from ..branding.theming import render_themed
+from ..commerce.orders import account_summary
+from ..identity import customers
 from ..models import Customer
+from ..privacy.privacy_centre import record_own_action
 from ..ratelimits import account_email_key, account_key, address_key, customer_password_checks, limited
-from ..services import customers
-from ..services.orders import account_summary
-from ..services.privacy_centre import record_own_action
-from ..theming import render_themed
 from . import bp
 from .forms import PasswordForm, ProfileForm
 

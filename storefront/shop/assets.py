@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Response, abort, g, request
 from sqlalchemy import select
 
+from ..branding.brand import brand_fingerprint, brand_stylesheet, plain_favicon
+from ..branding.theming import asset_fingerprint, theme_asset_path, theme_file
 from ..extensions import db
 from ..models import Reseller
-from ..services.branding import brand_fingerprint, brand_stylesheet, plain_favicon
-from ..theming import asset_fingerprint, theme_asset_path, theme_file
 from . import bp
 
 YEAR = 365 * 24 * 3600

@@ -7,10 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ..downloads import content_disposition, send_attachment
 from ..extensions import db
 from ..models import Ticket
-from ..services.ticket_files import ticket_file
+from ..support.downloads import content_disposition, send_attachment
+from ..support.ticket_files import ticket_file
 from . import bp
 from .account import customer_required
 

@@ -8,12 +8,13 @@ from flask import flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from ..branding.theming import render_themed
+from ..identity import customers
+from ..identity.password_resets import request_password_reset
+from ..identity.tokens import find_live_token
 from ..models import TokenPurpose
+from ..privacy import privacy_notice
 from ..ratelimits import address_key, customer_password_checks, email_key, limited
-from ..services import customers, privacy_notice
-from ..services.password_resets import request_password_reset
-from ..services.tokens import find_live_token
-from ..theming import render_themed
 from . import bp
 from .forms import LoginForm, ResetForm, ResetRequestForm, SignUpForm
 

@@ -6,13 +6,13 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..branding.theming import render_themed
+from ..commerce import sandbox_gateway
+from ..commerce.orders import find_invoice, list_invoices, list_orders, list_services
+from ..commerce.payments import SANDBOX_CARD, enabled_gateways
 from ..extensions import csrf
+from ..fulfilment.paid_orders import shop_nameservers
 from ..models import Invoice
-from ..services import sandbox_gateway
-from ..services.fulfilment import shop_nameservers
-from ..services.orders import find_invoice, list_invoices, list_orders, list_services
-from ..services.payments import SANDBOX_CARD, enabled_gateways
-from ..theming import render_themed
 from . import bp
 from .account import customer_required
 

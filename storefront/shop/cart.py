@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort, g, make_response, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from ..branding.theming import render_themed
+from ..commerce.cart import CartError, add_item, change_cycle, price_cart, remove_item
 from ..htmx import hx_response, is_htmx
-from ..services.cart import CartError, add_item, change_cycle, price_cart, remove_item
-from ..theming import render_themed
 from . import bp
 
 CART_CHANGED = {"cart-changed": True}

@@ -6,10 +6,10 @@ from flask import flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..models import DomainChoice
-from ..services.cart import price_cart
-from ..services.checkout_keys import mint_checkout_key
-from ..services.orders import (
+from ..branding.theming import render_themed
+from ..commerce.cart import price_cart
+from ..commerce.checkout_keys import mint_checkout_key
+from ..commerce.orders import (
     CheckoutError,
     DomainRequest,
     StaleCheckout,
@@ -17,7 +17,7 @@ from ..services.orders import (
     place_order,
     registration_tlds,
 )
-from ..theming import render_themed
+from ..models import DomainChoice
 from . import bp
 from .account import customer_required
 from .cart import cart_items

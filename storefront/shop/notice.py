@@ -10,8 +10,8 @@ from flask import flash, g, redirect, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..services import privacy_notice
-from ..theming import render_themed
+from ..branding.theming import render_themed
+from ..privacy import privacy_notice
 from . import bp
 from .account import customer_required
 from .auth import safe_next

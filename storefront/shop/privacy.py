@@ -8,13 +8,13 @@ from flask import Response, abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..branding.theming import render_themed
 from ..models import Customer, utcnow
+from ..privacy import privacy_centre as centre
+from ..privacy.access_log import BadPage, access_page, parse_page
+from ..privacy.data_export import export_data, export_filename, record_export
+from ..privacy.disclosures import LEGAL_BASIS_LABELS, disclosures_of
 from ..ratelimits import account_email_key, customer_password_checks
-from ..services import privacy_centre as centre
-from ..services.access_log import BadPage, access_page, parse_page
-from ..services.data_export import export_data, export_filename, record_export
-from ..services.disclosures import LEGAL_BASIS_LABELS, disclosures_of
-from ..theming import render_themed
 from . import bp
 from .account import customer_required, verified_email_required
 from .privacy_forms import CloseAccountForm, ConsentForm, CorrectionForm

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from ..services.privacy_centre import DETAILS_MAX, DETAILS_MIN, DETAILS_RULE, RECORD_RULE
+from ..privacy.privacy_centre import DETAILS_MAX, DETAILS_MIN, DETAILS_RULE, RECORD_RULE
 
 
 class ConsentForm(FlaskForm):

@@ -7,16 +7,16 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from ..branding.theming import render_themed
 from ..extensions import db
-from ..mail.inbound import attachment_limits
 from ..models import Reseller, Service, Ticket, utcnow
 from ..ratelimits import account_key, address_key, limited
-from ..services import tickets as ticket_service
-from ..services.escalation import escalate
-from ..services.ticket_files import read_uploads
-from ..services.ticket_mail import shown_thread
-from ..services.tickets import OPEN_STATUSES, THREAD_LOADED, TicketError
-from ..theming import render_themed
+from ..support import tickets as ticket_service
+from ..support.escalation import escalate
+from ..support.inbound.intake import attachment_limits
+from ..support.ticket_files import read_uploads
+from ..support.ticket_mail import shown_thread
+from ..support.tickets import OPEN_STATUSES, THREAD_LOADED, TicketError
 from ..whole_numbers import whole_number
 from . import bp
 from .account import customer_required, verified_email_required

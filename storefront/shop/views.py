@@ -9,15 +9,15 @@ from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..branding.theming import render_themed
+from ..catalog.offers import cycles_on_sale, find_offer, home_offers, list_offers, parse_cycle, price_view
+from ..commerce.invoices import invoice_label
+from ..domain_names import display_domain
 from ..htmx import is_htmx
 from ..models import Customer
 from ..money import format_money
 from ..pagecache import shop_page
-from ..services.catalog import cycles_on_sale, find_offer, home_offers, list_offers, parse_cycle, price_view
-from ..services.domains import display_domain
-from ..services.invoices import invoice_label
-from ..services.privacy_notice import current_notice
-from ..theming import render_themed
+from ..privacy.privacy_notice import current_notice
 from . import bp
 
 

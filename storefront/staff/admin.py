@@ -14,10 +14,10 @@ from wtforms import EmailField, Field, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
 from ..extensions import db
+from ..identity import staff as staff_service
+from ..identity.second_factor import NoSecondFactor
+from ..identity.staff import LastAdmin, StaffChangeRefused, StaffExists
 from ..models import BillingCycle, StaffRole, StaffUser
-from ..services import staff as staff_service
-from ..services.second_factor import NoSecondFactor
-from ..services.staff import LastAdmin, StaffChangeRefused, StaffExists
 from ..shop.forms import usable_email
 from . import bp
 from .roles import ADMIN_DESK, role_required

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import abort
 from werkzeug.wrappers import Response
 
-from ..downloads import send_attachment
 from ..extensions import db
 from ..models import utcnow
-from ..services import escalation_screen as screen
-from ..services.ticket_files import ticket_file
+from ..support import escalation_screen as screen
+from ..support.downloads import send_attachment
+from ..support.ticket_files import ticket_file
 from . import bp
 from .escalations import DESK, ID
 from .roles import record_staff_action, role_required

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from flask import Response, render_template, request
 
 from ..extensions import db
-from ..services.audit_search import (
+from ..paging import LAST_PAGE
+from ..privacy.audit_search import (
     EXPORT_LIMIT,
     ROLES,
     AuditFilters,
@@ -17,8 +18,7 @@ from ..services.audit_search import (
     count_entries,
     parse_filters,
 )
-from ..services.escalation_screen import shop_choices
-from ..services.paging import LAST_PAGE
+from ..support.escalation_screen import shop_choices
 from . import bp
 from .local_time import staff_zone
 from .roles import ADMIN_DESK, record_staff_action, role_required

@@ -10,9 +10,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..branding.white_label import white_label_field
 from ..models import utcnow
-from ..services.breaches import BreachDetails
-from ..services.white_label import white_label_field
+from ..privacy.breaches import BreachDetails
 from .disclosure_forms import EARLIEST_YEAR, form_problems, one_line, printable_text, shop_options, strip
 from .local_time import staff_zone
 

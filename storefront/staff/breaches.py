@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import db
 from ..models import Breach, StaffRole, utcnow
-from ..services import breaches as breach_service
-from ..services.breach_register import affected_shop, breach_page, shop_impacts
-from ..services.paging import page_number
+from ..paging import page_number
+from ..privacy import breaches as breach_service
+from ..privacy.breach_register import affected_shop, breach_page, shop_impacts
 from . import bp
 from .breach_forms import BreachForm, CommissionerForm
 from .local_time import staff_time, staff_zone, zone_label

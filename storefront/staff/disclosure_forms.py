@@ -10,10 +10,10 @@ from wtforms import DateField, Field, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..branding.white_label import white_label_field
 from ..models import LegalBasis
-from ..services.disclosures import LEGAL_BASIS_LABELS, DisclosureDetails
-from ..services.escalation_screen import shop_choices
-from ..services.white_label import white_label_field
+from ..privacy.disclosures import LEGAL_BASIS_LABELS, DisclosureDetails
+from ..support.escalation_screen import shop_choices
 from .local_time import staff_zone
 
 EARLIEST_YEAR = 1990

@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Reseller, StaffRole, utcnow
-from ..services.disclosures import (
+from ..paging import page_number
+from ..privacy.disclosures import (
     LEGAL_BASIS_LABELS,
     UnknownCustomer,
     find_customer,
@@ -20,8 +21,7 @@ from ..services.disclosures import (
     record_refused_lookup,
     register,
 )
-from ..services.escalation_screen import shop_choices
-from ..services.paging import page_number
+from ..support.escalation_screen import shop_choices
 from ..whole_numbers import whole_number
 from . import bp
 from .disclosure_forms import DisclosureForm

@@ -15,12 +15,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Reseller, Ticket, TicketStatus, TicketTier, utcnow
-from ..services import escalation as escalation_service
-from ..services import escalation_screen as screen
-from ..services import tickets as ticket_service
-from ..services.escalation import QueueFilters
-from ..services.ticket_mail import requester
-from ..services.tickets import OPEN_STATUSES, TicketError
+from ..support import escalation as escalation_service
+from ..support import escalation_screen as screen
+from ..support import tickets as ticket_service
+from ..support.escalation import QueueFilters
+from ..support.ticket_mail import requester
+from ..support.tickets import OPEN_STATUSES, TicketError
 from ..whole_numbers import MAX_ID, whole_number
 from . import bp
 from .roles import record_staff_action, record_staff_list, role_required

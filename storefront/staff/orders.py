@@ -10,12 +10,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..commerce.invoices import invoice_label
+from ..commerce.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
+from ..commerce.refunds import RefundClosed, RefundError, mark_refunded, refunds_to_make
 from ..extensions import db
+from ..fulfilment.provisioning import ProvisioningError, activate, pending_services, unpaid_invoices
 from ..models import Invoice, RefundDue
-from ..services.invoices import invoice_label
-from ..services.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
-from ..services.provisioning import ProvisioningError, activate, pending_services, unpaid_invoices
-from ..services.refunds import RefundClosed, RefundError, mark_refunded, refunds_to_make
 from . import bp
 from .roles import BILLING_DESK, record_staff_action, record_staff_list, role_required
 

@@ -13,9 +13,9 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
+from .. import audit
 from ..models import StaffRole
-from ..services import audit
-from ..services.escalation_screen import ESCALATION_DESK
+from ..support.escalation_screen import ESCALATION_DESK
 
 BILLING_DESK = (StaffRole.BILLING, StaffRole.ADMIN)
 ADMIN_DESK = (StaffRole.ADMIN,)

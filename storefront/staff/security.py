@@ -6,9 +6,9 @@ from flask import current_app
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from .. import second_factor_web as web
 from ..models import StaffUser
 from ..ratelimits import address_key, limited
+from ..web import second_factor as web
 from . import bp
 from .views import sign_in
 

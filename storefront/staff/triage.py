@@ -7,9 +7,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..mail.held import STAFF_HEADERS, dismiss, shown_headers
-from ..mail.triage import TriageError, open_from_triage
-from ..services import escalation_screen as screen
+from ..support import escalation_screen as screen
+from ..support.inbound.held import STAFF_HEADERS, dismiss, shown_headers
+from ..support.inbound.triage import TriageError, open_from_triage
 from ..whole_numbers import whole_number
 from . import bp
 from .escalations import DESK, BadInput, page_number

@@ -6,11 +6,11 @@ from flask import abort, flash, g, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from ..identity.staff import authenticate_staff, end_staff_sessions, shop_overview
 from ..models import StaffUser
 from ..ratelimits import address_key, email_key, limited
-from ..second_factor_web import begin_code_step
-from ..services.escalation_screen import ESCALATION_DESK
-from ..services.staff import authenticate_staff, end_staff_sessions, shop_overview
+from ..support.escalation_screen import ESCALATION_DESK
+from ..web.second_factor import begin_code_step
 from . import bp
 from .forms import StaffLoginForm
 from .roles import ADMIN_DESK, role_required

@@ -10,13 +10,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from storefront.branding.brand import set_logo
 from storefront.extensions import db
 from storefront.models import Reseller
-from storefront.services.branding import set_logo
 from tests.browser.steps import sign_in
 from tests.shop.privacy_support import add_purchases
 from tests.staff.escalation_helpers import open_for
-from tests.support import customer_id
+from tests.steps import customer_id
 
 pytestmark = pytest.mark.browser
 

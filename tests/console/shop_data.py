@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 from storefront.extensions import db
 from storefront.models import Customer, Invoice, Order, Reseller, utcnow
 from tests.shop.test_checkout import signed_in_with_cart
-from tests.support import shop_id, team_sign_in
+from tests.steps import shop_id, team_sign_in
 
 ACME = "acme.localhost"
 AGENT_EMAIL = "agent@acme-hosting.test"

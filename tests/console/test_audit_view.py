@@ -9,7 +9,7 @@ from storefront.models import AuditEntry, Customer, StaffRole, TeamMember, Ticke
 from tests.leakguard import find_leaks
 from tests.shop.privacy_support import add_customer
 from tests.staff.escalation_helpers import open_for, post, staff_client, staff_id
-from tests.support import customer_id, customer_number, number_of, owner_client, shop_id
+from tests.steps import customer_id, customer_number, number_of, owner_client, shop_id
 
 STAFF_NAME, STAFF_EMAIL = "Ops Person", "ops@platform.test"
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from storefront.branding.brand_settings import PRIMARY_AS_TEXT_THEMES
+from storefront.branding.theming import available_themes, theme_asset_path
 from storefront.extensions import db
 from storefront.models import AuditEntry, Reseller
-from storefront.services.brand_settings import PRIMARY_AS_TEXT_THEMES
-from storefront.theming import available_themes, theme_asset_path
 from tests.shop.helpers import csrf_from, outbox
-from tests.support import owner_client, team_sign_in
+from tests.steps import owner_client, team_sign_in
 
 ACME = "acme.localhost"
 SAVED = {

@@ -23,12 +23,12 @@ from storefront.models import (
     Order,
     utcnow,
 )
-from storefront.services.corrections import CORRECTION_DAYS, clock_text, days_left, due_at_for
+from storefront.privacy.corrections import CORRECTION_DAYS, clock_text, days_left, due_at_for
 from tests.console.shop_data import add_customers, add_orders, agent
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, link_in, outbox
-from tests.support import customer_id, customer_number, shop_id
-from tests.support import owner_client as owner
+from tests.steps import customer_id, customer_number, shop_id
+from tests.steps import owner_client as owner
 
 AISYAH = "aisyah@example.com"
 HTMX = {"HX-Request": "true"}

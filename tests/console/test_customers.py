@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from storefront.commerce.payments import mark_bank_transfer_paid
 from storefront.extensions import db
 from storefront.models import AuditEntry, Customer, Invoice, Ticket
-from storefront.services.payments import mark_bank_transfer_paid
 from tests.console.shop_data import (
     ACME,
     add_customers,
@@ -20,8 +20,8 @@ from tests.console.shop_data import (
 )
 from tests.shop.helpers import sign_in
 from tests.shop.privacy_support import add_customer
-from tests.support import customer_id, customer_number, make_ticket, number_of, shop_id
-from tests.support import owner_client as owner
+from tests.steps import customer_id, customer_number, make_ticket, number_of, shop_id
+from tests.steps import owner_client as owner
 
 HTMX = {"HX-Request": "true"}
 

@@ -9,16 +9,16 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from storefront.branding import shop_domains
+from storefront.commerce.payments import mark_bank_transfer_paid
 from storefront.extensions import db
+from storefront.fulfilment.provisioning import activate
 from storefront.models import AuditEntry, Domain, Invoice, Nameserver, Reseller, Service, TeamMember, TeamRole
-from storefront.services import shop_domains
-from storefront.services.payments import mark_bank_transfer_paid
-from storefront.services.provisioning import activate
 from tests.dns_server import RunningDnsServer, closed_udp_port, dns_server, silent_udp_port
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, link_in, outbox, post_form
 from tests.shop.test_checkout import signed_in_with_cart
-from tests.support import team_sign_in
+from tests.steps import team_sign_in
 
 ACME = "acme.localhost"
 NEW = "shop.example.com"

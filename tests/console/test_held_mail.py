@@ -11,7 +11,7 @@ from storefront.models import AuditEntry, InboundEmail
 from tests.console.shop_data import agent
 from tests.mail.inbound_support import eml, file_email
 from tests.shop.helpers import csrf_from
-from tests.support import owner_client as owner
+from tests.steps import owner_client as owner
 
 # Unreadable: an unknown charset in the subject keeps it aside; the rest is the hostile HTML mail.
 HOSTILE = ("Subject: Charged twice for Business plan", "Subject: =?x-martian?Q?Charged_twice?=")

@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select
 from storefront.extensions import db
 from storefront.models import AuditEntry, Reseller, Ticket, TicketStatus, utcnow
 from tests.shop.helpers import csrf_from, outbox, sign_in
-from tests.support import load_ticket, make_ticket, number_of, owner_client, team_sign_in
+from tests.steps import load_ticket, make_ticket, number_of, owner_client, team_sign_in
 
 ACME = "acme.localhost"
 

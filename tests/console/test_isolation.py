@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from storefront.extensions import db
 from storefront.models import CorrectionRequest, Customer, Reseller, utcnow
 from tests.shop.helpers import csrf_from, sign_in
-from tests.support import (
+from tests.steps import (
     CONSOLE_ID_MODELS,
     buy_and_pay,
     console_rules,

@@ -16,7 +16,7 @@ from werkzeug.test import encode_multipart
 from storefront.extensions import db
 from storefront.models import AuditEntry, Reseller
 from tests.shop.helpers import csrf_from
-from tests.support import owner_client, team_sign_in
+from tests.steps import owner_client, team_sign_in
 
 ACME = "acme.localhost"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

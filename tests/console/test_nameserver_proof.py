@@ -10,7 +10,7 @@ from storefront.extensions import db
 from storefront.models import Domain, Nameserver, Reseller
 from tests.console import test_domains as domains_page
 from tests.console.test_domains import _add_and_prove, _domain, _nameservers, _post
-from tests.support import owner_client, shop_id
+from tests.steps import owner_client, shop_id
 
 BLUEWAVE = "bluewave.localhost"
 dns, owner = domains_page.dns, domains_page.owner  # the domains page's fixtures

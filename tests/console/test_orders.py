@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from storefront.commerce.payments import mark_bank_transfer_paid
 from storefront.extensions import db
 from storefront.models import (
     AuditEntry,
@@ -18,11 +19,10 @@ from storefront.models import (
     Service,
     TeamMember,
 )
-from storefront.services.payments import mark_bank_transfer_paid
 from tests.console.shop_data import add_orders, agent, checkout, only_order_number
 from tests.shop.helpers import csrf_from, outbox
-from tests.support import owner_client as owner
-from tests.support import shop_id
+from tests.steps import owner_client as owner
+from tests.steps import shop_id
 
 HTMX = {"HX-Request": "true"}
 

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
+from storefront.catalog.pricing import PriceError, decimal_text, parse_money
 from storefront.extensions import db
 from storefront.models import (
     AuditEntry,
@@ -19,10 +20,9 @@ from storefront.models import (
     PlanPrice,
     Reseller,
 )
-from storefront.services.pricing import PriceError, decimal_text, parse_money
 from tests.shop.helpers import csrf_from
 from tests.shop.test_checkout import cart_with, checkout_form, signed_in_with_cart
-from tests.support import owner_client, shop_id, team_sign_in
+from tests.steps import owner_client, shop_id, team_sign_in
 
 ACME = "acme.localhost"
 KEDAI = "kedai.localhost"

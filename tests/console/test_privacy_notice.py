@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 
 from storefront.extensions import db
 from storefront.models import AuditEntry, PrivacyNotice, Reseller
-from storefront.services.privacy_notice import publish_notice
+from storefront.privacy.privacy_notice import publish_notice
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from
-from tests.support import owner_client, team_sign_in
+from tests.steps import owner_client, team_sign_in
 
 ACME = "acme.localhost"
 BODY = "We keep your name, email and orders to serve you. " * 5 + "\n\nWrite to us any time."

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from storefront.extensions import db
 from storefront.models import AuditEntry, Reseller, utcnow
 from tests.leakguard import find_leaks, response_texts
-from tests.services.retention_helpers import add_customer, add_ticket, months_ago
+from tests.privacy.retention_helpers import add_customer, add_ticket, months_ago
 from tests.shop.helpers import csrf_from
-from tests.support import owner_client, team_sign_in
+from tests.steps import owner_client, team_sign_in
 
 ACME = "acme.localhost"
 AGENT = "agent@acme-hosting.test"

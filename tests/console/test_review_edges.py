@@ -7,8 +7,8 @@ from sqlalchemy import select
 from storefront.extensions import db
 from storefront.models import Reseller
 from tests.shop.helpers import csrf_from
-from tests.support import console_rules, console_url, ids_of_shop
-from tests.support import owner_client as owner
+from tests.steps import console_rules, console_url, ids_of_shop
+from tests.steps import owner_client as owner
 
 
 def _persona(app) -> str:

@@ -14,7 +14,7 @@ from tests.leakguard import find_leaks, response_texts
 from tests.second_factor_steps import WRONG, account, enrol, enter_code, next_code
 from tests.shop.helpers import csrf_from
 from tests.staff.test_login import sign_in as staff_sign_in
-from tests.support import console_rules, team_sign_in
+from tests.steps import console_rules, team_sign_in
 
 ACME = "acme.localhost"
 OWNER = "owner@acme-hosting.test"

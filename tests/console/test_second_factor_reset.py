@@ -11,7 +11,7 @@ from storefront.models import AuditEntry, TeamMember
 from tests.leakguard import find_leaks, response_texts
 from tests.second_factor_steps import account, enrol, unused_recovery_codes
 from tests.shop.helpers import csrf_from, outbox
-from tests.support import owner_client, team_sign_in
+from tests.steps import owner_client, team_sign_in
 
 ACME = "acme.localhost"
 KEDAI = "kedai.localhost"

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, insert, select, update
 
+from storefront.commerce.statement import spreadsheet_safe
 from storefront.extensions import db
 from storefront.models import LedgerEntry, LineKind, Order, OrderLine, utcnow
-from storefront.services.statement import spreadsheet_safe
 from tests.shop.helpers import sign_in
-from tests.support import buy_and_pay, owner_client, shop_id, team_sign_in
+from tests.steps import buy_and_pay, owner_client, shop_id, team_sign_in
 
 ACME = "acme.localhost"
 KL = ZoneInfo("Asia/Kuala_Lumpur")

@@ -21,7 +21,7 @@ from storefront.models import (
 )
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, link_in, outbox, sign_in
-from tests.support import make_ticket, owner_client, shop_id, team_sign_in
+from tests.steps import make_ticket, owner_client, shop_id, team_sign_in
 
 ACME = "acme.localhost"
 OWNER = "owner@acme-hosting.test"

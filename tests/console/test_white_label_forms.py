@@ -27,7 +27,7 @@ from tests.console.test_orders import _pay, ordered  # noqa: F401  (the fixture)
 from tests.console.test_privacy_notice import BODY, CHANGES, _publish
 from tests.console.test_team import _accept, _invitation_path, _invite
 from tests.shop.helpers import csrf_from, outbox, sign_in
-from tests.support import load_ticket, make_ticket, number_of, owner_client
+from tests.steps import load_ticket, make_ticket, number_of, owner_client
 
 ACME = "acme.localhost"
 REFUSAL = "customers must never learn who hosts the shop"

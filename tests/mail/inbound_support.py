@@ -10,9 +10,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from storefront.extensions import db
-from storefront.mail.inbound import ingest
 from storefront.models import InboundOutcome
-from tests.support import shop_id  # noqa: F401  (shared here for these tests)
+from storefront.support.inbound.intake import ingest
+from tests.steps import shop_id  # noqa: F401  (shared here for these tests)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 

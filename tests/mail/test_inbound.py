@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.mail.delivery import build_email
-from storefront.mail.inbound import PLATFORM_NOTE, REUSED_ID, ingest
 from storefront.models import (
     Author,
     Customer,
@@ -27,12 +26,13 @@ from storefront.models import (
     current_tenant,
     utcnow,
 )
-from storefront.services.escalation import QueueFilters, queue_condition
-from storefront.services.ticket_mail import reply_address
-from storefront.services.tickets import add_team_reply, open_ticket
+from storefront.support.escalation import QueueFilters, queue_condition
+from storefront.support.inbound.intake import PLATFORM_NOTE, REUSED_ID, ingest
+from storefront.support.ticket_mail import reply_address
+from storefront.support.tickets import add_team_reply, open_ticket
 from tests.mail.inbound_support import count, eml, file_email, shop_id
 from tests.shop.helpers import outbox, sign_in
-from tests.support import number_of
+from tests.steps import number_of
 
 
 def _ticket(app, ticket_id: int) -> Ticket:
@@ -513,7 +513,7 @@ def test_a_failure_while_filing_keeps_the_message_aside(app, demo, monkeypatch) 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("storefront.mail.routing.open_ticket", broken)
+    monkeypatch.setattr("storefront.support.inbound.routing.open_ticket", broken)
     filed = file_email(app, eml("to-reseller-new-ticket.eml"))
 
     assert (filed.outcome, filed.reason) == (

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from storefront import create_app
 from storefront.extensions import db
-from storefront.mail import server
-from storefront.mail.server import inbound_controller
 from storefront.models import InboundEmail, InboundOutcome, Ticket
+from storefront.support.inbound import listener as server
+from storefront.support.inbound.listener import inbound_controller
 from tests.mail.inbound_support import FIXTURES, count, eml, free_port, shop_id
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.models import Attachment, Customer, Reseller, Ticket, TicketMessage
-from storefront.services.tickets import add_note
+from storefront.support.tickets import add_note
 from tests.mail.inbound_support import eml, file_email, shop_id
 from tests.shop.helpers import sign_in
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from storefront.mail.attachments import AttachmentLimits, clean_filename, safe_content_type
-from storefront.mail.inbound import reply_token_of
 from storefront.mail.mailtext import fit, html_to_text, one_line, strip_quoted_reply
 from storefront.mail.parsing import MalformedEmail, message_id_of, parse_email
+from storefront.support.inbound.intake import reply_token_of
 
 LIMITS = AttachmentLimits(max_count=10, max_bytes=5 * 1024 * 1024)
 HEAD = b"From: A <a@example.com>\r\nTo: support@acme-hosting.test\r\nSubject: Hi\r\nMIME-Version: 1.0\r\n"

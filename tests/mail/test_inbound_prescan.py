@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from storefront.mail.prescan import scan
 from storefront.models import InboundOutcome, Ticket
+from storefront.support.inbound.prescan import scan
 from tests.mail.inbound_support import count, eml, file_email, shop_id
 from tests.shop.helpers import outbox
 

@@ -13,12 +13,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from storefront.extensions import db
-from storefront.mail.server import inbound_controller
 from storefront.models import InboundEmail, InboundOutcome, Ticket
+from storefront.support.inbound.listener import inbound_controller
 from tests.dns_server import RunningDnsServer
 from tests.mail.inbound_support import FIXTURES, free_port
 from tests.shop.helpers import outbox
-from tests.support import customer_id
+from tests.steps import customer_id
 
 OUR_ID = "mx.storefront.test"
 SELECTOR = "test2026"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from storefront.branding.shops import find_shop
 from storefront.extensions import db
 from storefront.mail import queue_email, send_templated
 from storefront.models import OutboxMessage, OutboxStatus, Reseller
-from storefront.services.shops import find_shop
 from tests.leakguard import find_leaks
 
 

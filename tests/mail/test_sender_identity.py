@@ -20,11 +20,11 @@ from storefront.models import (
     TicketMessage,
     utcnow,
 )
-from storefront.services.ticket_mail import reply_address
-from storefront.services.tickets import add_team_reply, open_ticket
+from storefront.support.ticket_mail import reply_address
+from storefront.support.tickets import add_team_reply, open_ticket
 from tests.mail.inbound_support import count, eml, file_email, shop_id
 from tests.shop.helpers import outbox, sign_in
-from tests.support import customer_id, owner_client
+from tests.steps import customer_id, owner_client
 
 UNPROVEN = [
     "forged-from-no-auth.eml",

@@ -13,11 +13,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from storefront.extensions import db
+from storefront.identity import team
 from storefront.models import Reseller, TeamMember, TeamRole
-from storefront.services import team
-from tests.services.test_purge_reaches_every_copy import customer_everywhere  # noqa: F401  (a fixture)
+from tests.privacy.test_purge_reaches_every_copy import customer_everywhere  # noqa: F401  (a fixture)
 from tests.shop.helpers import outbox
-from tests.support import shop_id
+from tests.steps import shop_id
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "storefront" / "templates" / "email"
 TAG = re.compile(r"\{%-?.*?-?%\}")

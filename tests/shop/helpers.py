@@ -7,8 +7,8 @@ import re
 from sqlalchemy import select
 
 from storefront.extensions import db
+from storefront.identity.password_resets import write_reset_emails
 from storefront.models import OutboxMessage
-from storefront.services.password_resets import write_reset_emails
 
 DEMO_PASSWORD = "storefront-demo"
 

@@ -8,6 +8,7 @@ import secrets
 from flask import current_app
 from sqlalchemy import select
 
+from storefront.commerce.invoices import issue_invoice
 from storefront.extensions import db
 from storefront.models import (
     Attachment,
@@ -23,9 +24,8 @@ from storefront.models import (
     StaffUser,
     TeamMember,
 )
-from storefront.services.escalation import escalate
-from storefront.services.invoices import issue_invoice
-from storefront.services.tickets import add_note, add_staff_reply, add_team_reply, open_ticket
+from storefront.support.escalation import escalate
+from storefront.support.tickets import add_note, add_staff_reply, add_team_reply, open_ticket
 from tests.shop.helpers import DEMO_PASSWORD, csrf_from, sign_in
 
 ACME, KEDAI = "acme.localhost", "kedai.localhost"

@@ -9,6 +9,9 @@ from flask import Flask, abort
 from sqlalchemy import select
 
 from storefront.extensions import db
+from storefront.fulfilment.provisioning import activate
+from storefront.identity.password_resets import write_reset_emails
+from storefront.identity.team import reset_second_factor
 from storefront.mail.delivery import build_email
 from storefront.models import (
     BillingCycle,
@@ -22,14 +25,11 @@ from storefront.models import (
     Ticket,
     utcnow,
 )
-from storefront.services.breaches import BreachDetails, record_breach, send_notices
-from storefront.services.password_resets import write_reset_emails
-from storefront.services.provisioning import activate
-from storefront.services.team import reset_second_factor
-from storefront.services.tickets import add_staff_reply
+from storefront.privacy.breaches import BreachDetails, record_breach, send_notices
+from storefront.support.tickets import add_staff_reply
 from tests.leakguard import find_leaks, response_texts
 from tests.shop.helpers import csrf_from, sign_in
-from tests.support import buy_and_pay, console_rules, console_url, ids_of_shop, invite_to_team, team_sign_in
+from tests.steps import buy_and_pay, console_rules, console_url, ids_of_shop, invite_to_team, team_sign_in
 
 SHOPS = {
     "acme": (["acme.localhost", "shop.acme-hosting.test"], "aisyah@example.com", "business"),

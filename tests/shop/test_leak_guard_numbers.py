@@ -17,12 +17,12 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from storefront.extensions import db
+from storefront.fulfilment.provisioning import activate
 from storefront.models import OutboxMessage, Reseller, Service, StaffRole, StaffUser, Ticket
-from storefront.services.provisioning import activate
-from storefront.services.tickets import add_staff_reply
+from storefront.support.tickets import add_staff_reply
 from tests.shop.helpers import csrf_from, sign_in
 from tests.shop.numbers_support import fill_shops, global_ids, integers_in
-from tests.support import buy_and_pay, invite_to_team, owner_client
+from tests.steps import buy_and_pay, invite_to_team, owner_client
 
 KEDAI = "kedai.localhost"
 FILLED = 1000  # rows of each kind in the other shops, together

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from storefront.commerce.sandbox_gateway import signature_header
 from storefront.extensions import db
 from storefront.models import (
     DomainRegistration,
@@ -19,7 +20,6 @@ from storefront.models import (
     PaymentEvent,
     Service,
 )
-from storefront.services.sandbox_gateway import signature_header
 from tests.shop.helpers import csrf_from, outbox
 from tests.shop.test_checkout import signed_in_with_cart
 
@@ -207,7 +207,7 @@ def test_the_card_gateway_is_off_unless_switched_on(app, ordered, client_for) ->
 def test_a_callback_that_fails_part_way_is_applied_on_the_gateways_retry(
     app, ordered, client_for, monkeypatch
 ):
-    from storefront.services import fulfilment
+    from storefront.fulfilment import paid_orders as fulfilment
 
     body = _event(_invoice(app))
     gateway = client_for(ACME)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from storefront.extensions import db
+from storefront.identity.tokens import issue_token
 from storefront.models import (
     AccountToken,
     AuditEntry,
@@ -24,8 +25,7 @@ from storefront.models import (
     TokenPurpose,
     utcnow,
 )
-from storefront.services import privacy_centre as centre
-from storefront.services.tokens import issue_token
+from storefront.privacy import privacy_centre as centre
 from tests.leakguard import find_leaks
 from tests.shop.helpers import DEMO_PASSWORD, csrf_from, outbox, post_form, sign_in
 from tests.shop.privacy_support import (
@@ -39,7 +39,7 @@ from tests.shop.privacy_support import (
     signed_in,
 )
 from tests.staff.escalation_helpers import open_for, post, staff_client, staff_id
-from tests.support import customer_id, customer_number, number_of, owner_client
+from tests.steps import customer_id, customer_number, number_of, owner_client
 
 SECTIONS = ["Your data", "Your details", "Corrections", "Who has seen your data", "Disclosures", "Marketing"]
 

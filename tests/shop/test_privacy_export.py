@@ -23,7 +23,7 @@ from tests.shop.privacy_support import (
     staff_answers,
 )
 from tests.staff.escalation_helpers import staff_client, staff_id
-from tests.support import customer_id, customer_number, number_of, owner_client
+from tests.steps import customer_id, customer_number, number_of, owner_client
 
 SECTIONS = {
     "format",

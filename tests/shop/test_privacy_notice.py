@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.models import Customer, NoticeAcceptance, PrivacyNotice, Reseller, Service, utcnow
-from storefront.services.privacy_notice import publish_notice
+from storefront.privacy.privacy_notice import publish_notice
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, post_form, sign_in
-from tests.support import buy_and_pay
+from tests.steps import buy_and_pay
 
 ACME = "acme.localhost"
 NEW_BODY = (

@@ -19,7 +19,7 @@ from tests.shop.test_payments import (  # noqa: F401  (ordered is a fixture)
     ordered,
 )
 from tests.staff.test_provisioning import _staff
-from tests.support import owner_client, team_sign_in
+from tests.steps import owner_client, team_sign_in
 
 
 def _second_charge(app, client_for, event_id: str = "evt_2", **changes):

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from storefront.extensions import db
+from storefront.identity.password_resets import write_reset_emails
 from storefront.models import AccountToken, Customer, OutboxMessage, PasswordResetRequest, utcnow
-from storefront.services.password_resets import write_reset_emails
 from tests.shop.helpers import csrf_from, link_in, outbox, post_form
 
 ACME = "acme.localhost"

@@ -15,9 +15,9 @@ from storefront.extensions import db
 from storefront.formatting import counted, file_size, zone_time
 from storefront.mail.attachments import IncomingFile, store_attachments
 from storefront.models import Offer, Reseller, Ticket
-from storefront.services.tickets import add_customer_message
+from storefront.support.tickets import add_customer_message
 from tests.shop.helpers import outbox, sign_in
-from tests.support import make_ticket, number_of, owner_client
+from tests.steps import make_ticket, number_of, owner_client
 
 ACME = "acme.localhost"
 HOSTS = ("acme.localhost", "bluewave.localhost", "kedai.localhost")  # default, editorial, bazaar

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from storefront.branding.theming import DEFAULT_THEME, available_themes
 from storefront.extensions import db
 from storefront.models import Reseller
-from storefront.theming import DEFAULT_THEME, available_themes
 
 THEME_OF = {"acme.localhost": "default", "bluewave.localhost": "editorial", "kedai.localhost": "bazaar"}
 
@@ -134,7 +134,7 @@ def test_pages_have_landmarks_and_a_skip_link(demo, client_for, host: str) -> No
 
 @pytest.mark.parametrize("slug", ["acme", "bluewave", "kedai"])
 def test_demo_brand_colours_meet_wcag_aa_contrast(app, demo, slug: str) -> None:
-    from storefront.services.branding import contrast_ratio, readable_on
+    from storefront.branding.brand import contrast_ratio, readable_on
 
     with app.app_context():
         shop = db.session.scalar(select(Reseller).where(Reseller.slug == slug))
@@ -144,7 +144,7 @@ def test_demo_brand_colours_meet_wcag_aa_contrast(app, demo, slug: str) -> None:
 
 
 def test_contrast_ratio_matches_wcag_examples() -> None:
-    from storefront.services.branding import contrast_ratio
+    from storefront.branding.brand import contrast_ratio
 
     assert round(contrast_ratio("#000000", "#ffffff"), 1) == 21.0
     assert round(contrast_ratio("#777777", "#ffffff"), 2) == 4.48

@@ -25,11 +25,11 @@ from storefront.models import (
     TicketStatus,
     utcnow,
 )
-from storefront.services.escalation import escalate
-from storefront.services.retention import purge_shop
+from storefront.privacy.retention import purge_shop
+from storefront.support.escalation import escalate
 from tests.shop.helpers import csrf_from, sign_in
 from tests.staff.escalation_helpers import staff_client
-from tests.support import owner_client, shop_id
+from tests.steps import owner_client, shop_id
 
 ACME = "acme.localhost"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 292  # 300 bytes

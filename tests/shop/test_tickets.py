@@ -12,7 +12,7 @@ from storefront.extensions import db
 from storefront.models import Escalation, OutboxMessage, Ticket, utcnow
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, outbox, sign_in
-from tests.support import load_ticket, make_ticket, number_of
+from tests.steps import load_ticket, make_ticket, number_of
 
 ACME = "acme.localhost"
 HOSTILE = (
@@ -164,7 +164,7 @@ def test_hostile_text_is_shown_as_text(app, aisyah) -> None:
 
 
 def test_internal_notes_never_reach_the_customer(app, aisyah) -> None:
-    from storefront.services.tickets import add_note
+    from storefront.support.tickets import add_note
 
     ticket_id = make_ticket(app)
     with app.app_context():

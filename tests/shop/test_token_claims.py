@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from storefront.extensions import db
+from storefront.identity.tokens import issue_token
 from storefront.models import Customer, TeamMember, TokenPurpose
-from storefront.services.tokens import issue_token
 from tests.shop.helpers import csrf_from, link_in, outbox, post_form, sign_in
-from tests.support import invite_to_team
+from tests.steps import invite_to_team
 
 ACME = "acme.localhost"
 RACERS = 10

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from storefront.extensions import db
 from storefront.models import CorrectionRequest, Ticket
 from tests.shop.helpers import csrf_from, outbox, post_form, sign_in
-from tests.support import make_ticket
+from tests.steps import make_ticket
 
 ACME = "acme.localhost"
 VICTIM = "victim@example.com"
@@ -105,7 +105,7 @@ def test_mail_an_unverified_account_can_cause_carries_no_text_of_its_own(app, de
 
 def _written(app, to: str):
     """The queued emails to ``to`` once the delivery step has written the ones it writes."""
-    from storefront.services.password_resets import write_reset_emails
+    from storefront.identity.password_resets import write_reset_emails
 
     with app.app_context():
         write_reset_emails()

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.models import AuditEntry, Customer, Reseller, StaffRole, Ticket, utcnow
-from storefront.services.escalation import escalate
-from storefront.services.tickets import open_ticket
+from storefront.support.escalation import escalate
+from storefront.support.tickets import open_ticket
 from tests.shop.helpers import csrf_from
 from tests.staff.test_login import sign_in
-from tests.support import shop_id  # noqa: F401  (shared here for these tests)
+from tests.steps import shop_id  # noqa: F401  (shared here for these tests)
 
 STAFF = "staff.localhost"
 PASSWORD = "correct horse battery"

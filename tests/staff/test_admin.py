@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from storefront.extensions import db
+from storefront.identity.staff import LastAdmin, change_staff_role, deactivate_staff
 from storefront.models import StaffRole, StaffUser, utcnow
-from storefront.services.staff import LastAdmin, change_staff_role, deactivate_staff
 from tests.staff.escalation_helpers import PASSWORD, STAFF, audit_entries, staff_client, staff_id
 from tests.staff.test_login import csrf_token, sign_in
 

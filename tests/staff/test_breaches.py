@@ -22,7 +22,7 @@ from storefront.models import (
     StaffUser,
     utcnow,
 )
-from storefront.services.breaches import BreachDetails, deadline, deadline_state, record_breach
+from storefront.privacy.breaches import BreachDetails, deadline, deadline_state, record_breach
 from tests.leakguard import find_leaks
 from tests.shop.helpers import csrf_from, link_in, outbox
 from tests.staff.escalation_helpers import CUSTOMERS, shop_id, staff_client, staff_id

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from storefront.extensions import db
 from storefront.models import AuditEntry, Customer, Disclosure, LegalBasis, StaffRole
-from storefront.services.disclosures import LEGAL_BASIS_LABELS, disclosures_of
+from storefront.privacy.disclosures import LEGAL_BASIS_LABELS, disclosures_of
 from tests.shop.helpers import csrf_from, sign_in
 from tests.staff.escalation_helpers import CUSTOMERS, shop_id, staff_client, staff_id
 

@@ -19,8 +19,8 @@ from storefront.models import (
     Ticket,
     utcnow,
 )
-from storefront.services.escalation_screen import duration, readable_body, shop_record
-from storefront.services.tickets import open_ticket
+from storefront.support.escalation_screen import duration, readable_body, shop_record
+from storefront.support.tickets import open_ticket
 from tests.staff.escalation_helpers import audit_entries, open_for, shop_id, staff_client, staff_id
 from tests.staff.test_breaches import breach_reaching
 

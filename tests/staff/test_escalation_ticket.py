@@ -21,7 +21,7 @@ from storefront.models import (
     TicketTier,
     utcnow,
 )
-from storefront.services.tickets import add_note, add_team_reply
+from storefront.support.tickets import add_note, add_team_reply
 from tests.leakguard import find_leaks, response_texts
 from tests.shop.helpers import sign_in as customer_sign_in
 from tests.staff.escalation_helpers import (
@@ -32,7 +32,7 @@ from tests.staff.escalation_helpers import (
     staff_id,
     ticket,
 )
-from tests.support import number_of
+from tests.steps import number_of
 
 
 def _counts(app) -> tuple[int, int, int]:

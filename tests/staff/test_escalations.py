@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.models import Reseller, StaffRole, Ticket, TicketStatus, utcnow
-from storefront.services.escalation import claim, escalate
-from storefront.services.tickets import set_status
+from storefront.support.escalation import claim, escalate
+from storefront.support.tickets import set_status
 from tests.shop.helpers import sign_in as customer_sign_in
 from tests.staff.escalation_helpers import (
     STAFF,
@@ -216,7 +216,7 @@ def test_a_full_page_request_ignores_the_fingerprint(app, demo, client_for, make
 def test_fifty_a_page(app, demo, client_for, make_staff) -> None:
     with app.app_context():
         acme = db.session.scalar(select(Reseller).where(Reseller.slug == "acme"))
-        from storefront.services.tickets import open_ticket
+        from storefront.support.tickets import open_ticket
 
         for number in range(53):
             ticket = open_ticket(acme, f"Problem {number}", "Help", guest_email=f"g{number}@example.com")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from storefront.accounts import load_identity
+from storefront.identity.accounts import load_identity
 from storefront.models import StaffRole
 
 STAFF = "staff.localhost"

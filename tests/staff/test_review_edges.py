@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from storefront.extensions import db
 from storefront.models import AuditEntry, Reseller, Ticket, utcnow
-from storefront.services.tickets import add_customer_message, add_team_reply
+from storefront.support.tickets import add_customer_message, add_team_reply
 from tests.shop.helpers import csrf_from, sign_in
 from tests.staff.escalation_helpers import open_for, staff_client
 from tests.staff.test_escalations import HTMX, _poll_url
-from tests.support import load_ticket, make_ticket, number_of, team_sign_in
+from tests.steps import load_ticket, make_ticket, number_of, team_sign_in
 
 
 def test_the_poll_notices_a_deadline_passing(app, demo, client_for, make_staff) -> None:

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from storefront.extensions import db
+from storefront.identity.second_factor import STEP_SECONDS
 from storefront.models import AuditEntry, RecoveryCode, StaffRole, StaffUser
-from storefront.services.second_factor import STEP_SECONDS
 from tests.second_factor_steps import (
     WRONG,
     account,

@@ -12,7 +12,7 @@ from storefront.models import InboundEmail, InboundOutcome, Ticket
 from tests.mail.inbound_support import eml, file_email, shop_id
 from tests.shop.helpers import csrf_from, outbox
 from tests.staff.escalation_helpers import audit_entries, staff_client, staff_id
-from tests.support import customer_id
+from tests.steps import customer_id
 
 # The escalation to the platform, unreadable: kept aside for staff, since no one shop was addressed.
 UNREADABLE = {"Subject: Acme has not replied": "Subject: =?x-martian?Q?Acme?= has not replied"}

@@ -29,7 +29,7 @@ from tests.staff.test_breaches import breach_form
 from tests.staff.test_disclosures import NEW as NEW_DISCLOSURE
 from tests.staff.test_disclosures import form as disclosure_form
 from tests.staff.test_provisioning import _order
-from tests.support import number_of
+from tests.steps import number_of
 
 REFUSAL = "customers must never learn who hosts the shop"
 FINDING_REPLY = "Regards, Staffer, WebServer Sdn Bhd, +603 2770 2833, support@webserver.com.my"

@@ -1,0 +1,82 @@
+"""Reading a shop's catalogue: its visible offers with their retail prices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from ..branding.shops import ShopLike
+from ..extensions import db
+from ..models import BillingCycle, Offer, Plan
+
+DEFAULT_CYCLE = BillingCycle.MONTHLY
+
+
+def parse_cycle(raw: str | None) -> BillingCycle:
+    """Return the billing cycle a query value names, or the default for anything else."""
+    try:
+        return BillingCycle(raw or DEFAULT_CYCLE)
+    except ValueError:
+        return DEFAULT_CYCLE
+
+
+def _visible_offers(shop: ShopLike):
+    return (
+        select(Offer)
+        .join(Offer.plan)
+        .where(Offer.reseller_id == shop.id, Offer.visible.is_(True), Plan.active.is_(True))
+        .options(contains_eager(Offer.plan), selectinload(Offer.prices))
+        .order_by(Offer.position, Plan.name)
+    )
+
+
+def list_offers(shop: ShopLike) -> list[Offer]:
+    """Return the shop's visible offers in display order, prices loaded."""
+    return list(db.session.scalars(_visible_offers(shop)))
+
+
+HOME_FEATURED_LIMIT = 3
+
+
+def home_offers(shop: ShopLike) -> list[Offer]:
+    """Return the offers the home page shows: featured ones first, then display order."""
+    featured_first = sorted(list_offers(shop), key=lambda offer: not offer.featured)  # stable
+    return featured_first[:HOME_FEATURED_LIMIT]
+
+
+def find_offer(shop: ShopLike, plan_code: str) -> Offer | None:
+    """Return the shop's visible offer of a plan by the plan's code, if it has one."""
+    return db.session.scalar(_visible_offers(shop).where(Plan.code == plan_code.lower()))
+
+
+@dataclass(frozen=True)
+class PriceView:
+    """A retail price as shown on a plan card for one billing cycle."""
+
+    amount_minor: int
+    currency: str
+    cycle: BillingCycle
+    monthly_equivalent_minor: int
+    saving_percent: int
+
+
+def price_view(offer: Offer, cycle: BillingCycle) -> PriceView | None:
+    """Return what a card shows for an offer in a cycle, with the saving against monthly."""
+    price = offer.price_for(cycle)
+    if price is None:
+        return None
+    per_month = round(price.amount_minor / cycle.months)
+    monthly = offer.price_for(BillingCycle.MONTHLY)
+    saving = 0
+    if monthly and cycle != BillingCycle.MONTHLY and monthly.amount_minor:
+        full = monthly.amount_minor * cycle.months
+        saving = max(0, round(100 * (full - price.amount_minor) / full))
+    return PriceView(price.amount_minor, price.currency, cycle, per_month, saving)
+
+
+def cycles_on_sale(offers: list[Offer]) -> list[BillingCycle]:
+    """Return the billing cycles any of the offers sells, in calendar order."""
+    sold = {price.cycle for offer in offers for price in offer.prices}
+    return [cycle for cycle in BillingCycle if cycle in sold]

@@ -1,1 +1,0 @@
-"""Domain logic. Services take the reseller explicitly and never read the request."""
