@@ -53,9 +53,11 @@ $(HTMX): storefront/config.py
 		&& cp $$tmp/package/dist/htmx.min.js $@.download && rm -rf $$tmp
 	@$(PYTHON) scripts/check_sri.py $@.download storefront/config.py && mv $@.download $@
 
+# Style, then the layers: import-linter checks the contracts in pyproject.toml ([tool.importlinter]).
 lint: install
 	$(BIN)/ruff check storefront tests bench scripts
 	$(BIN)/ruff format --check storefront tests bench scripts
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python bench/plans_throughput.py

@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import (
         errors,
         formatting,
+        fulfilment,
         health,
         htmx,
         outages,
@@ -65,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     outages.init_app(app)
     health.init_app(app)
+    fulfilment.init_app(app)
     app.register_blueprint(shop_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(console_bp)

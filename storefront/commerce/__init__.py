@@ -1,4 +1,7 @@
-"""Buying and paying: carts, orders, invoices, payments and refunds, the statement and order book.
+"""Buying and paying: carts, orders, invoices, payments and refunds, the statement, the order book
+and the customer directory.
 
-Above catalog, identity and support.
+Above support, identity and catalog. A payment is recorded here and announced on
+``payments.invoice_paid``; what it sets off is decided above, in ``fulfilment``, so commerce never
+imports the capabilities it triggers.
 """

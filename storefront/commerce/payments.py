@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy import select
 
 from ..branding.white_label import WhiteLabelError, check_white_label
 from ..extensions import db
-from ..fulfilment.paid_orders import fulfil_paid_order
 from ..models import Invoice, InvoiceStatus, Order, OrderStatus, Payment, utcnow
+
+_signals = Namespace()
+
+invoice_paid = _signals.signal("invoice-paid")
+"""Sent with an invoice just marked paid, before the payment commits: what a payment sets off is
+decided by whoever listens (``fulfilment``), in the same transaction, so both commit or neither."""
 
 
 class PaymentRefused(ValueError):
@@ -51,7 +57,7 @@ def record_payment(
     *,
     commit: bool = True,
 ) -> Payment:
-    """Settle an invoice and fulfil its order in one transaction; mismatches change nothing."""
+    """Settle an invoice and set off what it pays for in one transaction; mismatches change nothing."""
     locked = db.session.scalar(
         select(Invoice)
         .where(Invoice.id == invoice.id)
@@ -77,7 +83,7 @@ def record_payment(
     locked.status, locked.paid_at = InvoiceStatus.PAID, utcnow()
     locked.payment_gateway, locked.payment_reference = gateway.code, reference
     db.session.flush()
-    fulfil_paid_order(locked)
+    invoice_paid.send(locked)
     if commit:
         db.session.commit()
     return payment

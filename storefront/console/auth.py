@@ -15,8 +15,7 @@ from ..extensions import db
 from ..models import TeamMember, TeamRole
 from ..models.account import verified
 from ..ratelimits import address_key, email_key, limited
-from ..shop.auth import safe_next
-from ..shop.forms import LoginForm
+from ..web.forms import LoginForm, safe_next
 from ..web.second_factor import begin_code_step
 from . import bp
 

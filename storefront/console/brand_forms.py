@@ -18,7 +18,7 @@ from ..branding.white_label import white_label_field
 from ..extensions import db
 from ..models import Reseller
 from ..models.reseller import COLOUR_FIELDS
-from ..shop.forms import usable_email
+from ..web.forms import usable_email
 
 HEX_DIGITS = re.compile(r"[0-9a-f]{6}")
 PHONE = re.compile(r"\+?[0-9()\-. ]{6,40}")

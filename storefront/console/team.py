@@ -25,7 +25,7 @@ from ..identity.team import TeamError
 from ..models import TeamMember, TeamRole, utcnow
 from ..paging import page_number
 from ..ratelimits import address_key, limited
-from ..shop.forms import PASSWORD_RULES, person_name, usable_email
+from ..web.forms import PASSWORD_RULES, person_name, usable_email
 from . import bp
 from .auth import owner_required
 

@@ -8,15 +8,28 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..branding.links import shop_url
 from ..branding.shops import ShopLike
 from ..extensions import db
 from ..mail.outbox import send_templated
 from ..mail.rendering import render_email
-from ..models import Customer, TokenPurpose, utcnow
+from ..models import Customer, NoticeAcceptance, TokenPurpose, utcnow
 from ..models.account import hash_password, verified
-from ..privacy.privacy_notice import record_acceptance
 from .tokens import consume_token, issue_token, revoke_tokens
+
+
+def notice_acceptance(shop: ShopLike, customer: Customer, version: int) -> NoticeAcceptance:
+    """Return the record that ``customer`` accepted version ``version`` of the shop's privacy notice."""
+    return NoticeAcceptance(
+        reseller_id=shop.id, customer_id=customer.id, version=version, request_id=audit.request_id()
+    )
+
+
+def record_acceptance(shop: ShopLike, customer: Customer) -> None:
+    """Note that a new customer accepts the shop's current notice; the caller commits."""
+    customer.privacy_notice_version = shop.privacy_notice_version
+    db.session.add(notice_acceptance(shop, customer, shop.privacy_notice_version))
 
 
 def find_customer(shop: ShopLike, email: str) -> Customer | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, case, delete, func, or_, select, update
 
@@ -40,9 +39,7 @@ from ..models import (
     TicketStatus,
 )
 from .privacy_centre import record_consent
-
-if TYPE_CHECKING:
-    from .retention import PurgeReport
+from .purge_report import PurgeReport
 
 FORMER_CUSTOMER = "Former customer"
 REMOVED_TEXT = "[removed after the retention period]"

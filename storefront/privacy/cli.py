@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from .retention import PurgeReport, purge
+from .purge_report import PurgeReport
+from .retention import purge
 
 privacy_group = AppGroup("privacy", help="Customers' personal data.")
 

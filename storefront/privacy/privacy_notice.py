@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
 from ..branding.shops import ShopLike
 from ..extensions import db
-from ..models import Customer, NoticeAcceptance, PrivacyNotice, Reseller, TeamMember
+from ..identity.customers import notice_acceptance
+from ..models import Customer, PrivacyNotice, Reseller, TeamMember
 from ..paging import PageCount
 
 SYSTEM = "system"
@@ -247,18 +247,6 @@ def review_due(shop: ShopLike, customer: Customer) -> bool:
     return customer.privacy_notice_version < shop.privacy_notice_version
 
 
-def _acceptance(shop: ShopLike, customer: Customer, version: int) -> NoticeAcceptance:
-    return NoticeAcceptance(
-        reseller_id=shop.id, customer_id=customer.id, version=version, request_id=audit.request_id()
-    )
-
-
-def record_acceptance(shop: ShopLike, customer: Customer) -> None:
-    """Note that a new customer accepts the shop's current notice; the caller commits."""
-    customer.privacy_notice_version = shop.privacy_notice_version
-    db.session.add(_acceptance(shop, customer, shop.privacy_notice_version))
-
-
 def accept_current_notice(shop: ShopLike, customer: Customer) -> bool:
     """Record that the customer read the shop's current notice; False (and nothing new) if they had.
 
@@ -272,6 +260,6 @@ def accept_current_notice(shop: ShopLike, customer: Customer) -> bool:
     )
     if moved.rowcount != 1:
         return False
-    db.session.add(_acceptance(shop, customer, version))
+    db.session.add(notice_acceptance(shop, customer, version))
     db.session.commit()
     return True

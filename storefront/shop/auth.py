@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -15,28 +13,9 @@ from ..identity.tokens import find_live_token
 from ..models import TokenPurpose
 from ..privacy import privacy_notice
 from ..ratelimits import address_key, customer_password_checks, email_key, limited
+from ..web.forms import LoginForm, safe_next
 from . import bp
-from .forms import LoginForm, ResetForm, ResetRequestForm, SignUpForm
-
-
-def safe_next(default: str) -> str:
-    """Return the ``next`` path when it stays on this shop, else ``default``.
-
-    Control characters are refused too: URL parsing ignores tabs and line breaks, and a
-    ``Location`` header cannot carry them.
-    """
-    target = request.values.get("next", "")
-    parts = urlsplit(target)
-    if (
-        not target.startswith("/")
-        or target.startswith("//")
-        or parts.scheme
-        or parts.netloc
-        or "\\" in target
-        or not target.isprintable()
-    ):
-        return default
-    return target
+from .forms import ResetForm, ResetRequestForm, SignUpForm
 
 
 def sign_in(customer) -> None:

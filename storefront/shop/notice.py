@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response
 
 from ..branding.theming import render_themed
 from ..privacy import privacy_notice
+from ..web.forms import safe_next
 from . import bp
 from .account import customer_required
-from .auth import safe_next
 from .forms import NoticeForm
 
 

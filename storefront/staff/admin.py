@@ -18,7 +18,7 @@ from ..identity import staff as staff_service
 from ..identity.second_factor import NoSecondFactor
 from ..identity.staff import LastAdmin, StaffChangeRefused, StaffExists
 from ..models import BillingCycle, StaffRole, StaffUser
-from ..shop.forms import usable_email
+from ..web.forms import usable_email
 from . import bp
 from .roles import ADMIN_DESK, role_required
 

@@ -1,4 +1,5 @@
-"""Screens shared by the console and the staff desk (the second-factor steps).
+"""Web code the audiences share: the second-factor screens of the console and staff desk, and the
+sign-in form pieces and checks every audience uses.
 
-Web layer: below the ``console`` and ``staff`` blueprints, above every capability.
+Web layer: below the ``shop``, ``console`` and ``staff`` blueprints, above every capability.
 """
