@@ -150,10 +150,12 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 def _empty_every_table() -> None:
-    """Delete every row of every table, children first, in one transaction."""
+    """Delete every row of every table, children first, in one transaction and one round trip
+    (a fraction of a statement per table's cost; TRUNCATE or a copy of a template database take seconds)."""
+    quote = db.engine.dialect.identifier_preparer.format_table
+    statements = "; ".join(f"DELETE FROM {quote(table)}" for table in reversed(db.metadata.sorted_tables))
     with db.engine.begin() as connection:
-        for table in reversed(db.metadata.sorted_tables):
-            connection.execute(table.delete())
+        connection.exec_driver_sql(statements)
 
 
 @pytest.fixture(autouse=True)
