@@ -27,15 +27,15 @@ from sqlalchemy import create_engine, event, make_url, text
 from storefront import create_app
 from storefront.extensions import db
 from storefront.services.second_factor import STEP_SECONDS
-from tests import second_factor_steps, url_builders
+from tests import second_factor_steps, shared_compiling
 
 pytest_plugins = ["tests.factories"]
 
 # Apps the tests build themselves, and commands they start, run in testing MODE too.
 os.environ["STOREFRONT_MODE"] = "testing"
 
-# Every test builds an app; they share werkzeug's compiled URL builders instead of compiling anew.
-url_builders.install()
+# Every test builds an app; they share compiled URL builders and templates instead of compiling anew.
+shared_compiling.install()
 
 
 def _process_name() -> str:
@@ -142,6 +142,7 @@ def _test_config(url: str, instance: Path) -> dict:
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """An application on this test's own empty database (on PostgreSQL, emptied after the test)."""
     app = create_app(_test_config(database_url, tmp_path))
+    shared_compiling.share_templates(app)
     yield app
     with app.app_context():
         db.session.remove()
