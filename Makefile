@@ -25,8 +25,9 @@ run: install-app
 	$(DEV_ENV) $(BIN)/storefront seed-demo --port $(PORT)
 	$(DEV_ENV) $(BIN)/storefront run --host $(HOST) --port $(PORT)
 
+# One test process per core (pytest-xdist), each on a database of its own (tests/conftest.py).
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # `make run` needs the app alone; tests, lint and benches also need the test extras.
 install-app: $(APP_STAMP) $(HTMX)

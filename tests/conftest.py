@@ -1,46 +1,123 @@
-"""Fixtures: a fresh database per test, host-pinned clients, factories, a query counter."""
+"""Fixtures: a fresh database per test, host-pinned clients, factories, a query counter.
+
+Each test process (one per core under pytest-xdist) migrates a database of its own once: on SQLite
+a file in memory-backed storage that every test gets a copy of, on PostgreSQL a database named
+after the test database and the process (``sf_x_gw0``) that is emptied after every test.
+"""
 
 from __future__ import annotations
 
+import gc
 import os
+import shutil
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import count
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from storefront import create_app
 from storefront.extensions import db
+from storefront.identity.second_factor import STEP_SECONDS
+from tests import second_factor_steps, shared_compiling
 
 pytest_plugins = ["tests.factories"]
 
 # Apps the tests build themselves, and commands they start, run in testing MODE too.
 os.environ["STOREFRONT_MODE"] = "testing"
 
-
-def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'storefront.db'}"
+# Every test builds an app; they share compiled URL builders and templates instead of compiling anew.
+shared_compiling.install()
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The test database, built once per run through the migrations."""
-    url = _database_url(tmp_path_factory)
-    app = create_app(_test_config(url, tmp_path_factory.mktemp("instance")))
+def _process_name() -> str:
+    """This test process's name: "gw0", "gw1", … under pytest-xdist, "main" otherwise."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _scratch_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for the SQLite files: in memory where the machine offers /dev/shm (a commit then waits
+    for no disk), else under pytest's temporary folder."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return Path(tempfile.mkdtemp(prefix=f"storefront-tests-{_process_name()}-", dir=shm))
+    return tmp_path_factory.mktemp("db")
+
+
+def _migrate(url: str, instance: Path) -> None:
+    """Build the schema from nothing through the migrations."""
+    app = create_app(_test_config(url, instance))
     with app.app_context():
         db.drop_all()
         db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.session.commit()
         upgrade()
         db.engine.dispose()
-    return url
+
+
+@contextmanager
+def _postgres_database(test_database_url: str) -> Iterator[str]:
+    """A database of this process's own beside the test database, made now and dropped afterwards."""
+    base = make_url(test_database_url)
+    own = base.set(database=f"{base.database}_{_process_name()}")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f'"{own.database}"'
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+        # Commits need not wait for the disk: what other connections see is unchanged.
+        connection.execute(text(f"ALTER DATABASE {name} SET synchronous_commit = off"))
+    try:
+        yield own.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """This process's migrated, empty database: a SQLite file each test copies, or a PostgreSQL
+    database each test empties after it."""
+    instance = tmp_path_factory.mktemp("instance")
+    test_database_url = os.environ.get("TEST_DATABASE_URL")
+    if test_database_url:
+        with _postgres_database(test_database_url) as url:
+            _migrate(url, instance)
+            yield url
+        return
+    folder = _scratch_folder(tmp_path_factory)
+    url = f"sqlite:///{folder / 'template.db'}"
+    _migrate(url, instance)
+    yield url
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+_copies = count()
+
+
+@pytest.fixture
+def database_url(template_database: str) -> Iterator[str]:
+    """This test's empty, migrated database: a fresh copy of the SQLite template, or the process's
+    PostgreSQL database (which the ``app`` fixture empties after the test)."""
+    template = make_url(template_database)
+    if template.get_backend_name() != "sqlite":
+        yield template_database
+        return
+    original = Path(template.database)
+    copy = original.with_name(f"test-{next(_copies)}.db")
+    shutil.copyfile(original, copy)
+    yield f"sqlite:///{copy}"
+    for leftover in (copy, copy.with_name(copy.name + "-journal"), copy.with_name(copy.name + "-wal")):
+        leftover.unlink(missing_ok=True)
 
 
 def _test_config(url: str, instance: Path) -> dict:
@@ -63,15 +140,49 @@ def _test_config(url: str, instance: Path) -> dict:
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """An application on the shared test database, emptied after each test."""
+    """An application on this test's own empty database (on PostgreSQL, emptied after the test)."""
     app = create_app(_test_config(database_url, tmp_path))
+    shared_compiling.share_templates(app)
     yield app
     with app.app_context():
         db.session.remove()
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
+        if db.engine.dialect.name != "sqlite":
+            _empty_every_table()
         db.engine.dispose()
+
+
+def _empty_every_table() -> None:
+    """Delete every row of every table, children first, in one transaction and one round trip
+    (a fraction of a statement per table's cost; TRUNCATE or a copy of a template database take seconds)."""
+    quote = db.engine.dialect.identifier_preparer.format_table
+    statements = "; ".join(f"DELETE FROM {quote(table)}" for table in reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(statements)
+
+
+@pytest.fixture(autouse=True)
+def totp_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests that enter TOTP codes (through tests/second_factor_steps.py) run from the start of a
+    time step, the clock ticking: the codes they work out stay current for the step's 30 seconds,
+    however slowly a busy machine runs them, instead of going stale at a step boundary."""
+    if not _enters_totp_codes(request.module):
+        yield
+        return
+    now = time.time()
+    with time_machine.travel(now - now % STEP_SECONDS, tick=True):
+        yield
+
+
+_TOTP_STEPS = {
+    id(step)
+    for step in vars(second_factor_steps).values()
+    if callable(step) and getattr(step, "__module__", None) == second_factor_steps.__name__
+}
+
+
+def _enters_totp_codes(module: object) -> bool:
+    """Whether a test module uses the second-factor steps."""
+    return any(id(value) in _TOTP_STEPS for value in vars(module).values())
 
 
 class HostClient(FlaskClient):
@@ -138,6 +249,15 @@ def count_queries(app: Flask) -> Callable[[], Iterator[list[str]]]:
             event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Spare the test process most of its garbage collection: every test builds an app of many
+    thousand objects, and collecting often went through them all, and through every module and
+    test collected, again and again. What is there now lives for the whole run, so it is frozen out
+    of collections, and collections run less often."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
