@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 
 from ..extensions import db
-from ..models import Customer, Invoice, InvoiceStatus, Ticket, TicketStatus, TicketTier
+from ..models import Customer, Invoice, InvoiceStatus, SalesMonth, Ticket, TicketStatus, TicketTier
 from ..services.shops import ShopLike
 from ..services.statement import Month, month_of
 
@@ -76,28 +76,21 @@ def charted_months(shop: ShopLike, now: datetime) -> list[Month]:
 def monthly_sales(shop: ShopLike, now: datetime) -> list[MonthSales]:
     """Return the paid invoices' totals in the shop's currency per charted month, in one query.
 
-    Each invoice falls in the month of its payment, in the shop's time zone; the query reads
-    only the covering index on (shop, status, paid_at, currency, total) for the twelve months.
+    Each invoice counts in the month of its payment in the shop's time zone, as the sales by
+    month (models.sales) keep them: at most twelve rows are read however many invoices there are.
     """
-    zone = ZoneInfo(shop.timezone)
     months = charted_months(shop, now)
-    bounds = [month.shifted(1).starts_at(zone) for month in months]
-    bucket = case(
-        *((Invoice.paid_at < bound, index) for index, bound in enumerate(bounds[:-1])), else_=len(months) - 1
-    )
+    index = SalesMonth.year * 12 + SalesMonth.month
     rows = db.session.execute(
-        select(bucket, func.sum(Invoice.total_minor))
-        .where(
-            Invoice.reseller_id == shop.id,
-            Invoice.status == InvoiceStatus.PAID,
-            Invoice.paid_at >= months[0].starts_at(zone),
-            Invoice.paid_at < bounds[-1],
-            Invoice.currency == shop.currency,
+        select(SalesMonth.year, SalesMonth.month, SalesMonth.amount_minor).where(
+            SalesMonth.reseller_id == shop.id,
+            SalesMonth.currency == shop.currency,
+            index >= months[0].year * 12 + months[0].month,
+            index <= months[-1].year * 12 + months[-1].month,
         )
-        .group_by(bucket)
     ).all()
-    amounts = {index: int(total) for index, total in rows}
-    return [MonthSales(month, amounts.get(index, 0)) for index, month in enumerate(months)]
+    amounts = {Month(year, month): amount for year, month, amount in rows}
+    return [MonthSales(month, amounts.get(month, 0)) for month in months]
 
 
 def ticket_figures(shop: ShopLike, now: datetime) -> TicketFigures:

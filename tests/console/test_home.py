@@ -11,12 +11,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 
 from storefront.extensions import db
-from storefront.models import Customer, Invoice, Order, Reseller, Ticket, TicketStatus, utcnow
+from storefront.models import (
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Order,
+    Reseller,
+    SalesMonth,
+    Ticket,
+    TicketStatus,
+    utcnow,
+)
+from storefront.models.sales import record_sales
+from storefront.money import format_money
 from storefront.reporting.dashboard import owner_dashboard
+from storefront.services.payments import mark_bank_transfer_paid
 from storefront.services.statement import month_of
 from storefront.services.tickets import set_status
+from tests.shop.helpers import sign_in
 from tests.staff.escalation_helpers import CUSTOMERS, open_for
-from tests.support import customer_id, owner_client, shop_id, team_sign_in
+from tests.support import buy_and_pay, customer_id, owner_client, shop_id, team_sign_in
 
 KL = ZoneInfo("Asia/Kuala_Lumpur")
 # A fixed clock years after the demo's data: half an hour into March in Kuala Lumpur, still
@@ -64,6 +78,8 @@ def add_sales(app, slug: str, paid: list[tuple[datetime | None, int]], *, curren
                 for order, (at, total) in zip(orders, paid, strict=True)
             ],
         )
+        # Inserted in bulk, past the unit of work: counted into the months as a payment would be.
+        record_sales(db.session.connection(), [(shop, at, currency, total) for at, total in paid if at])
         db.session.commit()
 
 
@@ -259,3 +275,31 @@ def test_the_home_costs_the_same_queries_with_ten_orders_or_many(
         page = owner.get("/console/").text
     assert len(many) == len(few)
     assert _figure(page, "unpaid") == "500"
+
+
+def test_a_payment_counts_in_this_months_sales_as_it_is_recorded(app, demo, client_for) -> None:
+    customer = client_for("acme.localhost")
+    sign_in(customer, "aisyah@example.com")
+    buy_and_pay(customer, "starter", "bakery.com")  # by card, through the shop
+    buy_and_pay(customer, "business", "second.com.my")
+    add_sales(app, "acme", [(None, 4_321)])  # issued, waiting for a bank transfer
+    with app.app_context():
+        paid = db.session.scalar(
+            select(func.sum(Invoice.total_minor)).where(
+                Invoice.reseller_id == shop_id(app), Invoice.status == InvoiceStatus.PAID
+            )
+        )
+        waiting = db.session.scalar(select(Invoice.id).where(Invoice.total_minor == 4_321))
+    owner = owner_client(client_for)
+    assert paid > 0
+    assert _figure(owner.get("/console/").text, "sales-this-month") == format_money(paid, "MYR")
+    with app.app_context():  # staff confirm the bank transfer: it joins the month too
+        mark_bank_transfer_paid(db.session.get(Invoice, waiting), "MBB 42", "staff:ops@platform.test")
+    page = owner.get("/console/").text
+    assert _figure(page, "sales-this-month") == format_money(paid + 4_321, "MYR")
+    assert _figure(page, "unpaid") == "0"
+    with app.app_context():
+        counted = db.session.scalars(
+            select(SalesMonth.invoices).where(SalesMonth.reseller_id == shop_id(app))
+        )
+        assert counted.all() == [3]
