@@ -1,5 +1,5 @@
-"""The console and the staff desk for everyone: the console home, ticket list and a ticket, and the
-staff escalation screen, each fit a 390 px phone and a 1366 px screen without scrolling sideways,
+"""The console and the staff desk for everyone: the console home, ticket list and a ticket, the
+staff escalation screen and the desk's home, each fit a 390 px phone and a 1366 px screen without scrolling sideways,
 axe-core finds nothing serious or critical in them, and Lighthouse scores their accessibility at
 95 or more. Screenshots and the Lighthouse reports are kept under test-artifacts/."""
 
@@ -73,6 +73,7 @@ def panels(app, live_server, make_staff) -> dict[str, tuple[str, str, str, str]]
         "console-tickets": (f"{shop}/console/tickets", *owner),
         "console-ticket": (f"{shop}/console/tickets/{number_of(app, Ticket, ticket)}", *owner),
         "staff-escalations": (f"{staff}/staff/escalations", *desk),
+        "staff-desk": (f"{staff}/staff/", *desk),
     }
 
 
