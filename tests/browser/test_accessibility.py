@@ -1,7 +1,7 @@
 """The console and the staff desk for everyone: the console home, ticket list and a ticket, the
-staff escalation screen and the desk's home, each fit a 390 px phone and a 1366 px screen without scrolling sideways,
-axe-core finds nothing serious or critical in them, and Lighthouse scores their accessibility at
-95 or more. Screenshots and the Lighthouse reports are kept under test-artifacts/."""
+staff escalation screen and the desk's home each fit a 390 px phone and a 1366 px screen without
+scrolling sideways, axe-core finds nothing serious or critical in them, and Lighthouse scores
+their accessibility at 95 or more. Screenshots and Lighthouse's reports stay in test-artifacts/."""
 
 from __future__ import annotations
 
