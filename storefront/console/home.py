@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import g, render_template
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..models import TeamRole, utcnow
 from ..money import format_money
@@ -15,7 +16,7 @@ from . import bp
 from .auth import team_required
 
 
-def sales_chart(dashboard: Dashboard):
+def sales_chart(dashboard: Dashboard) -> Markup:
     """The twelve months' sales as an SVG bar chart, the current month highlighted."""
     currency = dashboard.currency
     bars = [
