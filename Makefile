@@ -6,6 +6,8 @@ APP_STAMP := $(VENV)/.installed-app
 STAMP := $(VENV)/.installed
 HTMX_VERSION := 2.0.11
 HTMX := storefront/static/vendor/htmx.min.js
+# Lighthouse and axe-core for the accessibility tests, pinned by tools/a11y/package-lock.json.
+A11Y := tools/a11y/node_modules/.package-lock.json
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Development: MODE=development (production's refusals become warnings); one process serves the
@@ -31,7 +33,7 @@ test: install
 
 # `make run` needs the app alone; tests, lint and benches also need the test extras.
 install-app: $(APP_STAMP) $(HTMX)
-install: $(STAMP) $(HTMX)
+install: $(STAMP) $(HTMX) $(A11Y)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +56,11 @@ $(HTMX): storefront/config.py
 		&& cp $$tmp/package/dist/htmx.min.js $@.download && rm -rf $$tmp
 	@$(PYTHON) scripts/check_sri.py $@.download storefront/config.py && mv $@.download $@
 
+$(A11Y): tools/a11y/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to install the accessibility tools in tools/a11y"; exit 1; }
+	cd tools/a11y && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Style, then the layers: import-linter checks the contracts in pyproject.toml ([tool.importlinter]).
 lint: install
 	$(BIN)/ruff check storefront tests bench scripts
@@ -67,4 +74,4 @@ bench: install
 	$(BIN)/python bench/inbound_prescan.py
 
 clean:
-	rm -rf $(VENV) $(HTMX) .pytest_cache
+	rm -rf $(VENV) $(HTMX) .pytest_cache tools/a11y/node_modules

@@ -110,10 +110,3 @@ def logout() -> Response:
     session.clear()
     flash("You are signed out.", "success")
     return redirect(url_for("console.login"))
-
-
-@bp.get("/")
-@team_required
-def index() -> Response:
-    """The console opens on the ticket inbox."""
-    return redirect(url_for("console.tickets"))

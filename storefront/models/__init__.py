@@ -28,6 +28,7 @@ from .privacy import (
     PrivacyNotice,
 )
 from .reseller import Domain, DomainOffer, Nameserver, Reseller
+from .sales import SalesMonth
 from .scoping import bind_tenant, current_tenant
 from .second_factor import RecoveryCode
 from .service import DomainRegistration, Service, ServiceStatus
@@ -90,6 +91,7 @@ __all__ = [
     "Plan",
     "PlanPrice",
     "Reseller",
+    "SalesMonth",
     "StaffRole",
     "StaffUser",
     "TeamInvitation",

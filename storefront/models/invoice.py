@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
@@ -28,6 +28,8 @@ class Invoice(ShopNumbered, db.Model):
         UniqueConstraint("order_id"),
         CheckConstraint("total_minor >= 0", "total_not_negative"),
         CheckConstraint("number > 0", "number_positive"),
+        # The console home's unpaid invoices: counted and summed from the index alone.
+        Index("ix_invoice_reseller_status", "reseller_id", "status", "currency", "total_minor"),
     )
 
     NUMBER_SEQUENCE = "invoice"

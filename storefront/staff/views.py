@@ -1,4 +1,4 @@
-"""Staff sign-in, the landing redirect and the shop overview."""
+"""Staff sign-in, the desk's home and the shop overview."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..identity.staff import authenticate_staff, end_staff_sessions, shop_overview
-from ..models import StaffUser
+from ..models import StaffUser, utcnow
 from ..ratelimits import address_key, email_key, limited
+from ..reporting.desk import escalation_counts, waiting_work
 from ..support.escalation_screen import ESCALATION_DESK
 from ..web.second_factor import begin_code_step
 from . import bp
 from .forms import StaffLoginForm
-from .roles import ADMIN_DESK, role_required
+from .local_time import staff_time
+from .roles import ADMIN_DESK, BILLING_DESK, role_required
 
 
 @bp.before_request
@@ -59,11 +61,12 @@ def logout() -> Response:
 
 @bp.get("/")
 @login_required
-def index() -> Response:
-    """Lead each role to its work: the escalation screen, or the billing desk's provisioning queue."""
-    if current_user.role in ESCALATION_DESK:
-        return redirect(url_for("staff.escalations"))
-    return redirect(url_for("staff.provisioning"))
+def index() -> str:
+    """The desk's home: the escalation queue's counts for support, the work waiting for billing."""
+    now = utcnow()
+    escalations = escalation_counts(now) if current_user.role in ESCALATION_DESK else None
+    waiting = waiting_work() if current_user.role in BILLING_DESK else None
+    return render_template("staff/home.html", escalations=escalations, waiting=waiting, when=staff_time)
 
 
 @bp.get("/shops")

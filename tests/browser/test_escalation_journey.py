@@ -31,6 +31,8 @@ def test_escalation_reaches_staff_live_and_the_answer_comes_as_the_persona(
     problems = _watch_console(customer) + _watch_console(staff)
 
     sign_in(staff, f"{staff_host}/staff/login", "ops@platform.test", "correct horse battery")
+    staff.wait_for_url(re.compile(r"/staff/$"))
+    staff.get_by_role("link", name="Open the escalation screen").click()
     staff.wait_for_url(re.compile(r"/staff/escalations"))
     staff.evaluate("() => { window.sameDocument = true }")
     expect(staff.get_by_role("link", name=re.compile(SUBJECT))).to_have_count(0)

@@ -107,8 +107,8 @@ def test_the_staff_desk_fits_a_phone(app, browser, live_server, screenshot, make
     staff = f"http://staff.localhost:{live_server}"
     page = browser.new_context(viewport=PHONE).new_page()
     sign_in(page, f"{staff}/staff/login", "ops@platform.test", "correct horse battery")
-    page.wait_for_url(re.compile("/staff/escalations"))
-    for path in ("/staff/escalations", "/staff/payments", "/staff/shops", "/staff/audit"):
+    page.wait_for_url(re.compile("/staff/$"))
+    for path in ("/staff/", "/staff/escalations", "/staff/payments", "/staff/shops", "/staff/audit"):
         _fits(page, f"{staff}{path}", screenshot, f"phone{path.replace('/', '-')}")
 
 

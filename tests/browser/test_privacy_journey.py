@@ -35,7 +35,9 @@ def test_a_customer_downloads_their_data_asks_for_a_correction_and_sees_the_pers
         ticket_id = db.session.scalar(select(Ticket.id).where(Ticket.subject == SUBJECT))
 
     sign_in(staff, f"{staff_host}/staff/login", "ops@platform.test", "correct horse battery")
-    staff.wait_for_url(re.compile(r"/staff/escalations"))
+    staff.wait_for_url(re.compile(r"/staff/$"))
+    staff.get_by_role("link", name="Open the escalation screen").click()  # the queue lists Aisyah's ticket
+    staff.wait_for_url(re.compile(r"/staff/escalations$"))
     staff.goto(f"{staff_host}/staff/escalations/{ticket_id}")
     expect(staff.get_by_role("heading", name=re.compile(SUBJECT))).to_be_visible()
 

@@ -90,6 +90,7 @@ NO_CUSTOMER_TEXT = {
     "refund_due": "amounts, gateway charge references and the refund's reference",
     "order": "status, currency and the checkout's idempotency key",
     "shop_counter": "the name of each of a shop's number sequences",
+    "sales_month": "a shop's paid invoices summed per month, with the currency's code",
     "audit_entry": "who did what to which record; reasons never carry a customer's words",
 }
 

@@ -68,7 +68,8 @@ def test_add_a_staff_account_who_can_then_sign_in(app, admin, client_for) -> Non
     assert added.role == StaffRole.BILLING and added.active
     newcomer = client_for(STAFF)
     sign_in(newcomer, "new.biller@platform.test", "a" * 12)
-    assert newcomer.get("/staff/").headers["Location"] == "/staff/provisioning"
+    desk = newcomer.get("/staff/").text
+    assert "Services to set up" in desk and 'href="/staff/provisioning">Provisioning</a>' in desk
     actor = f"staff:{staff_id(app, ADMIN_EMAIL)}"
     assert audit_entries(app, f"staff_user:{added.id}") == [
         (actor, "admin", "create", "billing account", None)

@@ -21,12 +21,14 @@ def sign_in(client, email: str, password: str):
     return client.post("/staff/login", data={"email": email, "password": password, "csrf_token": token})
 
 
-def test_staff_sign_in_leads_to_the_escalation_screen(demo, client_for, make_staff) -> None:
+def test_staff_sign_in_leads_to_the_desk_and_its_escalation_queue(demo, client_for, make_staff) -> None:
     make_staff(email="ops@platform.test", role=StaffRole.ADMIN)
     client = client_for(STAFF)
     response = sign_in(client, "OPS@platform.test ", "correct horse battery")
     assert response.status_code == 302 and response.headers["Location"] == "/staff/"
-    assert client.get("/staff/").headers["Location"] == "/staff/escalations"
+    desk = client.get("/staff/")
+    assert desk.status_code == 200 and "Escalation queue" in desk.text
+    assert 'href="/staff/escalations">Open the escalation screen</a>' in desk.text
     overview = client.get("/staff/shops").text
     for shop in ("Acme Hosting", "BlueWave Web", "Kedai Hosting", "shop.acme-hosting.test", "bazaar"):
         assert shop in overview
@@ -116,7 +118,7 @@ def test_signing_in_starts_a_new_session(client_for, make_staff) -> None:
     before = csrf_token(client.get("/staff/login").text)
     assert sign_in(client, "ops@platform.test", "correct horse battery").status_code == 302
     assert client.post("/staff/logout", data={"csrf_token": before}).status_code == 400
-    assert client.get("/staff/").status_code == 302 and client.get("/staff/").location != "/staff/login"
+    assert client.get("/staff/").status_code == 200  # still signed in: the desk opens
 
 
 def test_staff_sign_in_is_rate_limited(app, client_for, make_staff) -> None:

@@ -149,16 +149,21 @@ def test_signed_out_visitors_are_sent_to_sign_in_everywhere(app, client_for) -> 
 
 
 @pytest.mark.parametrize(
-    ("role", "landing"),
+    ("role", "shown", "hidden"),
     [
-        (StaffRole.ADMIN, "/staff/escalations"),
-        (StaffRole.SUPPORT, "/staff/escalations"),
-        (StaffRole.BILLING, "/staff/provisioning"),
+        (StaffRole.ADMIN, ["Escalation queue", "Work waiting"], []),
+        (StaffRole.SUPPORT, ["Escalation queue"], ["Work waiting"]),
+        (StaffRole.BILLING, ["Work waiting"], ["Escalation queue"]),
     ],
 )
-def test_the_landing_page_leads_each_role_to_its_work(client_for, make_staff, role, landing) -> None:
+def test_the_desk_shows_each_role_its_work(client_for, make_staff, role, shown, hidden) -> None:
     client = staff_client(client_for, make_staff, role=role)
-    assert client.get("/staff/").headers["Location"] == landing
+    desk = client.get("/staff/")
+    assert desk.status_code == 200
+    for heading in shown:
+        assert f">{heading}</h2>" in desk.text, (role, heading)
+    for heading in hidden:
+        assert heading not in desk.text, (role, heading)
 
 
 @pytest.mark.parametrize(
