@@ -8,6 +8,7 @@ from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..mail.outbox import send_templated
@@ -270,11 +271,12 @@ def find_invoice(shop: ShopLike, customer: Customer, number: int) -> Invoice | N
 
 
 def list_services(shop: ShopLike, customer: Customer) -> list[Service]:
-    """Return the customer's hosting services, newest first."""
+    """Return the customer's hosting services, newest first, with their plans."""
     return list(
         db.session.scalars(
             select(Service)
             .where(Service.reseller_id == shop.id, Service.customer_id == customer.id)
+            .options(joinedload(Service.plan, innerjoin=True))
             .order_by(Service.id.desc())
         )
     )
