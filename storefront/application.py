@@ -9,14 +9,44 @@ from typing import Any
 
 from flask import Flask
 from flask.globals import request_ctx
+from flask.templating import Environment
+from jinja2.runtime import Context
 
 # Memos are dropped whole when they reach these sizes (URLs name tickets, orders, ... without bound).
 URL_MEMO_SIZE = 4096
 SYNC_MEMO_SIZE = 1024
 
 
+class TemplateContext(Context):
+    """Jinja's template context, naming the globals only when a template imported as a module asks.
+
+    Jinja lists every global's name for each context it makes, and makes one for every include
+    (a table's status badge: one a row) although only ``{% import %}`` reads the list.
+    """
+
+    def __init__(self, environment, parent, name, blocks, globals=None) -> None:  # noqa: A002 (Jinja's name)
+        self._globals = globals
+        super().__init__(environment, parent, name, blocks)
+
+    @property
+    def globals_keys(self) -> set[str]:
+        return set() if self._globals is None else set(self._globals)
+
+    @globals_keys.setter
+    def globals_keys(self, _names: set[str]) -> None:
+        """Jinja's own assignment; the names are read from the globals when asked for."""
+
+
+class TemplateEnvironment(Environment):
+    """Flask's template environment with the context above (theme overlays inherit it)."""
+
+    context_class = TemplateContext
+
+
 class Storefront(Flask):
     """Flask, with URLs built once per request host and the sync check once per function."""
+
+    jinja_environment = TemplateEnvironment
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
