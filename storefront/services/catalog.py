@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
 from ..models import BillingCycle, Offer, Plan
@@ -27,7 +27,7 @@ _VISIBLE_OFFERS = (
     select(Offer)
     .join(Offer.plan)
     .where(Offer.reseller_id == bindparam("shop_id"), Offer.visible.is_(True), Plan.active.is_(True))
-    .options(contains_eager(Offer.plan), selectinload(Offer.prices))
+    .options(contains_eager(Offer.plan), joinedload(Offer.prices))
     .order_by(Offer.position, Plan.name)
 )
 _VISIBLE_OFFER_OF_PLAN = _VISIBLE_OFFERS.where(Plan.code == bindparam("plan_code"))
@@ -35,7 +35,7 @@ _VISIBLE_OFFER_OF_PLAN = _VISIBLE_OFFERS.where(Plan.code == bindparam("plan_code
 
 def list_offers(shop: ShopLike) -> list[Offer]:
     """Return the shop's visible offers in display order, prices loaded."""
-    return list(db.session.scalars(_VISIBLE_OFFERS, {"shop_id": shop.id}))
+    return list(db.session.scalars(_VISIBLE_OFFERS, {"shop_id": shop.id}).unique())
 
 
 HOME_FEATURED_LIMIT = 3
@@ -49,7 +49,8 @@ def home_offers(shop: ShopLike) -> list[Offer]:
 
 def find_offer(shop: ShopLike, plan_code: str) -> Offer | None:
     """Return the shop's visible offer of a plan by the plan's code, if it has one."""
-    return db.session.scalar(_VISIBLE_OFFER_OF_PLAN, {"shop_id": shop.id, "plan_code": plan_code.lower()})
+    offers = db.session.scalars(_VISIBLE_OFFER_OF_PLAN, {"shop_id": shop.id, "plan_code": plan_code.lower()})
+    return offers.unique().first()
 
 
 @dataclass(frozen=True)
