@@ -5,6 +5,9 @@ one query rendered in a comparable template) under gunicorn with the same worker
 settings, drives each with wrk (or a small Python client when wrk is missing), and
 prints requests per second and the ratio of /plans to each ceiling. A second
 storefront with the page cache turned off shows the cost of rendering afresh.
+
+The numbers come from wrk (Debian package `wrk`); without it a slow Python client stands in,
+which cannot load the server enough for the ratios to mean much.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# /plans against the one-query ceiling: served from the page cache, and rendered for every request.
+CACHED_TARGET, AFRESH_TARGET = 1.0, 0.5
 
 
 def production_env(database_url: str) -> dict[str, str]:
@@ -150,10 +155,11 @@ def main() -> int:
     for name, value in rps.items():
         print(f"  {name:<20} {value:8.0f} req/s")
     plans = rps["storefront /plans"]
-    print(f"  /plans vs hello:     {plans / rps['ceiling hello']:.0%}")
-    print(f"  /plans vs one query: {plans / rps['ceiling one query']:.0%}  (target: 70% or more)")
+    print(f"  /plans vs hello:     {plans / rps['ceiling hello']:.2f}x")
+    cached = plans / rps["ceiling one query"]
+    print(f"  /plans vs one query: {cached:.2f}x  (target: {CACHED_TARGET}x or more)")
     rendered = rps["/plans, no page cache"] / rps["ceiling one query"]
-    print(f"  /plans rendered afresh every time vs one query: {rendered:.0%}")
+    print(f"  /plans rendered afresh vs one query: {rendered:.2f}x  (target: {AFRESH_TARGET}x or more)")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .application import Storefront
 from .config import DefaultConfig
 from .configuration import load_configuration
 from .extensions import csrf, db, login_manager, migrate
@@ -14,7 +15,7 @@ from .whole_numbers import AsciiIntegerConverter
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, extensions, tenancy, blueprints."""
-    app = Flask(__name__, instance_relative_config=True, static_url_path="/assets")
+    app = Storefront(__name__, instance_relative_config=True, static_url_path="/assets")
     app.url_map.converters["int"] = AsciiIntegerConverter
     app.config.from_object(DefaultConfig)
     load_configuration(app, test_config)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 import idna
 
@@ -50,8 +51,9 @@ def registrable_tld(domain: str, tlds_sold: set[str]) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def display_domain(ascii_name: str) -> str:
-    """Return a domain as people read it (Unicode for IDNs)."""
+    """Return a domain as people read it (Unicode for IDNs); remembered, as pages show the same ones."""
     try:
         return idna.decode(ascii_name)
     except idna.IDNAError:

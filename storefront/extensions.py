@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from flask import g, has_app_context
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
@@ -26,7 +28,22 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class RequestSession(Session):
+    """A session scoped to the shop the request is for (``g.shop``) from the moment it is made.
+
+    A request served without the database (a cached page) then makes no session at all.
+    """
+
+    def __init__(self, db: SQLAlchemy, **options) -> None:
+        super().__init__(db, **options)
+        shop = g.get("shop") if has_app_context() else None
+        if shop is not None:
+            from .models import bind_tenant
+
+            bind_tenant(self, shop.id)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": RequestSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

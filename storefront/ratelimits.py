@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from functools import partial, wraps
 
 from flask import Flask, Response, current_app, g, request
 from flask_limiter.util import get_remote_address
@@ -100,7 +101,30 @@ def _not_a_form_submission() -> bool:
     return request.method != "POST"
 
 
+def _on_posts_only(hook: Callable) -> Callable:
+    """Run one of the limiter's request hooks for a POST only; other requests pass straight through."""
+
+    @wraps(hook)
+    def posts_only(*args):
+        if request.method != "POST":
+            return args[0] if args else None  # an after-request hook hands the response on
+        return hook(*args)
+
+    return posts_only
+
+
 def init_app(app: Flask) -> None:
-    """Bind the limiter; storage comes from RATELIMIT_STORAGE_URI."""
+    """Bind the limiter; storage comes from RATELIMIT_STORAGE_URI.
+
+    Every limit here is on a POST, so the limiter's hooks that check and count a request do no work
+    (not even finding the view's limits) on any other request.
+    """
     limiter.init_app(app)
     limiter.request_filter(_not_a_form_submission)
+    check = limiter._check_request_limit
+    before = app.before_request_funcs[None]
+    before[:] = [_on_posts_only(hook) if hook == check else hook for hook in before]
+    after = app.after_request_funcs[None]
+    after[:] = [
+        _on_posts_only(hook) if isinstance(hook, partial) and limiter in hook.args else hook for hook in after
+    ]

@@ -33,15 +33,25 @@ def _policy(htmx_cdn_url: str, htmx_use_local: bool) -> str:
     )
 
 
+FIXED_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
 def _set_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy())
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    headers.pop("X-Powered-By", None)
-    if "Cache-Control" not in headers and has_request_context() and session.get("_user_id"):
+    present = {name.lower() for name, _ in headers}  # one pass, not a search per header
+    if "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", content_security_policy())
+    for name, value in FIXED_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
+    if "x-powered-by" in present:
+        headers.remove("X-Powered-By")
+    if "cache-control" not in present and has_request_context() and session.get("_user_id"):
         # A signed-in person's pages hold their data: no shared or back-button cache keeps them.
         headers["Cache-Control"] = "private, no-store"
     return response

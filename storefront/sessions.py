@@ -1,8 +1,8 @@
-"""The signed-cookie session, skipping all signing work for visitors who have no cookie yet."""
+"""The signed-cookie session, skipping all signing work for visitors who have no cookie yet or keep none."""
 
 from __future__ import annotations
 
-from flask import Flask, Request
+from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 
@@ -13,6 +13,14 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         if self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SecureCookieSession, response: Response) -> None:
+        """Flask's saving, but an empty session nobody changed costs no cookie settings lookup."""
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def init_app(app: Flask) -> None:

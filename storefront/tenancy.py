@@ -49,7 +49,10 @@ def resolve_audience() -> Response | None:
     if shop is None:
         return plain_not_found()
     g.shop = shop
-    bind_tenant(db.session, shop.id)
+    # The request's database session is scoped to the shop when it is made; one already made (a
+    # request inside an application context that used the database) is scoped now.
+    if db.session.registry.has():
+        bind_tenant(db.session, shop.id)
     return None
 
 

@@ -129,6 +129,27 @@ def test_queries_are_scoped_to_the_bound_reseller(app, demo) -> None:
         assert {o.reseller_id for o in hidden} == {acme.id}
 
 
+def test_each_binding_scopes_to_its_own_reseller_when_they_alternate(app, demo) -> None:
+    with app.app_context():
+        shops = db.session.scalars(select(Reseller).order_by(Reseller.slug)).all()
+        seen = []
+        for shop in [*shops, *reversed(shops), *shops]:  # the same scopes again, in another order
+            bind_tenant(db.session, shop.id)
+            seen.append({offer.reseller_id for offer in db.session.scalars(select(Offer))})
+            bind_tenant(db.session, None)
+        expected = [{shop.id} for shop in [*shops, *reversed(shops), *shops]]
+        assert seen == expected
+
+
+def test_a_session_made_during_a_shop_request_is_scoped_to_that_shop(app, demo) -> None:
+    with app.app_context():
+        ids = dict(db.session.execute(select(Reseller.slug, Reseller.id)).all())
+    with app.test_request_context(base_url="http://bluewave.localhost"):
+        app.preprocess_request()  # finds the shop; no session is made yet
+        offers = db.session.scalars(select(Offer)).all()
+        assert offers and {offer.reseller_id for offer in offers} == {ids["bluewave"]}
+
+
 def test_scoped_relationship_loads_and_writes(app, demo) -> None:
     with app.app_context():
         resellers = db.session.scalars(select(Reseller).order_by(Reseller.slug)).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -51,8 +51,12 @@ def render_themed(template_name: str, **context: object) -> str:
     return template.render(context)
 
 
+@lru_cache(maxsize=1024)
 def theme_asset_path(theme: str, filename: str) -> str | None:
-    """Return the file serving ``filename`` for a theme, falling back to the default."""
+    """Return the file serving ``filename`` for a theme, falling back to the default.
+
+    Remembered, like the files' fingerprints: the shipped themes do not change while the app runs.
+    """
     for candidate in dict.fromkeys((theme_or_default(theme), DEFAULT_THEME)):
         path = safe_join(str(THEMES_DIR / candidate / "static"), filename)
         if path is not None and Path(path).is_file():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..branding.shops import ShopLike
 from ..extensions import db
@@ -22,19 +22,20 @@ def parse_cycle(raw: str | None) -> BillingCycle:
         return DEFAULT_CYCLE
 
 
-def _visible_offers(shop: ShopLike):
-    return (
-        select(Offer)
-        .join(Offer.plan)
-        .where(Offer.reseller_id == shop.id, Offer.visible.is_(True), Plan.active.is_(True))
-        .options(contains_eager(Offer.plan), selectinload(Offer.prices))
-        .order_by(Offer.position, Plan.name)
-    )
+# Built once: building it costs more than running it. The shop is the ``shop_id`` parameter.
+_VISIBLE_OFFERS = (
+    select(Offer)
+    .join(Offer.plan)
+    .where(Offer.reseller_id == bindparam("shop_id"), Offer.visible.is_(True), Plan.active.is_(True))
+    .options(contains_eager(Offer.plan), joinedload(Offer.prices))
+    .order_by(Offer.position, Plan.name)
+)
+_VISIBLE_OFFER_OF_PLAN = _VISIBLE_OFFERS.where(Plan.code == bindparam("plan_code"))
 
 
 def list_offers(shop: ShopLike) -> list[Offer]:
     """Return the shop's visible offers in display order, prices loaded."""
-    return list(db.session.scalars(_visible_offers(shop)))
+    return list(db.session.scalars(_VISIBLE_OFFERS, {"shop_id": shop.id}).unique())
 
 
 HOME_FEATURED_LIMIT = 3
@@ -48,7 +49,8 @@ def home_offers(shop: ShopLike) -> list[Offer]:
 
 def find_offer(shop: ShopLike, plan_code: str) -> Offer | None:
     """Return the shop's visible offer of a plan by the plan's code, if it has one."""
-    return db.session.scalar(_visible_offers(shop).where(Plan.code == plan_code.lower()))
+    offers = db.session.scalars(_VISIBLE_OFFER_OF_PLAN, {"shop_id": shop.id, "plan_code": plan_code.lower()})
+    return offers.unique().first()
 
 
 @dataclass(frozen=True)

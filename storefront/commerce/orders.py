@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..branding.links import shop_url
 from ..branding.shops import ShopLike
@@ -232,6 +233,27 @@ class AccountSummary:
     services: list[Service]
 
 
+# The account pages' queries, built once (building one costs more than running it).
+_CUSTOMER_ORDERS = (
+    select(Order)
+    .where(Order.reseller_id == bindparam("shop_id"), Order.customer_id == bindparam("customer_id"))
+    .order_by(Order.id.desc())
+)
+_LATEST_CUSTOMER_ORDERS = _CUSTOMER_ORDERS.limit(bindparam("limit", type_=Integer))
+_CUSTOMER_INVOICES = (
+    select(Invoice)
+    .where(Invoice.reseller_id == bindparam("shop_id"), Invoice.customer_id == bindparam("customer_id"))
+    .order_by(Invoice.number.desc())
+)
+_UNPAID_CUSTOMER_INVOICES = _CUSTOMER_INVOICES.where(Invoice.status == InvoiceStatus.ISSUED)
+_CUSTOMER_SERVICES = (
+    select(Service)
+    .where(Service.reseller_id == bindparam("shop_id"), Service.customer_id == bindparam("customer_id"))
+    .options(joinedload(Service.plan, innerjoin=True))
+    .order_by(Service.id.desc())
+)
+
+
 def account_summary(shop: ShopLike, customer: Customer) -> AccountSummary:
     """Return the customer's recent orders, unpaid invoices and services."""
     return AccountSummary(
@@ -243,21 +265,14 @@ def account_summary(shop: ShopLike, customer: Customer) -> AccountSummary:
 
 def list_orders(shop: ShopLike, customer: Customer, limit: int | None = None) -> list[Order]:
     """Return the customer's orders, newest first (the latest ``limit`` of them, if given)."""
-    query = (
-        select(Order)
-        .where(Order.reseller_id == shop.id, Order.customer_id == customer.id)
-        .order_by(Order.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
+    query = _CUSTOMER_ORDERS if limit is None else _LATEST_CUSTOMER_ORDERS
+    return list(db.session.scalars(query, {"shop_id": shop.id, "customer_id": customer.id, "limit": limit}))
 
 
 def list_invoices(shop: ShopLike, customer: Customer, *, unpaid_only: bool = False) -> list[Invoice]:
     """Return the customer's invoices (or only those still to pay), newest first."""
-    query = select(Invoice).where(Invoice.reseller_id == shop.id, Invoice.customer_id == customer.id)
-    if unpaid_only:
-        query = query.where(Invoice.status == InvoiceStatus.ISSUED)
-    return list(db.session.scalars(query.order_by(Invoice.number.desc())))
+    query = _UNPAID_CUSTOMER_INVOICES if unpaid_only else _CUSTOMER_INVOICES
+    return list(db.session.scalars(query, {"shop_id": shop.id, "customer_id": customer.id}))
 
 
 def find_invoice(shop: ShopLike, customer: Customer, number: int) -> Invoice | None:
@@ -270,11 +285,5 @@ def find_invoice(shop: ShopLike, customer: Customer, number: int) -> Invoice | N
 
 
 def list_services(shop: ShopLike, customer: Customer) -> list[Service]:
-    """Return the customer's hosting services, newest first."""
-    return list(
-        db.session.scalars(
-            select(Service)
-            .where(Service.reseller_id == shop.id, Service.customer_id == customer.id)
-            .order_by(Service.id.desc())
-        )
-    )
+    """Return the customer's hosting services, newest first, with their plans."""
+    return list(db.session.scalars(_CUSTOMER_SERVICES, {"shop_id": shop.id, "customer_id": customer.id}))
