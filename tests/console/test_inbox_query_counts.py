@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select
 
 from storefront.extensions import db
 from storefront.models import AuditEntry, Customer, Reseller, Ticket, utcnow
-from tests.support import owner_client
+from tests.steps import owner_client
 
 
 def _add_tickets(app, start: int, count: int) -> None:
