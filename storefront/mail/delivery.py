@@ -109,10 +109,9 @@ def _claim_next(now: datetime) -> tuple[int, datetime] | None:
             .with_for_update(skip_locked=True)
         ).first()
         if candidate is None:
-            db.session.rollback()
             return None
         if db.engine.dialect.name == "sqlite":
-            db.session.rollback()  # end the read, so the claim starts a write and waits its turn
+            db.session.commit()  # end the read, so the claim starts a write and waits its turn
         taken = db.session.execute(
             update(OutboxMessage)
             .where(
