@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 
 from storefront import create_app
 from storefront.extensions import SQLITE_BUSY_TIMEOUT_MS, db
@@ -145,10 +144,14 @@ def test_a_commit_succeeds_when_the_queue_cannot_be_reached(app, demo, queue) ->
         assert (row.status, row.to_address) == (OutboxStatus.QUEUED, "still@example.com")
 
 
-def test_sqlite_runs_in_wal_mode_and_waits_for_another_writer(app, database_url) -> None:
-    if make_url(database_url).get_backend_name() != "sqlite":
-        pytest.skip("SQLite only")
-    holder = sqlite3.connect(make_url(database_url).database, isolation_level=None, check_same_thread=False)
+def test_sqlite_runs_in_wal_mode_and_waits_for_another_writer(tmp_path) -> None:
+    """On a SQLite database of its own, whichever database the suite runs on."""
+    path = tmp_path / "shared.db"
+    app = create_app(_test_config(f"sqlite:///{path}", tmp_path))
+    with app.app_context():  # the web server opened it first
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        db.session.commit()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")  # another process writing
     release = threading.Timer(1.0, holder.execute, args=("COMMIT",))
     release.start()
@@ -158,6 +161,7 @@ def test_sqlite_runs_in_wal_mode_and_waits_for_another_writer(app, database_url)
             assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_TIMEOUT_MS
             db.session.execute(text("CREATE TABLE waited (id INTEGER)"))
             db.session.commit()  # waits for the other writer instead of "database is locked"
+            db.engine.dispose()
     finally:
         release.join()
         holder.close()
