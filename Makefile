@@ -10,22 +10,27 @@ HTMX := storefront/static/vendor/htmx.min.js
 A11Y := tools/a11y/node_modules/.package-lock.json
 HOST ?= 127.0.0.1
 PORT ?= 5000
+MAIL_CATCHER_PORT ?= 1025
 # Development: MODE=development (production's refusals become warnings); one process serves the
 # demo, so rate limits in memory:// hold (SINGLE_PROCESS); neutral mail host names; the pinned htmx
-# copy, demo .test addresses, and email links that open locally.
+# copy, demo .test addresses, email links that open locally, and mail delivered to the local mail
+# catcher (`storefront mail caught` reads it).
 DEV_ENV := STOREFRONT_MODE=development STOREFRONT_SINGLE_PROCESS=true \
 	STOREFRONT_MAIL_SMTP_HELO_NAME=localhost STOREFRONT_INBOUND_SMTP_HOSTNAME=localhost \
 	STOREFRONT_HTMX_USE_LOCAL=true STOREFRONT_EMAIL_ALLOW_TEST_DOMAINS=true \
 	STOREFRONT_SHOP_URL_SCHEME=http STOREFRONT_SHOP_URL_PORT=$(PORT) STOREFRONT_SHOP_URLS_ON_SLUG_HOST=true \
 	STOREFRONT_SESSION_COOKIE_SECURE=false STOREFRONT_SANDBOX_GATEWAY_ENABLED=true \
-	STOREFRONT_MAIL_TRUSTED_AUTHSERV_ID=mx.inbound.test
+	STOREFRONT_MAIL_TRUSTED_AUTHSERV_ID=mx.inbound.test \
+	STOREFRONT_MAIL_SMTP_HOST=127.0.0.1 STOREFRONT_MAIL_SMTP_PORT=$(MAIL_CATCHER_PORT)
 
 .PHONY: run test install install-app lint bench clean
 
+# The web server, the job worker and the mail catcher together (Procfile, run by honcho).
 run: install-app
 	$(DEV_ENV) $(BIN)/storefront init-db
 	$(DEV_ENV) $(BIN)/storefront seed-demo --port $(PORT)
-	$(DEV_ENV) $(BIN)/storefront run --host $(HOST) --port $(PORT)
+	$(DEV_ENV) BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) MAIL_CATCHER_PORT=$(MAIL_CATCHER_PORT) \
+		$(BIN)/honcho start -f Procfile
 
 # One test process per core (pytest-xdist), each on a database of its own (tests/conftest.py).
 test: install

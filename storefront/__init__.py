@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import jobs
 from .application import Storefront
 from .config import DefaultConfig
 from .configuration import load_configuration
@@ -34,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
+    jobs.init_app(app)
 
     from . import (
         errors,
@@ -54,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .identity import accounts
     from .shop import bp as shop_bp
     from .staff import bp as staff_bp
+    from .worker import add_steps
 
     sessions.init_app(app)
     tenancy.init_app(app)
@@ -68,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     outages.init_app(app)
     health.init_app(app)
     fulfilment.init_app(app)
+    add_steps(app)
     app.register_blueprint(shop_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(console_bp)

@@ -15,6 +15,7 @@ from .models import StaffRole
 from .privacy.cli import privacy_group
 from .support.cli import tickets_group
 from .support.inbound.cli import mail_group
+from .worker import worker_command
 
 
 @click.command("init-db")
@@ -67,6 +68,7 @@ def register_commands(app: Flask) -> None:
         mail_group,
         tickets_group,
         privacy_group,
+        worker_command,
     )
     for command in commands:
         app.cli.add_command(command)

@@ -66,6 +66,18 @@ class DefaultConfig:
     MAIL_SMTP_HELO_NAME: str | None = None
     # Minutes to wait before each retry of a message the relay deferred; then it fails.
     MAIL_RETRY_MINUTES = [1, 5, 15, 60, 240, 720]
+    # A sender holds the message it claimed this long; a sender that dies mid-send leaves it to the
+    # next run after that (the same Message-ID: at least once).
+    MAIL_CLAIM_MINUTES = 10
+    # The folder `storefront mail catch` (the development mail catcher) keeps caught email in;
+    # none means caught-mail/ in the instance folder.
+    MAIL_CATCHER_FOLDER: str | None = None
+
+    # The job queue `storefront worker` consumes (storefront/jobs.py): sqlite:///FILE or
+    # redis://…; none means jobs.db in the instance folder.
+    JOBS_URL: str | None = None
+    # Worker threads per `storefront worker` process.
+    JOBS_WORKERS = 2
 
     # Incoming mail (`storefront mail ingest` and `mail serve`): larger messages are kept aside
     # unread; attachments beyond these limits are left out of the ticket with a note.

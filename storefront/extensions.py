@@ -50,10 +50,21 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 
+# How long a SQLite connection waits for another process's write (the web server's, the worker's)
+# before giving up with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
 @event.listens_for(Engine, "connect")
-def _enforce_sqlite_foreign_keys(dbapi_connection, connection_record) -> None:
-    """SQLite ignores foreign keys unless asked; we rely on them."""
+def _configure_sqlite(dbapi_connection, connection_record) -> None:
+    """SQLite ignores foreign keys unless asked, and shares a file between processes best in WAL mode.
+
+    WAL lets readers go on while one process writes; the busy timeout makes a second writer wait
+    for the first instead of failing, so the web server and the worker share one file.
+    """
     if type(dbapi_connection).__module__ == "sqlite3":
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()

@@ -116,7 +116,12 @@ def database_url(template_database: str) -> Iterator[str]:
     copy = original.with_name(f"test-{next(_copies)}.db")
     shutil.copyfile(original, copy)
     yield f"sqlite:///{copy}"
-    for leftover in (copy, copy.with_name(copy.name + "-journal"), copy.with_name(copy.name + "-wal")):
+    for leftover in (
+        copy,
+        copy.with_name(copy.name + "-journal"),
+        copy.with_name(copy.name + "-wal"),
+        copy.with_name(copy.name + "-shm"),
+    ):
         leftover.unlink(missing_ok=True)
 
 
@@ -135,6 +140,8 @@ def _test_config(url: str, instance: Path) -> dict:
         "MAIL_TRUSTED_AUTHSERV_ID": "mx.inbound.test",
         # Cheap hashes keep the suite fast; production uses scrypt.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Wake-ups go to a queue no worker reads; tests that run a worker give it a real one.
+        "JOBS_URL": "memory://",
     }
 
 

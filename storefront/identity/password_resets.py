@@ -14,7 +14,8 @@ from sqlalchemy import delete, select
 from ..branding.links import shop_url
 from ..branding.shops import ShopLike
 from ..extensions import db
-from ..mail.outbox import send_templated
+from ..jobs import wake_after_commit
+from ..mail.outbox import DELIVERY_STEP, send_templated
 from ..models import PasswordResetRequest, Reseller, TokenPurpose
 from .customers import find_customer, greeting_name
 from .tokens import issue_token
@@ -23,6 +24,7 @@ from .tokens import issue_token
 def request_password_reset(shop: ShopLike, email: str) -> None:
     """Record that someone asked for a reset link to ``email``; the same work for any address."""
     db.session.add(PasswordResetRequest(reseller_id=shop.id, email=email))
+    wake_after_commit(db.session, DELIVERY_STEP)  # the delivery step writes the email, then sends it
     db.session.commit()
 
 

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
@@ -52,47 +52,94 @@ class DeliveryReport:
 
 
 def deliver_due(limit: int = 100, now: datetime | None = None) -> DeliveryReport:
-    """Send up to ``limit`` due messages over one SMTP connection, committing after each (so run it alone).
+    """Send up to ``limit`` due messages over one SMTP connection, committing after each.
 
-    Only a server's answer counts as an attempt: while the relay cannot be reached, messages wait
-    as they are, however long the outage lasts.
+    Each message is claimed before it is sent, so senders running at once (two workers, or a worker
+    and cron) never send one message twice. Only a server's answer counts as an attempt: while the
+    relay cannot be reached, messages wait as they are, however long the outage lasts.
     """
     now = now or utcnow()
     report = DeliveryReport()
     relay = Relay(current_app.config)
+    claimed: tuple[int, datetime] | None = None
     try:
         for _ in range(limit):
-            message = _next_due(now)
-            if message is None:
+            claimed = _claim_next(now)
+            if claimed is None:
                 break
+            message_id, due_at = claimed
+            message = db.session.get(OutboxMessage, message_id)
             try:
                 report.count(_deliver(relay, message, now))
             except RelayUnavailable as error:
                 report.unreachable = str(error)
+                message.next_attempt_at = due_at  # not an attempt: due as it was
                 message.last_error = f"relay unreachable: {error}"[:ERROR_MAX]
                 log.warning("outbox message %s waits: the relay is unreachable: %s", message.id, error)
             db.session.commit()
+            claimed = None
             if relay.unavailable:
                 break
     except BaseException:
-        db.session.rollback()  # release the row lock; the message stays queued for the next run
+        db.session.rollback()
+        if claimed is not None:
+            _release(*claimed)  # the message stays queued for the next run
         raise
     finally:
         relay.close()
     return report
 
 
-def _next_due(now: datetime) -> OutboxMessage | None:
-    """Lock and return the longest-due queued message that no other sender holds."""
-    # SKIP LOCKED lets two senders run at once without sending one row twice; SQLite has
-    # no row locks and one writer at a time, so SQLAlchemy leaves the clause out there.
-    return db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    ).first()
+def _claim_next(now: datetime) -> tuple[int, datetime] | None:
+    """Claim the longest-due queued message no other sender holds; return its id and due time.
+
+    The claim is a conditional UPDATE, committed before the message is sent: it moves the message's
+    next attempt ``MAIL_CLAIM_MINUTES`` ahead, so no other sender finds it due meanwhile, and it
+    changes nothing if another sender claimed the message first.
+    """
+    lease = now + timedelta(minutes=current_app.config["MAIL_CLAIM_MINUTES"])
+    while True:
+        # SKIP LOCKED passes over a row another sender is claiming on PostgreSQL; SQLite has no row
+        # locks, so SQLAlchemy leaves the clause out there and the conditional UPDATE decides.
+        candidate = db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.next_attempt_at)
+            .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if candidate is None:
+            return None
+        if db.engine.dialect.name == "sqlite":
+            db.session.commit()  # end the read, so the claim starts a write and waits its turn
+        taken = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == candidate.id,
+                OutboxMessage.status == OutboxStatus.QUEUED,
+                OutboxMessage.next_attempt_at == candidate.next_attempt_at,
+            )
+            .values(next_attempt_at=lease),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        db.session.commit()
+        if taken:
+            return candidate.id, candidate.next_attempt_at
+
+
+def _release(message_id: int, due_at: datetime) -> None:
+    """Give back a claimed message that was not sent, due as it was (best effort)."""
+    try:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.QUEUED)
+            .values(next_attempt_at=due_at),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.warning("outbox message %s stays claimed until its claim runs out", message_id, exc_info=True)
 
 
 def _deliver(relay: Relay, message: OutboxMessage, now: datetime) -> Outcome:

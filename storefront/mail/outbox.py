@@ -10,12 +10,15 @@ from sqlalchemy import select
 
 from ..branding.shops import ShopLike
 from ..extensions import db
+from ..jobs import wake_after_commit
 from ..models import Customer, Domain, OutboxMessage, Ticket
 from .rendering import render_email
 
 ADDRESS_MAX = 320
 SUBJECT_MAX = 255
 KIND_MAX = 40
+# The background step that delivers the outbox, woken once the queueing transaction commits.
+DELIVERY_STEP = "deliver_mail"
 # Control characters, including the Unicode line breaks some mail software honours.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _PLAIN_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+")
@@ -33,6 +36,9 @@ def queue_email(
     reply_to: str | None = None,
 ) -> OutboxMessage:
     """Add an email from ``shop`` to the session, to be sent when the caller's transaction commits.
+
+    The commit wakes the delivery step; the step's periodic sweep sends the email should the
+    wake-up be lost.
 
     ``about`` names whose personal data the email carries: the customer, or the ticket (of
     a customer or a guest) it is about; ``None`` only for an email about the shop's team.
@@ -57,6 +63,7 @@ def queue_email(
         kind=kind,
     )
     db.session.add(message)
+    wake_after_commit(db.session, DELIVERY_STEP)
     return message
 
 

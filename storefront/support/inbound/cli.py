@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...identity.password_resets import write_reset_emails
+from ...mail.catcher import catcher_controller, catcher_folder, caught_emails, text_of
 from ...mail.delivery import deliver_due
 from ...mail.relay import MailConfigError
 from ...models import InboundEmail, OutboxMessage
@@ -111,3 +112,44 @@ def serve_command(host: str, port: int) -> None:
     finally:
         controller.stop()
     click.echo("Stopped.")
+
+
+@mail_group.command("catch")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=1025, show_default=True)
+def catch_command(host: str, port: int) -> None:
+    """Catch every email sent to this SMTP server and keep it for `mail caught` (development)."""
+    folder = catcher_folder(current_app)
+    controller = catcher_controller(folder, host, port)
+    try:
+        controller.start()
+    except (OSError, RuntimeError) as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
+    click.echo(f"Catching mail on {host}:{port} into {folder}; Ctrl+C stops.", nl=True)
+    try:
+        server.wait_for_stop()
+    finally:
+        controller.stop()
+    click.echo("Stopped.")
+
+
+@mail_group.command("caught")
+@click.argument("number", type=click.IntRange(min=1), required=False)
+@click.option("--last", type=click.IntRange(min=1, max=500), default=20, show_default=True)
+def caught_command(number: int | None, last: int) -> None:
+    """List the newest emails the mail catcher caught, or show caught email NUMBER (1 is the newest)."""
+    emails = caught_emails(catcher_folder(current_app), max(last, number or 0))
+    if number is None:
+        for email in emails[:last]:
+            click.echo(email.summary)
+        if not emails:
+            click.echo("No email caught yet.")
+        return
+    if number > len(emails):
+        raise click.BadParameter(f"only {len(emails)} email(s) caught", param_hint="NUMBER")
+    message = emails[number - 1].message
+    for header in ("Date", "From", "To", "Reply-To", "Subject", "Message-ID"):
+        if message[header]:
+            click.echo(f"{header}: {message[header]}")
+    click.echo("")
+    click.echo(text_of(message).strip())
