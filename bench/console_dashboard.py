@@ -13,7 +13,6 @@ under 20 ms.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.in_process import make_app, signed_in  # noqa: E402
+from bench.in_process import make_app, measure, signed_in  # noqa: E402
 
 BASE = "http://acme.localhost"
 CUSTOMERS = 20_000
@@ -113,28 +112,6 @@ def _bulk_rows(count: int) -> None:
     db.session.commit()
 
 
-def _measure(app, client, path: str, requests: int) -> tuple[float, float, int, int]:
-    from sqlalchemy import event
-
-    from storefront.extensions import db
-
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(1)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    status = client.get(path, base_url=BASE).status_code
-    queries = len(statements)
-    event.remove(engine, "before_cursor_execute", listener)
-    times = []
-    for _ in range(requests):
-        began = time.perf_counter()
-        client.get(path, base_url=BASE)
-        times.append((time.perf_counter() - began) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1], queries, status
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000)
@@ -148,7 +125,7 @@ def main() -> None:
         client = signed_in(app, BASE, "/console/login", "owner@acme-hosting.test")
         print(f"{args.orders:,} orders, {CUSTOMERS:,} customers in one shop; built in {built:.1f} s")
         print(f"{'page':<12} {'median ms':>9} {'p95 ms':>7} {'queries':>7} {'status':>6}")
-        median, p95, queries, status = _measure(app, client, "/console/", args.requests)
+        median, p95, queries, status = measure(app, client, BASE, "/console/", args.requests)
         print(f"{'/console/':<12} {median:>9.2f} {p95:>7.2f} {queries:>7} {status:>6}")
         verdict = "meets" if median < TARGET_MS else "misses"
         print(f"target: median under {TARGET_MS:.0f} ms: {verdict}")

@@ -11,17 +11,15 @@ and the number of SQL statements each request ran.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.in_process import make_app, signed_in  # noqa: E402
+from bench.in_process import make_app, measure, signed_in  # noqa: E402
 
 CUSTOMERS, ORDERS = 5000, 2000
 BASE = "http://acme.localhost"
@@ -152,28 +150,6 @@ def _invoice(reseller_id: int, order_id: int, customer_id: int, index: int) -> d
     }
 
 
-def _measure(app, client, path: str, requests: int) -> tuple[float, float, int, int]:
-    from sqlalchemy import event
-
-    from storefront.extensions import db
-
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(1)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    status = client.get(path, base_url=BASE).status_code
-    queries = len(statements)
-    event.remove(engine, "before_cursor_execute", listener)
-    times = []
-    for _ in range(requests):
-        began = time.perf_counter()
-        client.get(path, base_url=BASE)
-        times.append((time.perf_counter() - began) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1], queries, status
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
@@ -186,7 +162,7 @@ def main() -> None:
         print(f"{'page':<44} {'median ms':>9} {'p95 ms':>7} {'queries':>7} {'status':>6}")
         for template in PAGES:
             path = template.format(**ids)
-            median, p95, queries, status = _measure(app, client, path, args.requests)
+            median, p95, queries, status = measure(app, client, BASE, path, args.requests)
             print(f"{path:<44} {median:>9.2f} {p95:>7.2f} {queries:>7} {status:>6}")
 
 

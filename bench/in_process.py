@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import statistics
+import time
 from pathlib import Path
 
 PASSWORD = "storefront-demo"
@@ -39,3 +41,26 @@ def signed_in(app, base: str, login: str, email: str, password: str = PASSWORD):
     data = {"email": email, "password": password, "csrf_token": token}
     assert client.post(login, data=data, base_url=base).status_code in (302, 303), f"{email} not signed in"
     return client
+
+
+def measure(app, client, base: str, path: str, requests: int) -> tuple[float, float, int, int]:
+    """Median and 95th percentile ms of ``requests`` GETs of ``path`` on ``base``; its queries, status."""
+    from sqlalchemy import event
+
+    from storefront.extensions import db
+
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    status = client.get(path, base_url=base).status_code
+    queries = len(statements)
+    event.remove(engine, "before_cursor_execute", listener)
+    times = []
+    for _ in range(requests):
+        began = time.perf_counter()
+        client.get(path, base_url=base)
+        times.append((time.perf_counter() - began) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1], queries, status
