@@ -172,3 +172,25 @@ def console_url(rule, ids: dict[str, int | None]) -> str:
     assert not unknown, f"{rule.rule}: teach tests/support.py which model {unknown} names"
     values = {**{name: ids.get(name) or 1 for name in CONSOLE_ID_MODELS}, **NOT_IDS}
     return re.sub(r"<(?:[^<>]*:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+
+
+def upgraded_demo_app(path):
+    """An app on a SQLite file at ``path`` brought up by the migrations, with the demo loaded."""
+    from flask_migrate import upgrade
+
+    from storefront import create_app
+    from storefront.demo import seed_demo
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "EMAIL_ALLOW_TEST_DOMAINS": True,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        upgrade()  # what the newest migration does for rows it finds is done as each row is written
+        seed_demo(privacy_history=False)
+    return app

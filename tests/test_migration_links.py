@@ -7,28 +7,15 @@ from datetime import timedelta
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
-from storefront import create_app
-from storefront.demo import seed_demo
 from storefront.extensions import db
 from storefront.models import Customer, OutboxMessage, Reseller, utcnow
 from storefront.privacy.privacy_centre import ask_correction
 from storefront.support.reminders import send_deadline_reminders
-from tests.steps import make_ticket
+from tests.steps import make_ticket, upgraded_demo_app
 
 
 def test_the_upgrade_links_emails_queued_before_it(tmp_path) -> None:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'upgrade.db'}",
-            "EMAIL_ALLOW_TEST_DOMAINS": True,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
-    with app.app_context():
-        upgrade()  # the links are written as each email is queued ...
-        seed_demo(privacy_history=False)
+    app = upgraded_demo_app(tmp_path / "upgrade.db")
     make_ticket(app, now=utcnow() - timedelta(hours=3, minutes=30))
     with app.app_context():
         send_deadline_reminders()

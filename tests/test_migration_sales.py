@@ -8,29 +8,16 @@ from zoneinfo import ZoneInfo
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
-from storefront import create_app
-from storefront.demo import seed_demo
 from storefront.extensions import db
 from storefront.models import SalesMonth
 from tests.console.test_home import add_sales
-from tests.steps import shop_id
+from tests.steps import shop_id, upgraded_demo_app
 
 KL = ZoneInfo("Asia/Kuala_Lumpur")
 
 
 def test_the_upgrade_counts_invoices_paid_before_it(tmp_path) -> None:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'upgrade.db'}",
-            "EMAIL_ALLOW_TEST_DOMAINS": True,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
-    with app.app_context():
-        upgrade()
-        seed_demo(privacy_history=False)
+    app = upgraded_demo_app(tmp_path / "upgrade.db")
     march_in_kl = datetime(2031, 3, 1, 0, 10, tzinfo=KL)  # still February in UTC
     add_sales(
         app, "acme", [(march_in_kl, 1_000), (march_in_kl, 2_000), (datetime(2031, 2, 3, tzinfo=KL), 500)]
