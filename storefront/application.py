@@ -8,7 +8,7 @@ from inspect import iscoroutinefunction
 from typing import Any
 
 from flask import Flask
-from flask.globals import request_ctx
+from flask.globals import _cv_request
 from flask.templating import Environment
 from jinja2.runtime import Context
 
@@ -70,17 +70,18 @@ class Storefront(Flask):
         on the request's host and root and on the endpoint and its values (in order, as the query
         string keeps their order).
         """
+        ctx = _cv_request.get(None)  # the request context itself, not its proxy (read once, not three times)
         simple = (
-            not (_anchor or _method or _scheme or _external)
+            ctx is not None
+            and not (_anchor or _method or _scheme or _external)
             and endpoint[:1] != "."
-            and request_ctx
             and all(value is None or isinstance(value, str | int | Enum) for value in values.values())
         )
         if not simple:
             return super().url_for(
                 endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values
             )
-        adapter = request_ctx.url_adapter
+        adapter = ctx.url_adapter
         key = (
             adapter.server_name,
             adapter.script_name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -38,12 +39,74 @@ def list_offers(shop: ShopLike) -> list[Offer]:
     return list(db.session.scalars(_VISIBLE_OFFERS, {"shop_id": shop.id}).unique())
 
 
+@dataclass(frozen=True, slots=True)
+class PlanCard:
+    """What the catalogue shows of a plan."""
+
+    id: int
+    code: str
+    name: str
+    summary: str
+    features: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CardPrice:
+    """A retail price of an offer for one billing cycle."""
+
+    cycle: BillingCycle
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferCard:
+    """A read-only copy of a visible offer, its plan and its prices, as the catalogue pages show it."""
+
+    id: int
+    plan_id: int
+    featured: bool
+    position: int
+    plan: PlanCard
+    prices: tuple[CardPrice, ...]
+
+    def price_for(self, cycle: BillingCycle) -> CardPrice | None:
+        """Return this offer's retail price for a cycle, if it sells that cycle."""
+        return next((price for price in self.prices if price.cycle == cycle), None)
+
+
+def catalogue(shop: ShopLike) -> tuple[OfferCard, ...]:
+    """Return copies of the shop's visible offers in display order that requests can share."""
+    return tuple(
+        OfferCard(
+            offer.id,
+            offer.plan_id,
+            offer.featured,
+            offer.position,
+            PlanCard(
+                offer.plan.id,
+                offer.plan.code,
+                offer.plan.name,
+                offer.plan.summary,
+                tuple(offer.plan.features),
+            ),
+            tuple(CardPrice(price.cycle, price.amount_minor, price.currency) for price in offer.prices),
+        )
+        for offer in list_offers(shop)
+    )
+
+
 HOME_FEATURED_LIMIT = 3
 
 
-def home_offers(shop: ShopLike) -> list[Offer]:
-    """Return the offers the home page shows: featured ones first, then display order."""
-    featured_first = sorted(list_offers(shop), key=lambda offer: not offer.featured)  # stable
+def home_offers(shop: ShopLike, offers: Sequence[Offer | OfferCard] | None = None) -> list:
+    """Return the offers the home page shows: featured ones first, then display order.
+
+    ``offers`` is the shop's catalogue when the caller has it already.
+    """
+    featured_first = sorted(
+        list_offers(shop) if offers is None else offers, key=lambda offer: not offer.featured
+    )
     return featured_first[:HOME_FEATURED_LIMIT]
 
 
@@ -64,7 +127,7 @@ class PriceView:
     saving_percent: int
 
 
-def price_view(offer: Offer, cycle: BillingCycle) -> PriceView | None:
+def price_view(offer: Offer | OfferCard, cycle: BillingCycle) -> PriceView | None:
     """Return what a card shows for an offer in a cycle, with the saving against monthly."""
     price = offer.price_for(cycle)
     if price is None:
@@ -78,7 +141,7 @@ def price_view(offer: Offer, cycle: BillingCycle) -> PriceView | None:
     return PriceView(price.amount_minor, price.currency, cycle, per_month, saving)
 
 
-def cycles_on_sale(offers: list[Offer]) -> list[BillingCycle]:
+def cycles_on_sale(offers: Sequence[Offer | OfferCard]) -> list[BillingCycle]:
     """Return the billing cycles any of the offers sells, in calendar order."""
     sold = {price.cycle for offer in offers for price in offer.prices}
     return [cycle for cycle in BillingCycle if cycle in sold]

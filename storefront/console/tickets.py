@@ -30,11 +30,11 @@ def tickets() -> str:
     view = request.args.get("view", "open")
     view = view if view in VIEWS else "open"
     page = inbox_page(g.shop.id, view, page_number(request.args.get("page")), utcnow())
-    shown = [row.ticket.customer_id for row in page.rows]
+    shown = [row.customer_id for row in page.rows]
     record_team_list("tickets", shown, f"{view}, page {page.page}")
     template = "console/_inbox.html" if is_htmx() else "console/tickets.html"
     inbox = render_template(template, inbox=page, view=view, views=VIEWS, now=utcnow())
-    db.session.commit()  # after rendering: the page's tickets stay loaded
+    db.session.commit()  # after rendering: the signed-in member and shop stay loaded
     return inbox
 
 

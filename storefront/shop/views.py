@@ -10,13 +10,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..branding.theming import render_themed
-from ..catalog.offers import cycles_on_sale, find_offer, home_offers, list_offers, parse_cycle, price_view
+from ..catalog.offers import catalogue, cycles_on_sale, find_offer, home_offers, parse_cycle, price_view
 from ..commerce.invoices import invoice_label
 from ..domain_names import display_domain
 from ..htmx import is_htmx
 from ..models import Customer
 from ..money import format_money
-from ..pagecache import shop_page
+from ..pagecache import shop_page, shop_snapshot
 from ..privacy.privacy_notice import current_notice
 from . import bp
 
@@ -80,12 +80,18 @@ def cart_count() -> int:
     return len(items) if isinstance(items, list) else 0
 
 
+def _catalogue():
+    """The shop's visible offers, read once per shop revision in this process."""
+    return shop_snapshot("catalogue", lambda: catalogue(g.shop))
+
+
 @bp.get("/")
 def home() -> str:
     """The shop's front page: hero and featured plans."""
 
     def render() -> str:
-        return render_themed("home.html", offers=home_offers(g.shop), cycle=parse_cycle(None))
+        offers = home_offers(g.shop, _catalogue())
+        return render_themed("home.html", offers=offers, cycle=parse_cycle(None))
 
     return shop_page("home", render)
 
@@ -97,7 +103,7 @@ def plans() -> str:
     template = "_plan-grid.html" if is_htmx() else "plans.html"
 
     def render() -> str:
-        offers = list_offers(g.shop)
+        offers = _catalogue()
         return render_themed(template, offers=offers, cycle=cycle, cycles=cycles_on_sale(offers))
 
     return shop_page((template, cycle), render)

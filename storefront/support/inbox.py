@@ -21,12 +21,18 @@ VIEWS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InboxRow:
-    """One ticket line of the inbox."""
+    """One ticket line of the inbox: the columns the list shows, not the whole ticket."""
 
-    ticket: Ticket
+    number: int
+    subject: str
+    status: TicketStatus
+    reply_due_at: datetime | None
+    sender_unverified: bool
+    customer_id: int | None
     requester: str
+    late: bool
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,15 @@ def _view_queries(statuses: tuple[TicketStatus, ...]) -> tuple[Select, Select]:
     count = select(func.count()).select_from(Ticket).where(condition)
     due_order = case((Ticket.reply_due_at.is_(None), 1), else_=0)
     rows = (
-        select(Ticket, func.coalesce(Customer.name, Ticket.guest_name, Ticket.guest_email))
+        select(
+            Ticket.number,
+            Ticket.subject,
+            Ticket.status,
+            Ticket.reply_due_at,
+            Ticket.sender_unverified,
+            Ticket.customer_id,
+            func.coalesce(Customer.name, Ticket.guest_name, Ticket.guest_email),
+        )
         .outerjoin(Customer, Customer.id == Ticket.customer_id)
         .where(condition)
         .order_by(due_order, Ticket.reply_due_at, Ticket.updated_at.desc(), Ticket.id.desc())
@@ -67,7 +81,13 @@ def inbox_page(reseller_id: int, view: str, page: int, now: datetime) -> InboxPa
     page = min(max(page, 1), pages)
     parameters = {"reseller_id": reseller_id, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
     rows = db.session.execute(rows_query, parameters).all()
-    return InboxPage([InboxRow(ticket, name or "") for ticket, name in rows], total, page, pages)
+    shown = [
+        InboxRow(
+            number, subject, status, due, unverified, customer, name or "", late=due is not None and due < now
+        )
+        for number, subject, status, due, unverified, customer, name in rows
+    ]
+    return InboxPage(shown, total, page, pages)
 
 
 def team_ticket(reseller_id: int, number: int) -> Ticket | None:

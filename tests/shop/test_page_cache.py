@@ -56,3 +56,21 @@ def test_the_cache_can_be_turned_off(app, demo, client_for) -> None:
     client = client_for("acme.localhost")
     client.get("/plans")
     assert "RM 12.90" in client.get("/plans").text
+
+
+def test_pages_rendered_afresh_read_the_catalogue_once_per_shop_change(
+    app, demo, client_for, count_queries
+) -> None:
+    app.config["PAGE_CACHE_SIZE"] = 0  # every page rendered for its visitor, as for one with a session
+    client = client_for("acme.localhost")
+    client.get("/plans")
+    with count_queries() as statements:
+        assert "RM 12.90" in client.get("/plans").text
+        assert "Starter" in client.get("/").text
+    assert len(statements) == 2  # the shop for each page; the catalogue was read already
+    with app.app_context():
+        _acme_price(app, "starter", BillingCycle.MONTHLY).amount_minor = 1390
+        db.session.commit()
+    html = client.get("/plans").text
+    assert "RM 13.90" in html and "RM 12.90" not in html
+    assert "RM 13.90" in client.get("/").text
