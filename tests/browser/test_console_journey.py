@@ -41,9 +41,11 @@ def test_owner_previews_and_saves_a_new_look(browser, live_server, screenshot) -
         "() => document.querySelector('#brand-preview iframe').src.includes('bazaar')"
         " && document.querySelector('#brand-preview iframe').src.includes('7c2d12')"
     )
-    frame = page.frame_locator("#brand-preview iframe").locator("body")
-    frame.wait_for()
-    preview = _look(page.frames[-1])
+    # The iframe's new document, not the one it is leaving: wait until the preview itself shows the theme.
+    frame = page.locator("#brand-preview iframe").element_handle().content_frame()
+    frame.wait_for_function("() => document.body && document.body.className.includes('bazaar')")
+    frame.wait_for_load_state()
+    preview = _look(frame)
     assert preview["theme"] == "theme-bazaar" and preview["primary"] == "#7c2d12"
     assert preview["background"] == "rgb(255, 251, 235)"
     screenshot(page, "console-brand-preview")
