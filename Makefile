@@ -74,6 +74,8 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/plans_throughput.py
+	$(BIN)/python bench/signed_in_pages.py
+	$(BIN)/python bench/console_dashboard.py
 	$(BIN)/python bench/privacy_pages.py
 	$(BIN)/python bench/reset_timing.py
 	$(BIN)/python bench/inbound_prescan.py
