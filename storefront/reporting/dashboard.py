@@ -12,11 +12,11 @@ from sqlalchemy import case, func, select
 from ..branding.shops import ShopLike
 from ..commerce.statement import Month, month_of
 from ..extensions import db
-from ..models import Customer, Invoice, InvoiceStatus, SalesMonth, Ticket, TicketStatus, TicketTier
+from ..models import Customer, Invoice, InvoiceStatus, SalesMonth, Ticket, TicketTier
+from ..support.tickets import OPEN_STATUSES
 
 MONTHS_CHARTED = 12
 DUE_WITHIN = timedelta(hours=24)
-OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.WAITING_ON_CUSTOMER, TicketStatus.ESCALATED)
 
 
 @dataclass(frozen=True)
