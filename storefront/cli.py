@@ -9,7 +9,9 @@ from flask_migrate import upgrade
 
 from . import create_app
 from .addresses import InvalidEmail, normalise_email
+from .catalog.cli import plans_group
 from .configuration import ConfigurationError
+from .identity.shops_cli import shops_group
 from .identity.staff import StaffExists, create_staff
 from .models import StaffRole
 from .privacy.cli import privacy_group
@@ -68,6 +70,8 @@ def register_commands(app: Flask) -> None:
         mail_group,
         tickets_group,
         privacy_group,
+        shops_group,
+        plans_group,
         worker_command,
     )
     for command in commands:

@@ -101,6 +101,27 @@ def _member_by_email(shop: ShopLike, email: str) -> TeamMember | None:
 
 def invite(shop: ShopLike, inviter: TeamMember, name: str, email: str, role: TeamRole) -> TeamInvitation:
     """Email an invitation to join the team; an older open invitation to the same address stops working."""
+    invitation = _open_invitation(shop, name, email, role, inviter)
+    audit.record(
+        _actor(inviter), inviter.role.value, shop.id, f"team_invitation:{invitation.id}", "invite", role.value
+    )
+    db.session.commit()
+    return invitation
+
+
+def invite_owner(shop: ShopLike, name: str, email: str, actor: str, actor_role: str) -> TeamInvitation:
+    """Email a platform admin's invitation to own the shop, in the caller's transaction (the caller
+    commits): how a new shop gets its first owner, or a shop whose invitation expired gets another."""
+    invitation = _open_invitation(shop, name, email, TeamRole.OWNER, None)
+    audit.record(
+        actor, actor_role, shop.id, f"team_invitation:{invitation.id}", "invite", TeamRole.OWNER.value
+    )
+    return invitation
+
+
+def _open_invitation(
+    shop: ShopLike, name: str, email: str, role: TeamRole, inviter: TeamMember | None
+) -> TeamInvitation:
     now = utcnow()
     existing = _member_by_email(shop, email)
     if existing is not None and existing.is_active:
@@ -120,20 +141,19 @@ def invite(shop: ShopLike, inviter: TeamMember, name: str, email: str, role: Tea
         name=name,
         role=role,
         token_hash=_digest(token),
-        invited_by_id=inviter.id,
+        invited_by_id=inviter.id if inviter else None,
         expires_at=now + INVITATION_LIFETIME,
     )
     db.session.add(invitation)
     db.session.flush()
     _send_invitation(shop, invitation, inviter, token)
-    audit.record(
-        _actor(inviter), inviter.role.value, shop.id, f"team_invitation:{invitation.id}", "invite", role.value
-    )
-    db.session.commit()
     return invitation
 
 
-def _send_invitation(shop: ShopLike, invitation: TeamInvitation, inviter: TeamMember, token: str) -> None:
+def _send_invitation(
+    shop: ShopLike, invitation: TeamInvitation, inviter: TeamMember | None, token: str
+) -> None:
+    """The invitation email; without an inviter it tells a new owner their shop is ready."""
     expires = invitation.expires_at.astimezone(ZoneInfo(shop.timezone)).strftime("%-d %b %Y, %H:%M %Z")
     send_templated(
         shop,
@@ -141,7 +161,7 @@ def _send_invitation(shop: ShopLike, invitation: TeamInvitation, inviter: TeamMe
         "team_invitation",
         about=None,
         invitee_name=invitation.name,
-        inviter_name=inviter.name,
+        inviter_name=inviter.name if inviter else "",
         role=invitation.role.value,
         accept_url=shop_url(shop, f"/console/invitations/{token}"),
         expires=expires,

@@ -14,7 +14,9 @@ from . import (  # noqa: E402, F401  (routes register on import)
     disclosures,
     escalations,
     orders,
+    plans,
     security,
+    shops,
     triage,
     views,
 )

@@ -1,4 +1,4 @@
-"""The admin desk: wholesale plans and staff accounts with their roles (the shops overview is in views).
+"""The admin desk: staff accounts with their roles (shops are in shops, plans in plans).
 
 Every change to a staff account is audited. Nobody changes their own role or deactivates
 themselves, and the last active admin stays an active admin.
@@ -17,7 +17,7 @@ from ..extensions import db
 from ..identity import staff as staff_service
 from ..identity.second_factor import NoSecondFactor
 from ..identity.staff import LastAdmin, StaffChangeRefused, StaffExists
-from ..models import BillingCycle, StaffRole, StaffUser
+from ..models import StaffRole, StaffUser
 from ..web.forms import usable_email
 from . import bp
 from .roles import ADMIN_DESK, role_required
@@ -90,15 +90,6 @@ def _refused(error: StaffChangeRefused | NoSecondFactor) -> PageAnswer:
 def _back(message: str) -> Response:
     flash(message, "success")
     return redirect(url_for("staff.staff_accounts"), 303)
-
-
-@bp.get("/plans")
-@role_required(*ADMIN_DESK)
-def plans() -> str:
-    """The platform's wholesale plans with their prices per billing cycle (read-only)."""
-    return render_template(
-        "staff/admin_plans.html", plans=staff_service.wholesale_plans(), cycles=list(BillingCycle)
-    )
 
 
 @bp.get("/staff")

@@ -38,7 +38,7 @@ def test_plans_list_wholesale_prices_per_cycle(admin, make_plan) -> None:
     make_plan("legacy", name="Legacy Plan", monthly=900, annually=None, active=False)
     page = admin.get("/staff/plans")
     assert page.status_code == 200
-    for text in ("Business Hosting", "RM 25.00/mo", "RM 250.00/yr", "Legacy Plan", "withdrawn", "not sold"):
+    for text in ("Business Hosting", "RM 25.00/mo", "RM 250.00/yr", "Legacy Plan", "retired", "not sold"):
         assert text in page.text
 
 

@@ -201,6 +201,8 @@ def test_no_staff_route_lists_a_shops_customers(app, demo, client_for, make_staf
         "inbound_id": inbound,
         "breach_id": breach,
         "stored_name": "0" * 32,
+        "slug": "bluewave",
+        "code": "business",
     }
     paths = _get_paths(app, values)
     assert any("/escalations/shops/" in path for path in paths) and "/staff/shops" in paths

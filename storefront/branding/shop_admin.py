@@ -1,0 +1,127 @@
+"""A shop's record as platform admins make and change it: slug, brand, legal details, time zone.
+
+The slug names the shop's own host under the platform's base domain (``acme.<base domain>``) until
+it verifies a domain of its own, so it is a DNS label, unique, and not one the platform serves
+itself (``staff``, ``www``…). Every text reaches the shop's customers under the shop's brand, so it
+passes the white-label guard. The shop's team edits its look and support contacts in the console;
+what a reseller is legally (legal name, postal address) is set here. Callers audit and commit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from zoneinfo import available_timezones
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..addresses import InvalidEmail, normalise_email
+from ..extensions import db
+from ..models import Reseller
+from .white_label import WhiteLabelError, check_white_label
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+SLUG_RULE = "Use 1 to 40 lower-case letters, digits and hyphens for the slug, for example acme-hosting."
+# Host labels the platform answers itself, or that people would take for it.
+RESERVED_SLUGS = frozenset(
+    {"www", "staff", "console", "admin", "api", "mail", "smtp", "mx", "panel", "ns1", "ns2"}
+)
+PHONE = re.compile(r"^\+?[0-9()\-. ]{6,40}$")
+LIMITS = {"brand_name": 80, "legal_name": 160, "postal_address": 400, "support_phone": 40}
+
+
+class ShopError(ValueError):
+    """A shop record that cannot be saved as typed; the message tells a person why."""
+
+
+@dataclass(frozen=True)
+class ShopDraft:
+    """A shop's details as typed on the desk or the command line."""
+
+    brand_name: str
+    legal_name: str
+    support_email: str
+    postal_address: str = ""
+    support_phone: str = ""
+    timezone: str = "Asia/Kuala_Lumpur"
+
+
+def find_shop_by_slug(slug: str) -> Reseller | None:
+    """Return the shop with a slug, active or not."""
+    return db.session.scalar(select(Reseller).where(Reseller.slug == slug.strip().lower()))
+
+
+def checked_slug(slug: str, *, keep: Reseller | None = None) -> str:
+    """Return a slug in its normal form, or raise ShopError: malformed, reserved or another shop's."""
+    slug = slug.strip().lower()
+    if not SLUG.match(slug):
+        raise ShopError(SLUG_RULE)
+    if (
+        slug in RESERVED_SLUGS
+        or f"{slug}.{current_app.config['STOREFRONT_BASE_DOMAIN']}" == current_app.config["STAFF_HOST"]
+    ):
+        raise ShopError(f"The slug {slug} is kept for the platform's own addresses. Choose another.")
+    taken = select(Reseller.id).where(Reseller.slug == slug)
+    if keep is not None:
+        taken = taken.where(Reseller.id != keep.id)
+    if db.session.scalar(taken.limit(1)) is not None:
+        raise ShopError(f"Another shop already has the slug {slug}.")
+    return slug
+
+
+def checked_draft(draft: ShopDraft, *, keep: Reseller | None = None) -> dict[str, str]:
+    """Return the draft's values in their normal form, or raise ShopError with the first problem."""
+    values = {field.name: getattr(draft, field.name).strip() for field in fields(ShopDraft)}
+    for name in ("brand_name", "legal_name", "support_phone"):
+        values[name] = " ".join(values[name].split())
+    values["postal_address"] = "\n".join(
+        " ".join(line.split()) for line in values["postal_address"].splitlines() if line.strip()
+    )
+    if not values["brand_name"]:
+        raise ShopError("Enter the shop's brand name.")
+    if not values["legal_name"]:
+        raise ShopError("Enter the reseller's legal name, as it appears on invoices.")
+    for name, limit in LIMITS.items():
+        if len(values[name]) > limit:
+            raise ShopError(f"Keep the {name.replace('_', ' ')} to {limit} characters.")
+    if any(ord(char) < 32 and char != "\n" for value in values.values() for char in value):
+        raise ShopError("Plain text only, please: a field holds an invisible control character.")
+    if values["support_phone"] and not PHONE.match(values["support_phone"]):
+        raise ShopError("Use digits, spaces and + ( ) - . only for the phone, for example +60 3 1234 5678.")
+    if values["timezone"] not in available_timezones():
+        raise ShopError("Choose a time zone by its name, for example Asia/Kuala_Lumpur.")
+    try:
+        values["support_email"] = normalise_email(
+            values["support_email"], allow_test_domains=current_app.config["EMAIL_ALLOW_TEST_DOMAINS"]
+        )
+    except InvalidEmail as error:
+        raise ShopError(f"Please enter a valid support email address. {error}") from None
+    taken = select(Reseller.id).where(func.lower(Reseller.support_email) == values["support_email"])
+    if keep is not None:
+        taken = taken.where(Reseller.id != keep.id)
+    if db.session.scalar(taken.limit(1)) is not None:
+        raise ShopError("Another shop already receives its mail at this support address.")
+    try:
+        for name in ("brand_name", "legal_name", "postal_address", "support_email", "support_phone"):
+            check_white_label(values[name])
+    except WhiteLabelError as error:
+        raise ShopError(str(error)) from None
+    return values
+
+
+def new_shop(slug: str, draft: ShopDraft) -> Reseller:
+    """Add a shop with the default theme and colours, in the caller's transaction."""
+    reseller = Reseller(slug=checked_slug(slug), **checked_draft(draft))
+    db.session.add(reseller)
+    db.session.flush()
+    return reseller
+
+
+def change_shop(reseller: Reseller, slug: str, draft: ShopDraft) -> list[str]:
+    """Change a shop's slug and details in the caller's transaction; return the names that changed."""
+    values = {"slug": checked_slug(slug, keep=reseller), **checked_draft(draft, keep=reseller)}
+    changed = [name for name, value in values.items() if getattr(reseller, name) != value]
+    for name in changed:
+        setattr(reseller, name, values[name])
+    return changed
