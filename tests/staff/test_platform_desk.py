@@ -1,4 +1,4 @@
-"""The admin desk opens and changes shops and plans; bad input is refused with a message and changes nothing."""
+"""The admin desk opens and changes shops and plans; bad input is refused and changes nothing."""
 
 from __future__ import annotations
 
