@@ -46,17 +46,17 @@ def test_open_list_edit_a_shop_and_invite_its_owner(app, run) -> None:
     assert len(outbox(app, to="nurul@sinar.test", kind="team_invitation")) == 1
     listing = run("shops", "list").output
     assert "sinar\tSinar Hosting\topen" in listing and "acme\tAcme Hosting\topen" in listing
-    edited = run("shops", "edit", "sinar", "--legal-name", "Sinar Web Sdn Bhd", "--new-slug", "sinar-web")
-    assert edited.exit_code == 0 and "changed slug, legal_name" in edited.output
+    edited = run("shops", "edit", "sinar", "--legal-name", "Sinar Web Sdn Bhd")
+    assert edited.exit_code == 0 and "changed legal_name" in edited.output
     with app.app_context():
-        shop = db.session.scalar(select(Reseller).where(Reseller.slug == "sinar-web"))
+        shop = db.session.scalar(select(Reseller).where(Reseller.slug == "sinar"))
         assert (shop.legal_name, shop.brand_name) == ("Sinar Web Sdn Bhd", "Sinar Hosting")
-    again = run("shops", "invite-owner", "sinar-web", "--name", "Other", "--email", "other@sinar.test")
+    again = run("shops", "invite-owner", "sinar", "--name", "Other", "--email", "other@sinar.test")
     assert again.exit_code == 0 and len(outbox(app, to="other@sinar.test", kind="team_invitation")) == 1
     actor = f"cli:{getpass.getuser()}"
     assert actions(app, f"reseller:{shop.id}") == [
         (actor, "open_shop", "sinar"),
-        (actor, "edit_shop", "slug, legal_name"),
+        (actor, "edit_shop", "legal_name: 'Sinar Digital Sdn Bhd' to 'Sinar Web Sdn Bhd'"),
     ]
 
 

@@ -201,7 +201,8 @@ def _wholesale(plan_id: int, cart_line: CartLine) -> int:
     amount = db.session.scalar(
         select(PlanPrice.amount_minor).where(PlanPrice.plan_id == plan_id, PlanPrice.cycle == cart_line.cycle)
     )
-    if amount is None:
+    # A wholesale price raised above the shop's retail price stops the sale until the shop reprices.
+    if amount is None or amount > cart_line.amount_minor:
         raise InvalidDomain(
             f"{cart_line.offer.plan.name} cannot be ordered {cart_line.cycle.label.lower()} now."
         )

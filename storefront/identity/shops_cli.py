@@ -74,10 +74,9 @@ def open_command(slug: str, owner_name: str, owner_email: str, **details) -> Non
 
 @shops_group.command("edit")
 @click.argument("slug")
-@click.option("--new-slug", help="Move the shop to another slug.")
 @shop_options
-def edit_command(slug: str, new_slug: str | None, **details) -> None:
-    """Change a shop's slug or details; options left out stay as they are."""
+def edit_command(slug: str, **details) -> None:
+    """Change a shop's details (its slug stays); options left out stay as they are."""
     shop = find_shop_by_slug(slug)
     if shop is None:
         raise click.ClickException(f"No shop has the slug {slug}.")
@@ -90,7 +89,7 @@ def edit_command(slug: str, new_slug: str | None, **details) -> None:
         shop.timezone,
     )
     try:
-        changed = edit_shop(shop, new_slug or shop.slug, _details(details, current), cli_actor(), CLI_ROLE)
+        changed = edit_shop(shop, _details(details, current), cli_actor(), CLI_ROLE)
     except ShopError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{shop.slug}: changed {', '.join(changed)}." if changed else f"{shop.slug}: nothing changed.")
@@ -101,7 +100,7 @@ def edit_command(slug: str, new_slug: str | None, **details) -> None:
 @click.option("--name", required=True, help="The owner's name.")
 @click.option("--email", required=True, help="Where the invitation goes.")
 def invite_owner_command(slug: str, name: str, email: str) -> None:
-    """Email another invitation to own a shop."""
+    """Email an invitation to own a shop that has no owner (the first invitation expired)."""
     shop = find_shop_by_slug(slug)
     if shop is None:
         raise click.ClickException(f"No shop has the slug {slug}.")

@@ -20,9 +20,8 @@ class StaffLoginForm(FlaskForm):
 
 
 class ShopForm(FlaskForm):
-    """A shop's slug, brand and legal details; the service checks each and says what is wrong."""
+    """A shop's brand and legal details; the service checks each and says what is wrong."""
 
-    slug = StringField("Slug", validators=[Length(max=200)])
     brand_name = StringField("Brand name", validators=[Length(max=400)])
     legal_name = StringField("Legal name", validators=[Length(max=400)])
     postal_address = TextAreaField("Postal address", validators=[Length(max=1000)])
@@ -50,7 +49,9 @@ class OwnerInvitationForm(FlaskForm):
 
 
 class NewShopForm(ShopForm, OwnerInvitationForm):
-    """A new shop and the invitation of its first owner."""
+    """A new shop, its slug (fixed from then on) and the invitation of its first owner."""
+
+    slug = StringField("Slug", validators=[Length(max=200)])
 
 
 class PlanForm(FlaskForm):

@@ -79,7 +79,7 @@ def shop_new() -> Response | PageAnswer:
 @bp.route(f"/shops/{SLUG}", methods=["GET", "POST"])
 @role_required(*ADMIN_DESK)
 def shop_edit(slug: str) -> Response | PageAnswer:
-    """Change a shop's slug, brand name and legal details."""
+    """Change a shop's brand name and legal details (its slug stays)."""
     reseller = _shop(slug)
     form = ShopForm()
     if not form.is_submitted():
@@ -87,7 +87,7 @@ def shop_edit(slug: str) -> Response | PageAnswer:
     if not form.validate():
         return _edit_page(reseller, form, status=400, error="Please correct the marked fields.")
     try:
-        changed = edit_shop(reseller, form.slug.data or "", form.draft(), *_actor())
+        changed = edit_shop(reseller, form.draft(), *_actor())
     except ShopError as error:
         return _edit_page(reseller, form, status=400, error=str(error))
     flash(
@@ -100,7 +100,7 @@ def shop_edit(slug: str) -> Response | PageAnswer:
 @bp.post(f"/shops/{SLUG}/owner-invitation")
 @role_required(*ADMIN_DESK)
 def shop_invite_owner(slug: str) -> Response | PageAnswer:
-    """Email another invitation to own the shop."""
+    """Email an invitation to own a shop that has no owner (the first invitation expired)."""
     reseller = _shop(slug)
     invitation = OwnerInvitationForm()
     if not invitation.validate():
