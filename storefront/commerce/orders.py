@@ -28,6 +28,7 @@ from ..models import (
     Service,
     Tld,
 )
+from .account_credit import apply_account_credit
 from .cart import CartLine, PricedCart
 from .checkout_keys import key_fits
 from .invoices import invoice_label, issue_invoice
@@ -68,6 +69,8 @@ def place_order(
 ) -> Order:
     """Create the order and its invoice in one transaction; a replayed key returns the first order.
 
+    The customer's account credit pays the new invoice first, in full or in part.
+
     The key must fit this customer and this cart (see ``checkout_keys``), else StaleCheckout.
     """
     if not IDEMPOTENCY_KEY.match(idempotency_key or ""):
@@ -95,6 +98,7 @@ def place_order(
         return _order_for_key(shop, customer, idempotency_key) or _stale()
     invoice = issue_invoice(order, customer)
     db.session.flush()
+    apply_account_credit(invoice, recorded_by=f"customer:{customer.id}")  # credit pays first
     _notify_order(shop, customer, order, invoice)
     db.session.commit()
     return order
