@@ -218,7 +218,7 @@ def apply_account_credit(invoice: Invoice, recorded_by: str = "account credit") 
 
 
 def credit_refund_due(refund: RefundDue, recorded_by: str, now: datetime | None = None) -> AccountCreditEntry:
-    """Give a refund to make to the customer as account credit instead, once; the caller audits and commits."""
+    """Give a refund to make to the customer as account credit instead, once; the caller audits, commits."""
     invoice = db.session.get(Invoice, refund.invoice_id)
     lock_customer(invoice.customer_id)
     done = db.session.execute(

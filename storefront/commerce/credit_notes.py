@@ -135,22 +135,23 @@ def _lock_invoice(invoice: Invoice) -> Invoice:
 
 def issue_credit_note(
     shop: ShopLike, invoice: Invoice, request: CreditRequest, issued_by: str, now: datetime | None = None
-) -> CreditNote:
-    """Issue a credit note against a paid invoice; the same form's key returns the note it issued.
+) -> tuple[CreditNote, bool]:
+    """Issue a credit note against a paid invoice; return it and whether this call issued it (the same
+    form's key sent again returns the note it issued, and False).
 
-    The caller audits and commits; a refusal raises ``CreditNoteError`` and writes nothing.
+    The caller audits a new note and commits; a refusal raises ``CreditNoteError`` and writes nothing.
     """
     if request.line_errors:
         raise CreditNoteError("Please check the amounts below; nothing was credited.", request.line_errors)
     if not IDEMPOTENCY_KEY.fullmatch(request.idempotency_key or ""):
         raise CreditNoteError("This form has expired. Please open the order again and retry.")
     if (found := _by_key(shop, request.idempotency_key)) is not None:
-        return _same_invoice(found, invoice)
+        return _same_invoice(found, invoice), False
     outcome, reason = _outcome(request.outcome), clean_reason(request.reason)
     customer = lock_customer(invoice.customer_id)
     locked = _lock_invoice(invoice)
     if (found := _by_key(shop, request.idempotency_key)) is not None:  # the other click won the lock
-        return _same_invoice(found, invoice)
+        return _same_invoice(found, invoice), False
     if locked.status != InvoiceStatus.PAID:
         raise CreditNoteError("Only a paid invoice can be credited: cancel an unpaid one instead.")
     chosen = _check_lines(creditable_lines(locked), request.amounts, locked.currency)
@@ -160,7 +161,7 @@ def issue_credit_note(
         db.session.flush()
     except IntegrityError:  # the same form sent twice at once: the other one issued it
         db.session.rollback()
-        return _same_invoice(_by_key(shop, request.idempotency_key), invoice)
+        return _same_invoice(_by_key(shop, request.idempotency_key), invoice), False
     if outcome == CreditOutcome.ACCOUNT_CREDIT:
         add_credit_entry(
             shop.id,
@@ -172,7 +173,7 @@ def issue_credit_note(
             issued_by,
             credit_note_id=note.id,
         )
-    return note
+    return note, True
 
 
 def _same_invoice(found: CreditNote | None, invoice: Invoice) -> CreditNote:
