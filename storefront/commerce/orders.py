@@ -28,7 +28,7 @@ from ..models import (
     Service,
     Tld,
 )
-from .account_credit import apply_account_credit
+from .account_credit import apply_account_credit, credit_balances
 from .cart import CartLine, PricedCart
 from .checkout_keys import key_fits
 from .invoices import invoice_label, issue_invoice
@@ -235,6 +235,7 @@ class AccountSummary:
     orders: list[Order]
     unpaid_invoices: list[Invoice]
     services: list[Service]
+    credit: list[tuple[str, int]]  # account credit per currency
 
 
 # The account pages' queries, built once (building one costs more than running it).
@@ -259,11 +260,12 @@ _CUSTOMER_SERVICES = (
 
 
 def account_summary(shop: ShopLike, customer: Customer) -> AccountSummary:
-    """Return the customer's recent orders, unpaid invoices and services."""
+    """Return the customer's recent orders, unpaid invoices, services and account credit."""
     return AccountSummary(
         orders=list_orders(shop, customer, limit=RECENT_ORDERS),
         unpaid_invoices=list_invoices(shop, customer, unpaid_only=True),
         services=list_services(shop, customer),
+        credit=credit_balances(shop.id, customer.id),
     )
 
 

@@ -16,3 +16,12 @@ def test_smoke(app, demo, client_for):
     assert team.get("/console/refunds").status_code == 200
     c = team.get("/console/customers/1")
     assert "Account credit" in c.text
+
+def test_shop(app, demo, client_for):
+    shopper = paid_order(app, client_for)
+    team = owner(client_for)
+    assert issue(team, app, {1: "10.00"}).status_code == 303
+    for path in ("/account", "/account/invoices", "/account/invoices/1", "/account/credit-notes/1"):
+        r = shopper.get(path)
+        assert r.status_code == 200, path
+        assert "CN-000001" in r.text or "RM 10.00" in r.text, path
