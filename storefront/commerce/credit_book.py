@@ -86,10 +86,7 @@ def credit_note_page(reseller_id: int, page: int) -> CreditNotePage:
     """Return a page of the shop's credit notes, newest first, in two queries."""
     total = db.session.scalar(select(func.count(CreditNote.id)).where(CreditNote.reseller_id == reseller_id))
     found = db.session.execute(
-        _rows(reseller_id)
-        .order_by(CreditNote.number.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        _rows(reseller_id).order_by(CreditNote.number.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     )
     return CreditNotePage([CreditNoteRow(*row) for row in found], total, page)
 
@@ -149,7 +146,9 @@ def customer_credit_notes(shop: ShopLike, customer: Customer) -> list[tuple[Cred
     return [tuple(row) for row in found]
 
 
-def find_customer_credit_note(shop: ShopLike, customer: Customer, number: int) -> tuple[CreditNote, int] | None:
+def find_customer_credit_note(
+    shop: ShopLike, customer: Customer, number: int
+) -> tuple[CreditNote, int] | None:
     """Return one of the customer's credit notes by its number in the shop, with its invoice's number."""
     found = db.session.execute(
         select(CreditNote, Invoice.number)

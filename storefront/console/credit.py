@@ -21,7 +21,7 @@ from . import bp
 from .auth import owner_required, record_team_action, record_team_list
 from .credit_forms import CreditRefundForm, first_problem
 
-NUMBER = "<int(max=2147483647):number>"
+NUMBER = "<int(max=2147483647):credit_note_number>"
 
 
 @bp.get("/credit-notes")
@@ -54,8 +54,9 @@ def _note_page(number: int, form: CreditRefundForm | None = None, error: str | N
 
 @bp.get(f"/credit-notes/{NUMBER}")
 @owner_required
-def credit_note(number: int) -> str:
+def credit_note(credit_note_number: int) -> str:
     """One credit note with its lines, what the money became, and the refund once recorded; audited."""
+    number = credit_note_number
     record = credit_note_record(g.shop.id, number)
     if record is None:
         abort(404)
@@ -66,8 +67,9 @@ def credit_note(number: int) -> str:
 
 @bp.post(f"/credit-notes/{NUMBER}/refund")
 @owner_required
-def credit_note_refunded(number: int) -> Response | tuple[str, int]:
+def credit_note_refunded(credit_note_number: int) -> Response | tuple[str, int]:
     """Record how a credit note's money went back to the customer, with the refund's reference, once."""
+    number = credit_note_number
     record = credit_note_record(g.shop.id, number)
     if record is None:
         abort(404)
@@ -80,10 +82,12 @@ def credit_note_refunded(number: int) -> Response | tuple[str, int]:
         return _refused(note.id, note.customer_id, number, form, str(error)), 409
     except RefundError as error:
         return _refused(note.id, note.customer_id, number, form, str(error)), 400
-    record_team_action(f"credit_note:{note.id}", "refunded", form.reference.data, customer_id=note.customer_id)
+    record_team_action(
+        f"credit_note:{note.id}", "refunded", form.reference.data, customer_id=note.customer_id
+    )
     db.session.commit()
     flash(f"The refund of credit note {credit_note_label(number)} is recorded.", "success")
-    return redirect(url_for("console.credit_note", number=number), 303)
+    return redirect(url_for("console.credit_note", credit_note_number=number), 303)
 
 
 def _refused(note_id: int, customer_id: int, number: int, form: CreditRefundForm, error: str) -> str:

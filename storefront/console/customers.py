@@ -19,7 +19,6 @@ from ..commerce.account_credit import (
     credit_balances,
     credit_ledger,
 )
-
 from ..commerce.customer_directory import (
     DETAIL_LIMIT,
     SORTS,
@@ -98,4 +97,6 @@ def adjust_credit(customer_number: int) -> Response | tuple[str, int]:
     record_team_action(f"customer:{found.id}", "adjust_credit", entry.reason, customer_id=found.id)
     db.session.commit()
     flash("The account credit is adjusted.", "success")
-    return redirect(url_for("console.customer", customer_number=customer_number, _anchor="account-credit"), 303)
+    return redirect(
+        url_for("console.customer", customer_number=customer_number, _anchor="account-credit"), 303
+    )

@@ -22,7 +22,6 @@ from ..commerce.invoices import invoice_label
 from ..commerce.order_book import BadFilter, order_page, order_record, shop_order, status_filter
 from ..commerce.orders import invoice_of
 from ..commerce.payments import InvoiceClosed, PaymentRefused, mark_bank_transfer_paid
-from ..models import Invoice, InvoiceStatus, Order
 from ..commerce.refunds import (
     RefundClosed,
     RefundError,
@@ -33,6 +32,7 @@ from ..commerce.refunds import (
 )
 from ..extensions import db
 from ..htmx import is_htmx
+from ..models import Invoice, InvoiceStatus, Order
 from ..paging import page_number
 from . import bp
 from .auth import owner_required, record_team_action, record_team_list
@@ -173,10 +173,12 @@ def issue_credit(order_number: int) -> Response | tuple[str, int]:
         problems = {"credit_form": form, "amounts": request.form, "line_errors": error.line_errors}
         return _refused(order, customer_id, str(error), **problems), 400
     if issued:
-        record_team_action(f"credit_note:{note.id}", "issue_credit_note", note.reason, customer_id=customer_id)
+        record_team_action(
+            f"credit_note:{note.id}", "issue_credit_note", note.reason, customer_id=customer_id
+        )
     db.session.commit()
     flash(f"Credit note {credit_note_label(note.number)} is issued.", "success")
-    return redirect(url_for("console.credit_note", number=note.number), 303)
+    return redirect(url_for("console.credit_note", credit_note_number=note.number), 303)
 
 
 @bp.post(f"/orders/{NUMBER}/refunds/credit")
@@ -194,7 +196,9 @@ def refund_as_credit(order_number: int) -> Response | tuple[str, int]:
         return _refused(order, customer_id, str(error)), 409
     record_team_action(f"refund:{refund.id}", "credited", entry.reason, customer_id=customer_id)
     db.session.commit()
-    flash(f"The overpayment on {invoice_label(invoice.number)} is now the customer's account credit.", "success")
+    flash(
+        f"The overpayment on {invoice_label(invoice.number)} is now the customer's account credit.", "success"
+    )
     if request.form.get("back") == "refunds":
         return redirect(url_for("console.refunds_and_credit"), 303)
     return redirect(url_for("console.order", order_number=order_number), 303)

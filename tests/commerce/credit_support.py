@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from sqlalchemy import select
 
+from storefront.commerce.credit_notes import CreditRequest, issue_credit_note
 from storefront.commerce.payments import mark_bank_transfer_paid
 from storefront.extensions import db
-from storefront.models import AccountCreditEntry, CreditNote, Invoice, Order
+from storefront.models import AccountCreditEntry, CreditNote, Invoice, Order, Reseller
 from tests.console.shop_data import checkout, only_order_id, only_order_number
 from tests.shop.helpers import csrf_from
 from tests.steps import owner_client
@@ -17,7 +19,7 @@ ACME = "acme.localhost"
 
 
 def paid_order(app, client_for, **checkout_options):
-    """Aisyah orders Business yearly with a new domain and the shop sees her bank transfer; return her client."""
+    """Aisyah orders Business yearly with a new domain and pays by bank transfer; return her client."""
     shopper = checkout(client_for, **checkout_options)
     with app.app_context():
         invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == only_order_id(app)))
@@ -70,7 +72,9 @@ def ledger(app) -> list[tuple[int, int, str]]:
     with app.app_context():
         rows = db.session.execute(
             select(
-                AccountCreditEntry.amount_minor, AccountCreditEntry.balance_after_minor, AccountCreditEntry.source
+                AccountCreditEntry.amount_minor,
+                AccountCreditEntry.balance_after_minor,
+                AccountCreditEntry.source,
             ).order_by(AccountCreditEntry.id)
         )
         return [(amount, after, source.value) for amount, after, source in rows]
@@ -84,3 +88,18 @@ def owner(client_for):
 def order_count(app) -> int:
     with app.app_context():
         return len(db.session.scalars(select(Order.id)).all())
+
+
+def credit_invoice(
+    app, invoice_id: int, amounts: dict[int, int], outcome: str = "account_credit", key: str | None = None
+) -> int:
+    """Issue a credit note through the service (minor units by line position); return its number."""
+    with app.app_context():
+        invoice = db.session.get(Invoice, invoice_id)
+        shop = db.session.get(Reseller, invoice.reseller_id)
+        request = CreditRequest(
+            amounts, "Goodwill for a slow start", outcome, key or secrets.token_urlsafe(24)
+        )
+        note, _ = issue_credit_note(shop, invoice, request, "team:0")
+        db.session.commit()
+        return note.number
