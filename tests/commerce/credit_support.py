@@ -7,10 +7,11 @@ import secrets
 
 from sqlalchemy import select
 
+from storefront.commerce.account_credit import Adjustment, adjust_account_credit
 from storefront.commerce.credit_notes import CreditRequest, issue_credit_note
 from storefront.commerce.payments import mark_bank_transfer_paid
 from storefront.extensions import db
-from storefront.models import AccountCreditEntry, CreditNote, Invoice, Order, Reseller
+from storefront.models import AccountCreditEntry, CreditNote, Customer, Invoice, Order, Reseller
 from tests.console.shop_data import checkout, only_order_id, only_order_number
 from tests.shop.helpers import csrf_from
 from tests.steps import owner_client
@@ -103,3 +104,12 @@ def credit_invoice(
         note, _ = issue_credit_note(shop, invoice, request, "team:0")
         db.session.commit()
         return note.number
+
+
+def give_credit(app, amount: str, email: str = "aisyah@example.com", direction: str = "add") -> None:
+    """Adjust a demo customer's account credit through the service, as the shop's team does."""
+    with app.app_context():
+        customer = db.session.scalar(select(Customer).where(Customer.email == email))
+        shop = db.session.get(Reseller, customer.reseller_id)
+        adjust_account_credit(shop, customer, Adjustment(direction, amount, "Goodwill"), "team:0")
+        db.session.commit()
