@@ -147,7 +147,11 @@ def issue_credit_note(
         raise CreditNoteError("This form has expired. Please open the order again and retry.")
     if (found := _by_key(shop, request.idempotency_key)) is not None:
         return _same_invoice(found, invoice), False
-    outcome, reason = _outcome(request.outcome), clean_reason(request.reason)
+    outcome = _outcome(request.outcome)
+    try:
+        reason = clean_reason(request.reason)
+    except CreditError as error:
+        raise CreditNoteError(str(error)) from None
     customer = lock_customer(invoice.customer_id)
     locked = _lock_invoice(invoice)
     if (found := _by_key(shop, request.idempotency_key)) is not None:  # the other click won the lock
