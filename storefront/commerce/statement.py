@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -139,7 +140,7 @@ class Statement:
     page: int
     pages: int
     months_with_charges: list[Month]
-    credits: list[StatementCredit] = ()
+    credits: Sequence[StatementCredit] = ()
 
 
 def _in_month(shop: ShopLike, month: Month) -> tuple[ColumnElement[bool], ...]:

@@ -232,3 +232,18 @@ def test_the_statement_shows_the_months_credit_notes_and_keeps_its_charges(app, 
         == after[after.index(total) : after.index("</tfoot>")]
     )
     assert team.get("/console/statement.csv").text.count("\r\n") == 3  # a header and the two charges
+
+
+def test_views_and_lists_of_credit_notes_are_audited_under_the_customer(app, demo, client_for) -> None:
+    shopper = paid_order(app, client_for)
+    team = owner(client_for)
+    issue(team, app, {1: "5.00"})
+    [note] = notes(app)
+    aisyah = customer_id(app)
+    assert team.get("/console/credit-notes/1").status_code == 200
+    assert team.get("/console/credit-notes").status_code == 200
+    assert (f"credit_note:{note.id}", "", aisyah) in _audited(app, "view")
+    assert ("credit_notes", "page 1", aisyah) in _audited(app, "list")
+    assert team.get("/console/credit-notes/2").status_code == 404
+    log = shopper.get("/account/privacy").text
+    assert "viewed credit note CN-000001" in log and "saw your credit note in the list of credit notes" in log
