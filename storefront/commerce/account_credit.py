@@ -1,7 +1,7 @@
 """Account credit: money a shop holds for a customer, and paying invoices from it first.
 
 The ledger (``models.account_credit``) only grows. Every entry is written while the customer's row
-is locked (``FOR UPDATE`` on PostgreSQL; SQLite lets one writer in at a time), so two changes at
+is locked (``FOR NO KEY UPDATE`` on PostgreSQL; SQLite lets one writer in at a time), so two changes at
 once read the balance one after the other and it never drops below zero. Credit comes from credit
 notes, from overpayments the team gives as credit, and from manual adjustments; it goes to invoices
 through ``apply_account_credit``, which every newly issued invoice passes through.
@@ -44,11 +44,15 @@ class CreditError(ValueError):
 
 
 def lock_customer(customer_id: int) -> Customer:
-    """Lock the customer's row until the transaction ends: every change to their credit takes it first."""
+    """Lock the customer's row until the transaction ends: every change to their credit takes it first.
+
+    ``FOR NO KEY UPDATE``: changes to credit wait for each other, while rows that merely refer to
+    the customer (a new order, a ticket) are still written meanwhile.
+    """
     return db.session.scalar(
         select(Customer)
         .where(Customer.id == customer_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
 
