@@ -11,6 +11,7 @@ from sqlalchemy import select
 from storefront.extensions import db
 from storefront.models import (
     CorrectionRequest,
+    CreditNote,
     Customer,
     Domain,
     Order,
@@ -135,6 +136,7 @@ CONSOLE_ID_MODELS = {
     "member_number": TeamMember,
     "invitation_number": TeamInvitation,
     "correction_number": CorrectionRequest,
+    "credit_note_number": CreditNote,
 }
 
 

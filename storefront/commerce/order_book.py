@@ -28,7 +28,7 @@ from ..models import (
 from ..paging import PageCount
 from ..whole_numbers import is_ascii_digits
 from .customer_directory import like_pattern
-from .payments import BANK_TRANSFER, SANDBOX_CARD
+from .payments import GATEWAY_LABELS
 from .refunds import refunds_of_invoice
 
 PAGE_SIZE = 25
@@ -37,7 +37,6 @@ STATUS_FILTERS = {
     "paid": OrderStatus.PAID,
     "cancelled": OrderStatus.CANCELLED,
 }
-GATEWAY_LABELS = {gateway.code: gateway.label for gateway in (BANK_TRANSFER, SANDBOX_CARD)}
 # "42", "#42", "INV-000042", "inv 42", "order 42": a number an owner might paste in.
 NUMBER_SEARCH = re.compile(r"(?:#|inv[- ]?|order ?)?0*([0-9]{1,9})", re.IGNORECASE)
 
@@ -155,7 +154,7 @@ class OrderRecord:
     @property
     def refunds_to_make(self) -> list[RefundDue]:
         """The refunds of this order's invoice not yet made."""
-        return [refund for refund, _ in self.refunds if refund.refunded_at is None]
+        return [refund for refund, _ in self.refunds if not refund.settled]
 
     @property
     def awaits_bank_transfer(self) -> bool:

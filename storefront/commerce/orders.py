@@ -28,6 +28,7 @@ from ..models import (
     Service,
     Tld,
 )
+from .account_credit import apply_account_credit, credit_balances
 from .cart import CartLine, PricedCart
 from .checkout_keys import key_fits
 from .invoices import invoice_label, issue_invoice
@@ -68,6 +69,8 @@ def place_order(
 ) -> Order:
     """Create the order and its invoice in one transaction; a replayed key returns the first order.
 
+    The customer's account credit pays the new invoice first, in full or in part.
+
     The key must fit this customer and this cart (see ``checkout_keys``), else StaleCheckout.
     """
     if not IDEMPOTENCY_KEY.match(idempotency_key or ""):
@@ -95,6 +98,7 @@ def place_order(
         return _order_for_key(shop, customer, idempotency_key) or _stale()
     invoice = issue_invoice(order, customer)
     db.session.flush()
+    apply_account_credit(invoice, recorded_by=f"customer:{customer.id}")  # credit pays first
     _notify_order(shop, customer, order, invoice)
     db.session.commit()
     return order
@@ -232,6 +236,7 @@ class AccountSummary:
     orders: list[Order]
     unpaid_invoices: list[Invoice]
     services: list[Service]
+    credit: list[tuple[str, int]]  # account credit per currency
 
 
 # The account pages' queries, built once (building one costs more than running it).
@@ -256,11 +261,12 @@ _CUSTOMER_SERVICES = (
 
 
 def account_summary(shop: ShopLike, customer: Customer) -> AccountSummary:
-    """Return the customer's recent orders, unpaid invoices and services."""
+    """Return the customer's recent orders, unpaid invoices, services and account credit."""
     return AccountSummary(
         orders=list_orders(shop, customer, limit=RECENT_ORDERS),
         unpaid_invoices=list_invoices(shop, customer, unpaid_only=True),
         services=list_services(shop, customer),
+        credit=credit_balances(shop.id, customer.id),
     )
 
 

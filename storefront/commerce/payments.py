@@ -37,6 +37,9 @@ class Gateway:
 
 BANK_TRANSFER = Gateway("bank_transfer", "Bank transfer")
 SANDBOX_CARD = Gateway("sandbox_card", "Card (test payments)")
+# Never offered to pick: ``account_credit.apply_account_credit`` pays through it.
+ACCOUNT_CREDIT = Gateway("account_credit", "Account credit")
+GATEWAY_LABELS = {gateway.code: gateway.label for gateway in (BANK_TRANSFER, SANDBOX_CARD, ACCOUNT_CREDIT)}
 
 
 def enabled_gateways() -> dict[str, Gateway]:
@@ -57,7 +60,10 @@ def record_payment(
     *,
     commit: bool = True,
 ) -> Payment:
-    """Settle an invoice and set off what it pays for in one transaction; mismatches change nothing."""
+    """Settle an invoice and set off what it pays for in one transaction; mismatches change nothing.
+
+    The amount must be what is due: the total less any account credit already applied to it.
+    """
     locked = db.session.scalar(
         select(Invoice)
         .where(Invoice.id == invoice.id)
@@ -68,7 +74,7 @@ def record_payment(
         raise InvoiceClosed(f"Invoice {locked.number} is already paid.")
     if db.session.get(Order, locked.order_id).status == OrderStatus.CANCELLED:
         raise InvoiceClosed("This order is cancelled, so its invoice cannot be paid.")
-    if amount_minor != locked.total_minor or currency != locked.currency:
+    if amount_minor != locked.amount_due_minor or currency != locked.currency:
         raise PaymentRefused("The amount or currency does not match the invoice.")
     payment = Payment(
         reseller_id=locked.reseller_id,
@@ -103,5 +109,11 @@ def mark_bank_transfer_paid(
     except WhiteLabelError as error:
         raise PaymentRefused(str(error)) from None
     return record_payment(
-        invoice, BANK_TRANSFER, reference, invoice.total_minor, invoice.currency, recorded_by, commit=commit
+        invoice,
+        BANK_TRANSFER,
+        reference,
+        invoice.amount_due_minor,
+        invoice.currency,
+        recorded_by,
+        commit=commit,
     )

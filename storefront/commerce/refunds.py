@@ -15,9 +15,8 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Invoice, Order, RefundDue, Reseller, utcnow
-from .payments import BANK_TRANSFER, SANDBOX_CARD
+from .payments import GATEWAY_LABELS
 
-GATEWAY_LABELS = {gateway.code: gateway.label for gateway in (BANK_TRANSFER, SANDBOX_CARD)}
 AMOUNT_MAX = 2**31 - 1  # the column's range; a gateway never charges more
 REFERENCE_RULE = "Please enter the reference of the refund (3 to 120 characters)."
 
@@ -89,7 +88,7 @@ def refunds_to_make(reseller_id: int | None = None) -> list[RefundRow]:
         .join(Invoice, Invoice.id == RefundDue.invoice_id)
         .join(Order, Order.id == Invoice.order_id)
         .join(Reseller, Reseller.id == RefundDue.reseller_id)
-        .where(RefundDue.refunded_at.is_(None))
+        .where(RefundDue.refunded_at.is_(None), RefundDue.credited_at.is_(None))
         .order_by(RefundDue.created_at, RefundDue.id)
     )
     if reseller_id is not None:
@@ -128,9 +127,9 @@ def mark_refunded(refund: RefundDue, raw_reference: str, by: str, now: datetime 
         raise RefundError("Remove the invisible control characters from the reference.")
     done = db.session.execute(
         update(RefundDue)
-        .where(RefundDue.id == refund.id, RefundDue.refunded_at.is_(None))
+        .where(RefundDue.id == refund.id, RefundDue.refunded_at.is_(None), RefundDue.credited_at.is_(None))
         .values(refunded_at=now or utcnow(), refund_reference=reference, refunded_by=by[:160])
         .execution_options(synchronize_session="fetch")
     )
     if done.rowcount != 1:
-        raise RefundClosed("This refund was already recorded; nothing was changed.")
+        raise RefundClosed("This money was already given back; nothing was changed.")

@@ -84,7 +84,7 @@ def charge(invoice: Invoice, card_number: str) -> tuple[bytes, str]:
         "data": {
             "shop": invoice.reseller_id,
             "invoice": invoice.number,
-            "amount": invoice.total_minor,
+            "amount": invoice.amount_due_minor,
             "currency": invoice.currency,
             "charge": f"ch_{secrets.token_hex(10)}",
         },

@@ -1,10 +1,16 @@
-"""The wholesale statement: what a shop's sales cost it at wholesale, month by month in its own time zone."""
+"""The wholesale statement: what a shop's sales cost it at wholesale, month by month in its own time zone.
+
+Beside the charges it lists the month's credit notes. They correct the shop's invoices to its own
+customers and leave the wholesale charges as they were: what the shop gives back to a customer
+does not reverse what the platform charged for the order.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -14,11 +20,13 @@ from sqlalchemy import ColumnElement, Select, case, func, select
 from ..branding.shops import ShopLike
 from ..catalog.pricing import decimal_text
 from ..extensions import db
-from ..models import Invoice, LedgerEntry, Order, Plan
+from ..models import CreditNote, CreditOutcome, Invoice, LedgerEntry, Order, Plan
 from ..paging import page_count
+from .credit_notes import OUTCOME_LABELS, credit_note_label
 from .invoices import invoice_label
 
 PAGE_SIZE = 100
+CREDITS_SHOWN = 100  # a month's credit notes on the statement; the credit notes list has them all
 MONTHS_LISTED = 120  # the month picker lists the latest ten years that have charges
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -93,8 +101,37 @@ class StatementLine:
 
 
 @dataclass(frozen=True)
+class StatementCredit:
+    """A credit note the shop issued to a customer in the month; no wholesale charge changes with it."""
+
+    issued_at: datetime
+    number: int
+    invoice_number: int
+    order_number: int
+    total_minor: int
+    currency: str
+    outcome: CreditOutcome
+
+    @property
+    def label(self) -> str:
+        """The credit note's number as printed."""
+        return credit_note_label(self.number)
+
+    @property
+    def invoice_label(self) -> str:
+        """The credited invoice's number as printed."""
+        return invoice_label(self.invoice_number)
+
+    @property
+    def becomes(self) -> str:
+        """What the credited money became, in words."""
+        return OUTCOME_LABELS[self.outcome]
+
+
+@dataclass(frozen=True)
 class Statement:
-    """One page of a month's wholesale charges, the month's totals, and the months that have charges."""
+    """One page of a month's wholesale charges, the month's totals, the months that have charges, and
+    the credit notes issued in the month."""
 
     month: Month
     lines: list[StatementLine]
@@ -103,6 +140,7 @@ class Statement:
     page: int
     pages: int
     months_with_charges: list[Month]
+    credits: Sequence[StatementCredit] = ()
 
 
 def _in_month(shop: ShopLike, month: Month) -> tuple[ColumnElement[bool], ...]:
@@ -153,7 +191,34 @@ def monthly_statement(shop: ShopLike, month: Month, page: int = 1) -> Statement:
         page=page,
         pages=pages,
         months_with_charges=months_with_charges(shop),
+        credits=credits_in_month(shop, month),
     )
+
+
+def credits_in_month(shop: ShopLike, month: Month) -> list[StatementCredit]:
+    """Return the credit notes the shop issued in a month (its first ``CREDITS_SHOWN``), in one query."""
+    zone = ZoneInfo(shop.timezone)
+    rows = db.session.execute(
+        select(
+            CreditNote.issued_at,
+            CreditNote.number,
+            Invoice.number,
+            Order.number,
+            CreditNote.total_minor,
+            CreditNote.currency,
+            CreditNote.outcome,
+        )
+        .join(Invoice, Invoice.id == CreditNote.invoice_id)
+        .join(Order, Order.id == Invoice.order_id)
+        .where(
+            CreditNote.reseller_id == shop.id,
+            CreditNote.issued_at >= month.starts_at(zone),
+            CreditNote.issued_at < month.shifted(1).starts_at(zone),
+        )
+        .order_by(CreditNote.number)
+        .limit(CREDITS_SHOWN)
+    )
+    return [StatementCredit(*row) for row in rows]
 
 
 def months_with_charges(shop: ShopLike) -> list[Month]:

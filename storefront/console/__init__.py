@@ -10,6 +10,7 @@ from . import (  # noqa: E402, F401  (routes register on import)
     audit,
     auth,
     brand,
+    credit,
     customers,
     domains,
     held_mail,

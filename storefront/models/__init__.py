@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from . import revisions  # noqa: F401  (registers the revision listeners)
 from .account import Customer, StaffRole, StaffUser, TeamInvitation, TeamMember, TeamRole
+from .account_credit import AccountCreditEntry, CreditSource
 from .audit import AuditEntry
 from .base import TenantScoped, utcnow
 from .catalog import BillingCycle, Offer, OfferPrice, Plan, PlanPrice, Tld
+from .credit_note import CreditNote, CreditNoteLine, CreditOutcome, RefundMethod
 from .inbound import InboundEmail, InboundOutcome
 from .invoice import Invoice, InvoiceLine, InvoiceStatus
 from .ledger import LedgerEntry
@@ -36,6 +38,12 @@ from .ticket import Attachment, Author, Escalation, Ticket, TicketMessage, Ticke
 from .token import AccountToken, PasswordResetRequest, TokenPurpose
 
 __all__ = [
+    "AccountCreditEntry",
+    "CreditNote",
+    "CreditNoteLine",
+    "CreditOutcome",
+    "CreditSource",
+    "RefundMethod",
     "Breach",
     "BreachCustomer",
     "BreachShop",

@@ -28,6 +28,9 @@ class Invoice(ShopNumbered, db.Model):
         UniqueConstraint("order_id"),
         CheckConstraint("total_minor >= 0", "total_not_negative"),
         CheckConstraint("number > 0", "number_positive"),
+        CheckConstraint(
+            "credit_applied_minor >= 0 AND credit_applied_minor <= total_minor", "credit_applied_within_total"
+        ),
         # The console home's unpaid invoices: counted and summed from the index alone.
         Index("ix_invoice_reseller_status", "reseller_id", "status", "currency", "total_minor"),
     )
@@ -54,6 +57,8 @@ class Invoice(ShopNumbered, db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     payment_gateway: Mapped[str | None] = mapped_column(String(32))
     payment_reference: Mapped[str | None] = mapped_column(String(120))
+    # The part of the total the customer's account credit paid; every way to pay charges the rest.
+    credit_applied_minor: Mapped[int] = mapped_column(default=0, server_default="0")
     # Set when retention passed: the buyer's name and email are reduced, the rest stays as issued.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -62,7 +67,14 @@ class Invoice(ShopNumbered, db.Model):
     )
 
     # What may still change after issue: settlement only.
-    SETTLEMENT_FIELDS = frozenset({"status", "paid_at", "payment_gateway", "payment_reference"})
+    SETTLEMENT_FIELDS = frozenset(
+        {"status", "paid_at", "payment_gateway", "payment_reference", "credit_applied_minor"}
+    )
+
+    @property
+    def amount_due_minor(self) -> int:
+        """What is still to pay: the total less the account credit applied to it."""
+        return self.total_minor - (self.credit_applied_minor or 0)
 
 
 class InvoiceLine(TenantScoped, db.Model):

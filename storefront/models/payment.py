@@ -48,6 +48,7 @@ class RefundDue(TenantScoped, Timestamped, db.Model):
     __table_args__ = (
         UniqueConstraint("gateway", "event_id"),
         CheckConstraint("amount_minor > 0", "amount_positive"),
+        CheckConstraint("refunded_at IS NULL OR credited_at IS NULL", "refunded_or_credited"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,3 +62,10 @@ class RefundDue(TenantScoped, Timestamped, db.Model):
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refund_reference: Mapped[str | None] = mapped_column(String(120))
     refunded_by: Mapped[str | None] = mapped_column(String(160))  # staff:<email>, team:<id>
+    # Set instead of the refund when the money was given to the customer as account credit.
+    credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def settled(self) -> bool:
+        """True once the money went back, as a refund or as account credit."""
+        return self.refunded_at is not None or self.credited_at is not None

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from ..branding.shops import ShopLike
+from ..commerce.credit_notes import credit_note_label
 from ..commerce.invoices import invoice_label
 from ..extensions import db
 from ..models import AuditEntry, Customer, TeamMember
@@ -37,10 +38,19 @@ ACTION_WORDS = {
     "activate": "set up {record}",
     "download": "downloaded a file of {record}",
     "open_ticket": "opened a ticket from an email of yours",
+    "issue_credit_note": "issued {record}",
+    "refunded": "recorded a refund to you",
+    "credited": "gave money you overpaid back as account credit",
+    "adjust_credit": "adjusted your account credit",
 }
 
 # Records the customer knows by the shop's number.
-NUMBERED_WORDS = {"ticket": "ticket #{number}", "order": "order {number}", "invoice": "invoice {invoice}"}
+NUMBERED_WORDS = {
+    "ticket": "ticket #{number}",
+    "order": "order {number}",
+    "invoice": "invoice {invoice}",
+    "credit_note": "credit note {credit_note}",
+}
 
 # Which list showed the customer, by the list's record (an entry with the action "list").
 LIST_WORDS = {
@@ -51,6 +61,8 @@ LIST_WORDS = {
     "escalations": "saw your ticket in the queue of escalated tickets",
     "provisioning": "saw your hosting service in the queue of services to set up",
     "payments": "saw your unpaid invoice in the list of payments to confirm",
+    "credit_notes": "saw your credit note in the list of credit notes",
+    "refunds": "saw money owed to you in the list of refunds and credit",
 }
 
 
@@ -141,12 +153,15 @@ def record_words(record: str, numbers: dict[str, int]) -> str:
     kind = record.partition(":")[0]
     number = numbers.get(record)
     if number is not None and kind in NUMBERED_WORDS:
-        return NUMBERED_WORDS[kind].format(number=number, invoice=invoice_label(number))
+        return NUMBERED_WORDS[kind].format(
+            number=number, invoice=invoice_label(number), credit_note=credit_note_label(number)
+        )
     words = {
         "customer": "your customer record",
         "ticket": "a ticket of yours",
         "order": "an order of yours",
         "invoice": "an invoice of yours",
+        "credit_note": "a credit note of yours",
         "service": "one of your hosting services",
         "correction": "your correction request",
         "disclosure": "your data",

@@ -1,7 +1,7 @@
 """Anonymising a closed account or a closed ticket once its shop's retention has passed.
 
-What stays: invoices as issued (number, dates, seller, lines, amounts; the law keeps
-them seven years) with the buyer's name and email reduced; orders and services; the
+What stays: invoices and credit notes as issued (number, dates, seller, lines, amounts; the
+law keeps them seven years) with the buyer's name and email reduced; account credit; orders and services; the
 records of what the shop did (notice acceptances, consent history, disclosures,
 breach notices, correction requests without their text); the audit log, untouched.
 What goes: the person's name, email and password, ticket subjects and messages,
@@ -26,6 +26,7 @@ from ..models import (
     AccountToken,
     Attachment,
     CorrectionRequest,
+    CreditNote,
     Customer,
     DomainRegistration,
     Escalation,
@@ -70,6 +71,7 @@ def anonymise_accounts(
         anonymise_tickets(shop, tickets[start : start + CHUNK], now, report, "the account was anonymised")
     report.sent_emails += _reduce_sent_emails(shop, OutboxMessage.customer_id.in_(ids))
     report.invoices += _reduce_invoices(ids, now)
+    report.credit_notes += _reduce_credit_notes(ids, now)
     report.registrations += _reduce_registrations(ids)
     report.corrections += _redact_corrections(ids)
     report.tokens += _rowcount(delete(AccountToken).where(AccountToken.customer_id.in_(ids)))
@@ -186,6 +188,16 @@ def _reduce_sent_emails(shop: Reseller, addressed: ColumnElement[bool]) -> int:
             ),
         )
     )
+
+
+def _reduce_credit_notes(customer_ids: list[int], now: datetime) -> int:
+    """Reduce the buyer on each credit note, as on the invoices they correct."""
+    notes = db.session.scalars(
+        select(CreditNote).where(CreditNote.customer_id.in_(customer_ids), CreditNote.anonymised_at.is_(None))
+    ).all()
+    for note in notes:
+        note.buyer_name, note.buyer_email, note.anonymised_at = FORMER_CUSTOMER, "", now
+    return len(notes)
 
 
 def _reduce_invoices(customer_ids: list[int], now: datetime) -> int:

@@ -1,10 +1,10 @@
 """Everything a shop holds about one customer, as one machine-readable document.
 
-The export is what the customer may see: never internal notes, wholesale prices, the servers
-behind their hosting or who the shop's own providers are. Platform staff appear as the shop's
-escalation persona, as they do in the ticket thread. It costs the same number of queries however
-many orders or tickets there are: each collection loads in one query (a subquery load, where a
-select-in load would split its ids into batches of 500).
+The export is what the customer may see, credit notes and account credit included: never internal
+notes, wholesale prices, the servers behind their hosting or who the shop's own providers are.
+Platform staff appear as the shop's escalation persona, as they do in the ticket thread. It costs
+the same number of queries however many orders or tickets there are: each collection loads in one
+query (a subquery load, where a select-in load would split its ids into batches of 500).
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import subqueryload
 
 from ..branding.shops import ShopLike
+from ..commerce.credit_notes import credit_note_label
 from ..commerce.invoices import invoice_label
 from ..extensions import db
 from ..models import (
+    AccountCreditEntry,
     ConsentEvent,
     CorrectionRequest,
+    CreditNote,
     Customer,
     DomainRegistration,
     Invoice,
@@ -115,6 +118,46 @@ def _invoices(shop: ShopLike, customer: Customer) -> list[dict]:
             ],
         }
         for invoice, order_number in invoices
+    ]
+
+
+def _credit_notes(shop: ShopLike, customer: Customer) -> list[dict]:
+    notes = db.session.execute(
+        _mine(CreditNote, shop, customer)
+        .add_columns(Invoice.number)
+        .join(Invoice, Invoice.id == CreditNote.invoice_id)
+        .options(subqueryload(CreditNote.lines))
+    )
+    return [
+        {
+            "credit_note": credit_note_label(note.number),
+            "invoice": invoice_label(invoice_number),
+            "issued_at": _when(note.issued_at),
+            "reason": note.reason,
+            "becomes": note.outcome.value,
+            "refunded_at": _when(note.refunded_at),
+            "refund_reference": note.refund_reference,
+            "seller": {"name": note.seller_name, "address": note.seller_address},
+            "buyer": {"name": note.buyer_name, "email": note.buyer_email},
+            "currency": note.currency,
+            "total_minor": note.total_minor,
+            "lines": [{"description": li.description, "amount_minor": li.amount_minor} for li in note.lines],
+        }
+        for note, invoice_number in notes
+    ]
+
+
+def _account_credit(shop: ShopLike, customer: Customer) -> list[dict]:
+    return [
+        {
+            "at": _when(entry.created_at),
+            "source": entry.source.value,
+            "reason": entry.reason,
+            "currency": entry.currency,
+            "amount_minor": entry.amount_minor,
+            "balance_after_minor": entry.balance_after_minor,
+        }
+        for entry in db.session.scalars(_mine(AccountCreditEntry, shop, customer))
     ]
 
 
@@ -258,6 +301,8 @@ def export_data(shop: ShopLike, customer: Customer, now: datetime | None = None)
         "profile": _profile(customer),
         "orders": _orders(shop, customer),
         "invoices": _invoices(shop, customer),
+        "credit_notes": _credit_notes(shop, customer),
+        "account_credit": _account_credit(shop, customer),
         "services": _services(shop, customer),
         "domain_registrations": _domain_registrations(shop, customer),
         "tickets": _tickets(shop, customer),

@@ -17,6 +17,7 @@ class PurgeReport:
     inbound_emails: int = 0
     sent_emails: int = 0
     invoices: int = 0
+    credit_notes: int = 0
     registrations: int = 0
     corrections: int = 0
     tokens: int = 0
@@ -43,6 +44,7 @@ class PurgeReport:
             _counted(self.accounts, "account", " anonymised"),
             tickets,
             _counted(self.invoices, "invoice", " reduced"),
+            _counted(self.credit_notes, "credit note", " reduced"),
             _counted(self.registrations, "domain registration", " reduced"),
             _counted(self.inbound_emails, "received email", " reduced"),
             _counted(self.sent_emails, "sent email", " reduced"),

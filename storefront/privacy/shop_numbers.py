@@ -10,10 +10,12 @@ from collections.abc import Iterable
 
 from sqlalchemy import Select, String, literal, select, union_all
 
+from ..commerce.credit_notes import credit_note_label
 from ..commerce.invoices import invoice_label
 from ..extensions import db
 from ..models import (
     CorrectionRequest,
+    CreditNote,
     Customer,
     Domain,
     Invoice,
@@ -28,6 +30,7 @@ NUMBERED = {
     "customer": Customer,
     "order": Order,
     "invoice": Invoice,
+    "credit_note": CreditNote,
     "service": Service,
     "ticket": Ticket,
     "correction": CorrectionRequest,
@@ -36,7 +39,7 @@ NUMBERED = {
     "team_invitation": TeamInvitation,
 }
 # The kinds that belong to one customer.
-CUSTOMER_OWNED = frozenset({"customer", "order", "invoice", "service", "ticket", "correction"})
+CUSTOMER_OWNED = frozenset({"customer", "order", "invoice", "credit_note", "service", "ticket", "correction"})
 ID_DIGITS = 10
 # References that already count per shop, shown as written.
 SHOP_SEQUENCES = frozenset({"privacy_notice"})
@@ -81,4 +84,6 @@ def shop_reference(record: str, numbers: dict[str, int]) -> str:
         return words
     if kind == "invoice":
         return f"invoice {invoice_label(number)}"
+    if kind == "credit_note":
+        return f"credit note {credit_note_label(number)}"
     return f"{words} {number}"

@@ -1,4 +1,4 @@
-"""Orders, invoices and services in the account; paying an invoice; the gateway's callback."""
+"""Orders, invoices, credit notes and services in the account; paying an invoice; the gateway's callback."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from werkzeug.wrappers import Response
 
 from ..branding.theming import render_themed
 from ..commerce import sandbox_gateway
+from ..commerce.account_credit import credit_balances, credit_ledger
+from ..commerce.credit_book import credit_notes_of_invoice, customer_credit_notes, find_customer_credit_note
+from ..commerce.credit_notes import credit_note_label
 from ..commerce.orders import find_invoice, list_invoices, list_orders, list_services
 from ..commerce.payments import SANDBOX_CARD, enabled_gateways
 from ..extensions import csrf
@@ -40,15 +43,45 @@ def orders() -> str:
 @bp.get("/account/invoices")
 @customer_required
 def invoices() -> str:
-    """The customer's invoices."""
-    return render_themed("account/invoices.html", invoices=list_invoices(g.shop, current_user))
+    """The customer's invoices, credit notes and account credit."""
+    return render_themed(
+        "account/invoices.html",
+        invoices=list_invoices(g.shop, current_user),
+        credit_notes=customer_credit_notes(g.shop, current_user),
+        balances=credit_balances(g.shop.id, current_user.id),
+        ledger=credit_ledger(g.shop.id, current_user.id),
+        credit_note_label=credit_note_label,
+    )
 
 
 @bp.get("/account/invoices/<int(max=2147483647):number>")
 @customer_required
 def invoice(number: int) -> str:
-    """One invoice, printable, with the ways to pay it while it is unpaid."""
-    return render_themed("account/invoice.html", invoice=_my_invoice(number), gateways=enabled_gateways())
+    """One invoice, printable, with its credit notes and the ways to pay it while it is unpaid."""
+    found = _my_invoice(number)
+    return render_themed(
+        "account/invoice.html",
+        invoice=found,
+        gateways=enabled_gateways(),
+        credit_notes=credit_notes_of_invoice(found),
+        credit_note_label=credit_note_label,
+    )
+
+
+@bp.get("/account/credit-notes/<int(max=2147483647):number>")
+@customer_required
+def credit_note(number: int) -> str:
+    """One of the customer's credit notes, printable like an invoice."""
+    found = find_customer_credit_note(g.shop, current_user._get_current_object(), number)
+    if found is None:
+        abort(404)
+    note, invoice_number = found
+    return render_themed(
+        "account/credit_note.html",
+        note=note,
+        invoice_number=invoice_number,
+        credit_note_label=credit_note_label,
+    )
 
 
 @bp.get("/account/services")

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select, update
 
 from storefront.extensions import db
-from storefront.models import CorrectionRequest, Customer, Reseller, utcnow
+from storefront.models import CorrectionRequest, Customer, Invoice, Reseller, utcnow
+from tests.commerce.credit_support import credit_invoice
 from tests.shop.helpers import csrf_from, sign_in
 from tests.steps import (
     CONSOLE_ID_MODELS,
@@ -90,6 +91,11 @@ def _kedai_with_one_of_everything(app, client_for) -> dict[str, int | None]:
     make_ticket(app, "kedai", "raj@example.org")
     invite_to_team(client_for("kedai.localhost"), "owner@kedaihosting.test", "newcomer@example.com")
     _correction_request(app, "kedai", "raj@example.org")
+    with app.app_context():
+        invoice_id = db.session.scalar(
+            select(Invoice.id).join(Reseller).where(Reseller.slug == "kedai").order_by(Invoice.id.desc())
+        )
+    credit_invoice(app, invoice_id, {1: 100}, outcome="refund")
     with app.app_context():  # Kedai's numbers move past any Acme has given
         kedai = db.session.scalar(select(Reseller.id).where(Reseller.slug == "kedai"))
         for model in CONSOLE_ID_MODELS.values():

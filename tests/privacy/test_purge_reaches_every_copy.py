@@ -23,6 +23,7 @@ from storefront.extensions import db
 from storefront.fulfilment.provisioning import activate
 from storefront.models import (
     Customer,
+    Invoice,
     LegalBasis,
     OutboxMessage,
     Reseller,
@@ -44,6 +45,7 @@ from storefront.support.inbound.intake import ingest
 from storefront.support.reminders import send_deadline_reminders
 from storefront.support.ticket_mail import reply_address
 from storefront.support.tickets import add_note, add_staff_reply, add_team_reply, set_status
+from tests.commerce.credit_support import credit_invoice
 from tests.shop.helpers import link_in, outbox, post_form, sign_in
 from tests.steps import buy_and_pay, owner_client
 
@@ -59,6 +61,7 @@ DOMAIN_KEPT = {
     ("order_line", "domain"),
     ("order_line", "description"),
     ("invoice_line", "description"),
+    ("credit_note_line", "description"),
     ("ledger_entry", "description"),
     ("service", "domain"),
     ("domain_registration", "domain"),
@@ -88,6 +91,7 @@ NO_CUSTOMER_TEXT = {
     "payment": "gateway and bank references",
     "payment_event": "gateway event ids and outcomes",
     "refund_due": "amounts, gateway charge references and the refund's reference",
+    "account_credit_entry": "amounts, sources and the team's reasons, which name records, not people",
     "order": "status, currency and the checkout's idempotency key",
     "shop_counter": "the name of each of a shop's number sequences",
     "sales_month": "a shop's paid invoices summed per month, with the currency's code",
@@ -271,6 +275,9 @@ def customer_everywhere(app, demo, client_for, make_staff) -> None:
     """Siti at Acme with every kind of data the product keeps, then her account closed."""
     staff_id = make_staff("desk@platform.test", role=StaffRole.ADMIN)
     client = _sign_up_and_buy(app, client_for)
+    with app.app_context():
+        invoice_id = db.session.scalar(select(Invoice.id).where(Invoice.customer_id == _customer().id))
+    credit_invoice(app, invoice_id, {1: 100})  # a credit note copies the buyer in, and gives credit
     _web_requests(client)
     _work_on_it(app, staff_id)
     console = owner_client(client_for)

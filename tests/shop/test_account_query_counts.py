@@ -77,5 +77,6 @@ def test_account_overview_query_count_does_not_grow(app, demo, client_for, count
     large, with_forty_two = _overview(client, count_queries)
     assert small.count(".example.com —") == 2 and large.count(".example.com —") == 42  # every service
     assert large.count("/account/invoices/") == 6  # every unpaid invoice: 1 + 5
-    # The shop, the signed-in customer, recent orders, unpaid invoices, services with their plans.
-    assert with_two == with_forty_two == 5
+    # The shop, the signed-in customer, recent orders, unpaid invoices, services with their plans,
+    # account credit.
+    assert with_two == with_forty_two == 6

@@ -16,6 +16,8 @@ from storefront.mail.delivery import build_email
 from storefront.models import (
     BillingCycle,
     CorrectionRequest,
+    Invoice,
+    OrderLine,
     OutboxMessage,
     Reseller,
     Service,
@@ -27,6 +29,7 @@ from storefront.models import (
 )
 from storefront.privacy.breaches import BreachDetails, record_breach, send_notices
 from storefront.support.tickets import add_staff_reply
+from tests.commerce.credit_support import credit_invoice
 from tests.leakguard import find_leaks, response_texts
 from tests.shop.helpers import csrf_from, sign_in
 from tests.steps import buy_and_pay, console_rules, console_url, ids_of_shop, invite_to_team, team_sign_in
@@ -69,6 +72,8 @@ ACCOUNT = [
     "/account/invoices",
     "/account/invoices/1",
     "/account/invoices/2",
+    "/account/credit-notes/1",
+    "/account/credit-notes/2",
     "/account/services",
     "/account/profile",
     "/account/tickets",
@@ -124,13 +129,19 @@ def _add_error_routes(app: Flask) -> None:
 
 
 def _buy_and_activate(app, client, plan: str) -> None:
-    """Sign in, buy a plan with a new domain, pay by card, and have staff activate it."""
+    """Sign in, buy a plan with a new domain, pay by card, have staff activate it and the shop credit it."""
     domain = f"guarded-{plan}.com"
     buy_and_pay(client, plan, domain)
     page = client.get("/account").text
     with app.app_context():
-        service_id = db.session.scalar(select(Service.id).where(Service.domain == domain))
-        activate(service_id, "web12", "guarded")
+        service = db.session.scalar(select(Service).where(Service.domain == domain))
+        activate(service.id, "web12", "guarded")
+        invoice_id = db.session.scalar(
+            select(Invoice.id)
+            .join(OrderLine, OrderLine.order_id == Invoice.order_id)
+            .where(OrderLine.id == service.order_line_id)
+        )
+    credit_invoice(app, invoice_id, {1: 100})
     _escalated_ticket_with_staff_reply(app, client, page)
 
 
@@ -359,6 +370,7 @@ def test_the_walk_covers_every_shop_route(app) -> None:
         "/account/orders",
         "/account/invoices",
         "/account/invoices/<int(max=2147483647):number>",
+        "/account/credit-notes/<int(max=2147483647):number>",
         "/account/services",
         "/account/invoices/<int(max=2147483647):number>/pay/card",
         "/pay/card/<token>",

@@ -32,6 +32,8 @@ SECTIONS = {
     "profile",
     "orders",
     "invoices",
+    "credit_notes",
+    "account_credit",
     "services",
     "domain_registrations",
     "tickets",
