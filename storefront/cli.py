@@ -9,6 +9,7 @@ from flask_migrate import upgrade
 
 from . import create_app
 from .addresses import InvalidEmail, normalise_email
+from .billing.cli import billing_group
 from .configuration import ConfigurationError
 from .identity.staff import StaffExists, create_staff
 from .models import StaffRole
@@ -68,6 +69,7 @@ def register_commands(app: Flask) -> None:
         mail_group,
         tickets_group,
         privacy_group,
+        billing_group,
         worker_command,
     )
     for command in commands:

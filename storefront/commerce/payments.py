@@ -64,10 +64,13 @@ def record_payment(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    cancelled = locked.status == InvoiceStatus.CANCELLED or (
+        locked.order_id is not None and db.session.get(Order, locked.order_id).status == OrderStatus.CANCELLED
+    )
+    if cancelled:
+        raise InvoiceClosed("This order is cancelled, so its invoice cannot be paid.")
     if locked.status != InvoiceStatus.ISSUED:
         raise InvoiceClosed(f"Invoice {locked.number} is already paid.")
-    if db.session.get(Order, locked.order_id).status == OrderStatus.CANCELLED:
-        raise InvoiceClosed("This order is cancelled, so its invoice cannot be paid.")
     if amount_minor != locked.total_minor or currency != locked.currency:
         raise PaymentRefused("The amount or currency does not match the invoice.")
     payment = Payment(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from ..billing.life import start_service
 from ..branding.links import shop_url
 from ..commerce.invoices import invoice_label
 from ..extensions import db
@@ -35,7 +36,9 @@ def fulfil_paid_order(invoice: Invoice) -> None:
     for line in order.lines:
         db.session.add(_wholesale_charge(order, line))
         if line.kind == LineKind.HOSTING:
-            db.session.add(_pending_service(order, line))
+            service = _pending_service(order, line)
+            db.session.add(service)
+            start_service(reseller, service, invoice.paid_at, line.amount_minor, order.currency)
         if line.kind == LineKind.DOMAIN_REGISTRATION:
             db.session.add(_registration(order, line, customer, reseller))
     send_templated(

@@ -6,9 +6,10 @@ from . import revisions  # noqa: F401  (registers the revision listeners)
 from .account import Customer, StaffRole, StaffUser, TeamInvitation, TeamMember, TeamRole
 from .audit import AuditEntry
 from .base import TenantScoped, utcnow
+from .billing import BillingNotice
 from .catalog import BillingCycle, Offer, OfferPrice, Plan, PlanPrice, Tld
 from .inbound import InboundEmail, InboundOutcome
-from .invoice import Invoice, InvoiceLine, InvoiceStatus
+from .invoice import Invoice, InvoiceLine, InvoicePurpose, InvoiceStatus
 from .ledger import LedgerEntry
 from .numbering import ShopCounter, ShopNumbered, next_number
 from .order import DomainChoice, LineKind, Order, OrderLine, OrderStatus
@@ -31,7 +32,7 @@ from .reseller import Domain, DomainOffer, Nameserver, Reseller
 from .sales import SalesMonth
 from .scoping import bind_tenant, current_tenant
 from .second_factor import RecoveryCode
-from .service import DomainRegistration, Service, ServiceStatus
+from .service import DomainRegistration, Service, ServiceEvent, ServiceStatus, SuspensionReason
 from .ticket import Attachment, Author, Escalation, Ticket, TicketMessage, TicketStatus, TicketTier
 from .token import AccountToken, PasswordResetRequest, TokenPurpose
 
@@ -50,6 +51,7 @@ __all__ = [
     "RecoveryCode",
     "Attachment",
     "AuditEntry",
+    "BillingNotice",
     "Author",
     "Escalation",
     "InboundEmail",
@@ -64,6 +66,7 @@ __all__ = [
     "DomainRegistration",
     "Invoice",
     "InvoiceLine",
+    "InvoicePurpose",
     "InvoiceStatus",
     "LedgerEntry",
     "LineKind",
@@ -77,7 +80,9 @@ __all__ = [
     "PaymentEvent",
     "RefundDue",
     "Service",
+    "ServiceEvent",
     "ServiceStatus",
+    "SuspensionReason",
     "ShopCounter",
     "ShopNumbered",
     "Tld",
