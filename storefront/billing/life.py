@@ -133,9 +133,7 @@ def suspend(shop: ShopLike, service: Service, actor: str, reason: str, *, overdu
         raise ServiceStateError("Only an active service can be suspended.")
     kind = SuspensionReason.OVERDUE if overdue else SuspensionReason.STAFF
     _change(service, "suspended", ServiceStatus.SUSPENDED, actor, reason, suspension_reason=kind)
-    _tell(
-        shop, service, "service_suspended", overdue=overdue, reason=reason, pay_url=None, invoice_label=None
-    )
+    _tell(shop, service, "service_suspended", overdue=overdue, reason=reason)
 
 
 def unsuspend(shop: ShopLike, service: Service, actor: str, reason: str) -> None:
