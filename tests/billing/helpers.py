@@ -84,7 +84,9 @@ def renewal_invoices(app, service_id: int) -> list[tuple[int, date, date, str, i
     """Return (number, period start, period end, status, total) of a service's renewal invoices."""
     with app.app_context():
         rows = db.session.execute(
-            select(Invoice.number, Invoice.period_start, Invoice.period_end, Invoice.status, Invoice.total_minor)
+            select(
+                Invoice.number, Invoice.period_start, Invoice.period_end, Invoice.status, Invoice.total_minor
+            )
             .where(Invoice.service_id == service_id, Invoice.purpose == InvoicePurpose.RENEWAL)
             .order_by(Invoice.period_start)
         )
