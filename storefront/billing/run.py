@@ -16,6 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, Select, func, select
 
 from ..extensions import db
+from ..formatting import counted
 from ..models import Reseller, bind_tenant, utcnow
 from .due_dates import local_date
 from .dunning import (
@@ -44,7 +45,7 @@ class Step:
     """One step of the run: what it does to a batch, and what it would find (for a dry run)."""
 
     name: str
-    label: str  # what a report says, with {count} for how many
+    nouns: tuple[str, str]  # what a report counts, singular and plural
     work: Callable[[Reseller, date, datetime, int, Mailer], tuple[int, int]]
     due: Callable[[Reseller, date], list[Select]]
 
@@ -57,6 +58,20 @@ def _reminders_due(shop: Reseller, as_of: date) -> list[Select]:
     ]
 
 
+def _term(
+    condition: Callable[[Reseller, date], ColumnElement[bool]],
+) -> Callable[[Reseller, date], list[Select]]:
+    return lambda shop, as_of: [term_candidates(condition(shop, as_of))]
+
+
+def _renewals(shop: Reseller, as_of: date) -> list[Select]:
+    return [renewal_candidates(shop, as_of)]
+
+
+def _orders(shop: Reseller, as_of: date) -> list[Select]:
+    return [order_candidates(shop, as_of)]
+
+
 def _overdue(
     condition: Callable[[Reseller, date], ColumnElement[bool]],
 ) -> Callable[[Reseller, date], list[Select]]:
@@ -64,22 +79,21 @@ def _overdue(
 
 
 STEPS = (
-    Step("ended", "{count} ended at term", end_at_term, lambda s, d: [term_candidates(ending_at_term(s, d))]),
+    Step("ended", ("service ended at term", "services ended at term"), end_at_term, _term(ending_at_term)),
     Step(
-        "invoiced",
-        "{count} renewal invoices issued",
-        issue_renewal_invoices,
-        lambda s, d: [renewal_candidates(s, d)],
+        "invoiced", ("renewal invoice issued", "renewal invoices issued"), issue_renewal_invoices, _renewals
     ),
-    Step("terminated", "{count} terminated", terminate_overdue, _overdue(to_terminate)),
-    Step("warned", "{count} termination warnings", warn_of_termination, _overdue(to_warn)),
-    Step("suspended", "{count} suspended", suspend_overdue, _overdue(to_suspend)),
-    Step("reminded", "{count} reminders", remind, _reminders_due),
+    Step(
+        "terminated", ("service terminated", "services terminated"), terminate_overdue, _overdue(to_terminate)
+    ),
+    Step("warned", ("termination warning", "termination warnings"), warn_of_termination, _overdue(to_warn)),
+    Step("suspended", ("service suspended", "services suspended"), suspend_overdue, _overdue(to_suspend)),
+    Step("reminded", ("reminder", "reminders"), remind, _reminders_due),
     Step(
         "orders_cancelled",
-        "{count} unpaid orders cancelled",
+        ("unpaid order cancelled", "unpaid orders cancelled"),
         cancel_unpaid_orders,
-        lambda s, d: [order_candidates(s, d)],
+        _orders,
     ),
 )
 
@@ -97,9 +111,7 @@ class ShopReport:
 
     def summary(self) -> str:
         """The shop's line: each step with something to do, in the run's order."""
-        done = [
-            step.label.format(count=self.counts[step.name]) for step in STEPS if self.counts.get(step.name)
-        ]
+        done = [counted(self.counts[step.name], *step.nouns) for step in STEPS if self.counts.get(step.name)]
         return ", ".join(done) or "nothing due"
 
 

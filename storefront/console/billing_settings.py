@@ -28,9 +28,7 @@ class BillingScheduleForm(FlaskForm):
     """The days of the shop's billing schedule; ``billing.schedule`` checks them together."""
 
     renewal_days_before = StringField("Issue the renewal invoice (days before the due date)")
-    reminder_days = StringField(
-        "Send reminders (days from the due date, comma-separated; negative: before)"
-    )
+    reminder_days = StringField("Send reminders (days from the due date, comma-separated; negative: before)")
     suspend_after_days = StringField("Suspend an unpaid service (days after the due date)")
     termination_warning_days = StringField("Warn before terminating (days before termination)")
     terminate_after_days = StringField("Terminate an unpaid service (days after the due date)")
