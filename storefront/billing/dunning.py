@@ -161,7 +161,7 @@ def _found(condition: ColumnElement[bool], limit: int, *, with_invoice: bool, lo
         query = query.join(Invoice, OPEN_RENEWAL)
     query = query.where(condition).order_by(Service.id).limit(limit)
     if lock:
-        query = query.with_for_update(of=Service, skip_locked=True)
+        query = query.with_for_update(of=Service, skip_locked=True, key_share=True)
     return [Overdue(*row) for row in db.session.execute(query)]
 
 

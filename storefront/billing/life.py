@@ -96,7 +96,7 @@ def locked_service(service_id: int) -> Service:
     service = db.session.scalar(
         select(Service)
         .where(Service.id == service_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if service is None:

@@ -85,7 +85,7 @@ def issue_renewal_invoices(
         .where(due)
         .order_by(Service.id)
         .limit(limit)
-        .with_for_update(of=Service, skip_locked=True)
+        .with_for_update(of=Service, skip_locked=True, key_share=True)
     ).all()
     if not found:
         return 0, 0

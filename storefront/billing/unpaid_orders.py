@@ -56,7 +56,7 @@ def cancel_unpaid_orders(
         .where(unpaid_orders(shop, as_of))
         .order_by(Invoice.id)
         .limit(limit)
-        .with_for_update(of=Invoice, skip_locked=True)
+        .with_for_update(of=Invoice, skip_locked=True, key_share=True)
     ).all()
     if not found:
         return 0, 0

@@ -58,10 +58,12 @@ def record_payment(
     commit: bool = True,
 ) -> Payment:
     """Settle an invoice and set off what it pays for in one transaction; mismatches change nothing."""
+    # FOR NO KEY UPDATE: rows written meanwhile that refer to the invoice (a billing notice, a
+    # service's history) only take a key-share lock on it, and must not wait on the payment.
     locked = db.session.scalar(
         select(Invoice)
         .where(Invoice.id == invoice.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     cancelled = locked.status == InvoiceStatus.CANCELLED or (
