@@ -201,12 +201,12 @@ def test_customers_see_status_and_next_due_date_in_every_theme_and_pay_from_the_
     page = client.get("/account/services").text
     assert "Suspended because its renewal invoice is unpaid" in page
     assert service_state(app, service_id)[0] == "suspended"
-    with app.app_context():
-        for theme in ("editorial", "bazaar"):
+    for theme in ("editorial", "bazaar"):
+        with app.app_context():
             _acme(db.session).theme = theme
             db.session.commit()
-            themed = client.get("/account/services")
-            assert themed.status_code == 200 and "Next due on" in themed.text and "Suspended" in themed.text
+        themed = client.get("/account/services")
+        assert themed.status_code == 200 and "Next due on" in themed.text and "Suspended" in themed.text
 
 
 def test_the_statement_lists_renewals_and_a_late_payment_is_a_refund_to_make(app, demo, client_for) -> None:
