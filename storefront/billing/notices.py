@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import cached_property
 
 from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,13 +34,22 @@ def reminder_trigger(offset: int) -> str:
 
 
 class Mailer:
-    """The emails of one batch for one shop, with its links and Message-ID domain looked up once."""
+    """The emails of a run's batches for one shop; its links and Message-ID domain are looked up once,
+    when the first email needs them."""
 
     def __init__(self, shop: ShopLike) -> None:
         self.shop = shop
-        self.base_url = shop_url(shop, "")
-        self.message_domain = message_id_domain(shop)
         self.rows: list[dict[str, object]] = []
+
+    @cached_property
+    def base_url(self) -> str:
+        """The shop's address on its primary domain."""
+        return shop_url(self.shop, "")
+
+    @cached_property
+    def message_domain(self) -> str:
+        """The domain of the shop's Message-IDs."""
+        return message_id_domain(self.shop)
 
     def url(self, path: str) -> str:
         """Return an absolute link to ``path`` on the shop's primary domain."""

@@ -148,8 +148,9 @@ def run_billing(
 def _run_shop(shop: Reseller, as_of: date | None, now: datetime, dry_run: bool) -> ShopReport:
     day = as_of or local_date(now, shop.timezone)
     report = ShopReport(shop.slug, day)
+    mailer = Mailer(shop)
     for step in STEPS:
-        report.counts[step.name] = _count(step, shop, day) if dry_run else _work(step, shop, day, now)
+        report.counts[step.name] = _count(step, shop, day) if dry_run else _work(step, shop, day, now, mailer)
     return report
 
 
@@ -160,11 +161,10 @@ def _count(step: Step, shop: Reseller, as_of: date) -> int:
     )
 
 
-def _work(step: Step, shop: Reseller, as_of: date, now: datetime) -> int:
+def _work(step: Step, shop: Reseller, as_of: date, now: datetime, mailer: Mailer) -> int:
     """Run a step batch after batch, committing each, until a batch comes back short or claims nothing."""
     total = 0
     while True:
-        mailer = Mailer(shop)
         found, done = step.work(shop, as_of, now, BATCH_SIZE, mailer)
         mailer.flush()
         db.session.commit()
