@@ -81,3 +81,22 @@ def test_a_dry_run_counts_each_step_that_is_due(app, demo, client_for) -> None:
     assert shown.output.splitlines()[1] == "acme (2026-03-05): 1 service suspended, 1 reminder"
     done = _run(app, "--as-of", "2026-03-05", "--shop", "acme")
     assert done.output.splitlines()[0] == "acme (2026-03-05): 1 service suspended, 1 reminder"
+
+
+def test_the_worker_runs_the_billing_run_every_hour_on_each_shops_date(app, demo, client_for) -> None:
+    from storefront.jobs import jobs_of
+    from storefront.worker import STEPS
+
+    step = next(step for step in STEPS if step.name == "billing_run")
+    assert "billing_run" in jobs_of(app).steps
+    hours = [hour for hour in range(24) if step.schedule(datetime(2026, 2, 13, hour, 7))]
+    assert hours == list(range(24)) and not step.schedule(datetime(2026, 2, 13, 5, 8))
+    service_id = buy_service(app, client_for, BOUGHT)
+    # 15:59 UTC on 13 Feb is still the 13th in Kuala Lumpur: nothing is due; at 16:07 it is the 14th.
+    for moment, invoices in (
+        (datetime(2026, 2, 13, 15, 59, tzinfo=UTC), 0),
+        (datetime(2026, 2, 13, 16, 7, tzinfo=UTC), 1),
+    ):
+        with time_machine.travel(moment, tick=False), app.app_context():
+            step.run()
+        assert len(renewal_invoices(app, service_id)) == invoices
