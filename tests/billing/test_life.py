@@ -257,3 +257,28 @@ def test_the_wholesale_price_of_a_renewal_is_the_plans_on_the_day_it_is_paid(app
     with app.app_context():
         charges = db.session.scalars(select(LedgerEntry.amount_minor).order_by(LedgerEntry.id)).all()
     assert charges[-1] == 650
+
+
+def test_a_change_of_cycle_applies_from_the_next_renewal(app, demo, client_for) -> None:
+    from storefront.billing.price_changes import change_cycle_at_renewal
+
+    service_id = buy_service(app, client_for, BOUGHT)
+    with time_machine.travel(_at(date(2026, 2, 3)), tick=False), app.app_context():
+        service = db.session.get(Service, service_id)
+        change_cycle_at_renewal(_acme(db.session), service, BillingCycle.ANNUALLY, 12900, "customer:1")
+        db.session.commit()
+    run(app, _at(date(2026, 2, 14)), shop_slug="acme")
+    assert [(start, end, total) for _, start, end, _, total in renewal_invoices(app, service_id)] == [
+        (date(2026, 2, 28), date(2027, 2, 28), 12900)  # a year from the due date, still anchored on the 31st
+    ]
+    with app.app_context():
+        service = db.session.get(Service, service_id)
+        assert (service.cycle, service.next_cycle, service.recurring_minor) == (
+            BillingCycle.ANNUALLY,
+            None,
+            12900,
+        )
+    pay_by_card(client_for, renewal_invoices(app, service_id)[0][0], _at(date(2026, 2, 15)))
+    assert service_state(app, service_id) == ("active", date(2027, 2, 28), None)
+    with app.app_context():  # the shop pays the plan's annual wholesale price
+        assert db.session.scalars(select(LedgerEntry.amount_minor).order_by(LedgerEntry.id)).all()[-1] == 5000
