@@ -282,3 +282,42 @@ def test_a_change_of_cycle_applies_from_the_next_renewal(app, demo, client_for) 
     assert service_state(app, service_id) == ("active", date(2027, 2, 28), None)
     with app.app_context():  # the shop pays the plan's annual wholesale price
         assert db.session.scalars(select(LedgerEntry.amount_minor).order_by(LedgerEntry.id)).all()[-1] == 5000
+
+
+def test_the_verbs_later_screens_use_write_history_and_refuse_what_does_not_apply(
+    app, demo, client_for
+) -> None:
+    from storefront.billing.life import cancel, terminate, unsuspend
+
+    first = buy_service(app, client_for, BOUGHT, domain="first.com")
+    second = buy_service(app, client_for, BOUGHT, domain="second.com")
+    with time_machine.travel(_at(date(2026, 2, 5)), tick=False), app.app_context():
+        shop = _acme(db.session)
+        with pytest.raises(ServiceStateError, match="Only a suspended service"):
+            unsuspend(shop, db.session.get(Service, first), "team:1", "not suspended")
+        db.session.rollback()
+        suspend(shop, db.session.get(Service, first), "staff:ops@platform.test", "abuse report")
+        unsuspend(shop, db.session.get(Service, first), "staff:ops@platform.test", "resolved")
+        terminate(
+            shop, db.session.get(Service, first), "staff:ops@platform.test", "customer asked to delete it"
+        )
+        cancel(shop, db.session.get(Service, second), "team:1", "duplicate order")
+        db.session.commit()
+        with pytest.raises(ServiceStateError, match="already ended"):
+            cancel(shop, db.session.get(Service, first), "team:1", "again")
+        db.session.rollback()
+    assert history(app, first)[2:] == [
+        ("suspended", "staff:ops@platform.test", "suspended"),
+        ("unsuspended", "staff:ops@platform.test", "active"),
+        ("terminated", "staff:ops@platform.test", "terminated"),
+    ]
+    assert history(app, second)[-1] == ("cancelled", "team:1", "cancelled")
+    assert [kind for kind, _ in billing_emails(app)] == [
+        "service_suspended",
+        "service_terminated",
+        "service_ended",
+    ]
+    terminated = outbox(app, kind="service_terminated")[0]
+    assert "has been terminated: customer asked to delete it." in terminated.text_body
+    run(app, _at(date(2026, 2, 14)), shop_slug="acme")  # ended services are never invoiced again
+    assert renewal_invoices(app, first) == [] and renewal_invoices(app, second) == []
