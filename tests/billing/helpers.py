@@ -3,6 +3,7 @@ the billing run, and reading a service's state, invoices, history and emails."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -126,3 +127,38 @@ def billing_emails(app) -> list[tuple[str, str]]:
             .order_by(OutboxMessage.id)
         )
         return [tuple(row) for row in rows]
+
+
+def queue_every_billing_email(app, client_for) -> None:
+    """Have the billing run and the service verbs queue each kind of billing email once, for Acme's
+    demo customer: invoice, reminder, suspension, warning, termination, receipt, ending at term,
+    a cancelled order and a price-change notice."""
+    from datetime import UTC, timedelta
+
+    from storefront.billing.life import end_at_term
+    from storefront.billing.price_changes import schedule_price_change
+
+    bought = datetime(2026, 1, 31, 1, 0, tzinfo=UTC)
+    lapsing = buy_service(app, client_for, bought, domain="lapsing.com")
+    ending = buy_service(app, client_for, bought, domain="ending.com")
+    with time_machine.travel(bought + timedelta(days=1), tick=False), app.app_context():
+        shop = db.session.scalar(select(Reseller).where(Reseller.slug == "acme"))
+        end_at_term(shop, db.session.get(Service, ending), "customer:1", "no longer needed")
+        schedule_price_change(shop, db.session.get(Service, lapsing), 1590, date(2026, 4, 1), "team:1")
+        db.session.commit()
+    with time_machine.travel(bought, tick=False):
+        client = client_for("acme.localhost")
+        sign_in(client, AISYAH)
+        token = csrf_from(client.get("/plans/starter").text)
+        client.post("/cart/add", data={"plan": "starter", "cycle": "monthly", "csrf_token": token})
+        page = client.get("/checkout").text
+        item = re.search(r'name="domain-([0-9a-f]{8})"', page).group(1)
+        key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+        data = {"csrf_token": csrf_from(page), "idempotency_key": key}
+        client.post("/checkout", data={**data, f"choice-{item}": "existing", f"domain-{item}": "unpaid.com"})
+    for day in (14, 21, 28):
+        run(app, datetime(2026, 2, day, 1, tzinfo=UTC), shop_slug="acme")
+    for day in (5, 23, 30):
+        run(app, datetime(2026, 3, day, 1, tzinfo=UTC), shop_slug="acme")
+    number = renewal_invoices(app, lapsing)[0][0]
+    pay_by_card(client_for, number, datetime(2026, 4, 2, 1, tzinfo=UTC))
