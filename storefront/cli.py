@@ -9,6 +9,7 @@ from flask_migrate import upgrade
 
 from . import create_app
 from .addresses import InvalidEmail, normalise_email
+from .billing.cli import billing_group
 from .catalog.cli import plans_group
 from .configuration import ConfigurationError
 from .identity.shops_cli import shops_group
@@ -72,6 +73,7 @@ def register_commands(app: Flask) -> None:
         privacy_group,
         shops_group,
         plans_group,
+        billing_group,
         worker_command,
     )
     for command in commands:

@@ -1,7 +1,7 @@
 """The background steps and their schedule, and ``storefront worker``, which runs them.
 
-Each step is the work of a cron command (`mail send`, `tickets remind`, `privacy purge`), finds what
-is due in the database and claims it, so steps may overlap across workers and machines.
+Each step is the work of a cron command (`mail send`, `tickets remind`, `privacy purge`, `billing run`),
+finds what is due in the database and claims it, so steps may overlap across workers and machines.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from huey import crontab
 
+from .billing.run import run_billing
 from .identity.password_resets import write_reset_emails
 from .jobs import Step, jobs_of
 from .mail.delivery import deliver_due
@@ -45,10 +46,16 @@ def purge_retention() -> None:
     purge()
 
 
+def bill() -> None:
+    """Run each shop's billing schedule for its date today (hourly: a shop's date turns at its midnight)."""
+    run_billing()
+
+
 STEPS = (
     Step(DELIVERY_STEP, deliver_mail, crontab(minute="*")),
     Step("remind_tickets", remind_tickets, crontab(minute="*/5")),
     Step("purge_retention", purge_retention, crontab(minute="30", hour="3")),
+    Step("billing_run", bill, crontab(minute="7")),
 )
 
 

@@ -1,7 +1,7 @@
 """Credit notes, account credit, and refunds to make settled as account credit
 
 Revision ID: 0013_credit
-Revises: 0011_panels
+Revises: 0012_billing
 Create Date: 2026-12-08 04:47:38.251016
 
 Issued invoices keep every value: ``credit_applied_minor`` is a settlement field that starts at 0.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0013_credit"
-down_revision = "0011_panels"
+down_revision = "0012_billing"
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ through ``apply_account_credit``, which every newly issued invoice passes throug
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -179,6 +180,24 @@ def adjust_account_credit(
     )
 
 
+def customers_with_credit(reseller_id: int, customer_ids: Iterable[int], currency: str) -> set[int]:
+    """Return which of the customers hold account credit in a currency, in one query."""
+    ids = set(customer_ids)
+    if not ids:
+        return set()
+    rows = db.session.scalars(
+        select(AccountCreditEntry.customer_id)
+        .where(
+            AccountCreditEntry.reseller_id == reseller_id,
+            AccountCreditEntry.customer_id.in_(ids),
+            AccountCreditEntry.currency == currency,
+        )
+        .group_by(AccountCreditEntry.customer_id)
+        .having(func.sum(AccountCreditEntry.amount_minor) > 0)
+    )
+    return set(rows)
+
+
 def apply_account_credit(invoice: Invoice, recorded_by: str = "account credit") -> int:
     """Pay an issued invoice from the customer's account credit first; return the amount applied.
 
@@ -190,12 +209,12 @@ def apply_account_credit(invoice: Invoice, recorded_by: str = "account credit") 
     locked = db.session.scalar(
         select(Invoice)
         .where(Invoice.id == invoice.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if locked.status != InvoiceStatus.ISSUED or locked.amount_due_minor <= 0:
         return 0
-    if db.session.get(Order, locked.order_id).status == OrderStatus.CANCELLED:
+    if locked.order_id is not None and db.session.get(Order, locked.order_id).status == OrderStatus.CANCELLED:
         return 0
     due = locked.amount_due_minor
     applied = min(credit_balance(locked.reseller_id, locked.customer_id, locked.currency), due)

@@ -64,16 +64,21 @@ def record_payment(
 
     The amount must be what is due: the total less any account credit already applied to it.
     """
+    # FOR NO KEY UPDATE: rows written meanwhile that refer to the invoice (a billing notice, a
+    # service's history) only take a key-share lock on it, and must not wait on the payment.
     locked = db.session.scalar(
         select(Invoice)
         .where(Invoice.id == invoice.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
+    cancelled = locked.status == InvoiceStatus.CANCELLED or (
+        locked.order_id is not None and db.session.get(Order, locked.order_id).status == OrderStatus.CANCELLED
+    )
+    if cancelled:
+        raise InvoiceClosed("This order is cancelled, so its invoice cannot be paid.")
     if locked.status != InvoiceStatus.ISSUED:
         raise InvoiceClosed(f"Invoice {locked.number} is already paid.")
-    if db.session.get(Order, locked.order_id).status == OrderStatus.CANCELLED:
-        raise InvoiceClosed("This order is cancelled, so its invoice cannot be paid.")
     if amount_minor != locked.amount_due_minor or currency != locked.currency:
         raise PaymentRefused("The amount or currency does not match the invoice.")
     payment = Payment(

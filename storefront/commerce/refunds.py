@@ -72,7 +72,7 @@ class RefundRow:
     refund: RefundDue
     shop_name: str
     invoice_number: int
-    order_number: int
+    order_number: int | None  # none for a renewal invoice
     customer_id: int
 
     @property
@@ -86,7 +86,7 @@ def refunds_to_make(reseller_id: int | None = None) -> list[RefundRow]:
     query = (
         select(RefundDue, Reseller.brand_name, Invoice.number, Order.number, Invoice.customer_id)
         .join(Invoice, Invoice.id == RefundDue.invoice_id)
-        .join(Order, Order.id == Invoice.order_id)
+        .outerjoin(Order, Order.id == Invoice.order_id)
         .join(Reseller, Reseller.id == RefundDue.reseller_id)
         .where(RefundDue.refunded_at.is_(None), RefundDue.credited_at.is_(None))
         .order_by(RefundDue.created_at, RefundDue.id)

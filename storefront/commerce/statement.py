@@ -16,11 +16,12 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy.orm import aliased
 
 from ..branding.shops import ShopLike
 from ..catalog.pricing import decimal_text
 from ..extensions import db
-from ..models import CreditNote, CreditOutcome, Invoice, LedgerEntry, Order, Plan
+from ..models import CreditNote, CreditOutcome, Invoice, InvoiceLine, LedgerEntry, Order, Plan
 from ..paging import page_count
 from .credit_notes import OUTCOME_LABELS, credit_note_label
 from .invoices import invoice_label
@@ -79,10 +80,10 @@ def parse_month(raw: str) -> Month:
 
 @dataclass(frozen=True)
 class StatementLine:
-    """One wholesale charge: when, for which order and invoice, what, and how much."""
+    """One wholesale charge: when, for which order (none for a renewal) and invoice, what, and how much."""
 
     charged_at: datetime
-    order_number: int  # the shop's number of the order
+    order_number: int | None  # the shop's number of the order
     invoice_number: int | None
     plan_name: str | None
     description: str
@@ -148,19 +149,23 @@ def _in_month(shop: ShopLike, month: Month) -> tuple[ColumnElement[bool], ...]:
 
 
 def _lines(shop: ShopLike, month: Month) -> Select:
+    """A charge's invoice is its order's, or for a renewal the invoice its line is on."""
+    renewal = aliased(Invoice)
     return (
         select(
             LedgerEntry.created_at,
             Order.number,
-            Invoice.number,
+            func.coalesce(Invoice.number, renewal.number),
             Plan.name,
             LedgerEntry.description,
             LedgerEntry.amount_minor,
             LedgerEntry.currency,
         )
-        .join(Order, Order.id == LedgerEntry.order_id)
+        .outerjoin(Order, Order.id == LedgerEntry.order_id)
         .outerjoin(Plan, Plan.id == LedgerEntry.plan_id)
         .outerjoin(Invoice, (Invoice.order_id == LedgerEntry.order_id) & (Invoice.reseller_id == shop.id))
+        .outerjoin(InvoiceLine, InvoiceLine.id == LedgerEntry.invoice_line_id)
+        .outerjoin(renewal, (renewal.id == InvoiceLine.invoice_id) & (renewal.reseller_id == shop.id))
         .where(*_in_month(shop, month))
         .order_by(LedgerEntry.created_at, LedgerEntry.id)
     )
@@ -268,7 +273,7 @@ def statement_csv(shop: ShopLike, month: Month) -> str:
     for line in statement_lines(shop, month):
         cells = (
             line.charged_at.astimezone(zone).strftime("%Y-%m-%d"),
-            str(line.order_number),
+            str(line.order_number) if line.order_number is not None else "",
             line.invoice_label,
             line.item,
             line.description,

@@ -9,6 +9,7 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 from . import (  # noqa: E402, F401  (routes register on import)
     audit,
     auth,
+    billing_settings,
     brand,
     credit,
     customers,

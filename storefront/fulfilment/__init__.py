@@ -2,18 +2,48 @@
 staff's provisioning queue.
 
 The highest capability and the one place that decides what a payment starts: ``init_app``
-subscribes ``paid_orders.fulfil_paid_order`` to commerce's ``invoice_paid`` signal, which commerce
-sends inside the payment's transaction, so commerce never imports what it triggers.
+subscribes ``fulfil_paid_invoice`` to commerce's ``invoice_paid`` signal, which commerce sends inside
+the payment's transaction, so commerce never imports what it triggers. An order's invoice is fulfilled
+here (``paid_orders``); a renewal invoice extends its service through ``billing.renewals``. Renewal
+invoices the billing run issues are handed here too (``billing.renewal_invoices_issued``), and account
+credit pays them first.
 """
 
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import select
 
+from ..billing.renewal_invoices import renewal_invoices_issued
+from ..billing.renewals import renewal_paid
+from ..commerce.account_credit import apply_account_credit, customers_with_credit
 from ..commerce.payments import invoice_paid
+from ..extensions import db
+from ..models import Invoice, InvoicePurpose, Reseller
 from .paid_orders import fulfil_paid_order
 
 
+def fulfil_paid_invoice(invoice: Invoice) -> None:
+    """Do what a paid invoice buys: an order's services and charges, or a service's next period."""
+    if invoice.purpose == InvoicePurpose.RENEWAL:
+        renewal_paid(invoice)
+    else:
+        fulfil_paid_order(invoice)
+
+
+def pay_renewals_from_credit(shop: Reseller, invoice_ids: list[int]) -> None:
+    """Pay newly issued renewal invoices from their customers' account credit, in the issuing
+    transaction; only the invoices of customers holding credit are touched."""
+    invoices = db.session.scalars(
+        select(Invoice).where(Invoice.id.in_(invoice_ids)).order_by(Invoice.id)
+    ).all()
+    holding = customers_with_credit(shop.id, {invoice.customer_id for invoice in invoices}, shop.currency)
+    for invoice in invoices:
+        if invoice.customer_id in holding:
+            apply_account_credit(invoice, recorded_by="system")
+
+
 def init_app(app: Flask) -> None:
-    """Fulfil every order whose invoice is paid, in the payment's own transaction."""
-    invoice_paid.connect(fulfil_paid_order, weak=False)
+    """Fulfil every paid invoice in the payment's own transaction; pay new renewal invoices from credit."""
+    invoice_paid.connect(fulfil_paid_invoice, weak=False)
+    renewal_invoices_issued.connect(pay_renewals_from_credit, weak=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from ..billing.life import SYSTEM, record_event, start_service
 from ..branding.links import shop_url
 from ..commerce.invoices import invoice_label
 from ..extensions import db
@@ -35,7 +36,9 @@ def fulfil_paid_order(invoice: Invoice) -> None:
     for line in order.lines:
         db.session.add(_wholesale_charge(order, line))
         if line.kind == LineKind.HOSTING:
-            db.session.add(_pending_service(order, line))
+            service = _pending_service(order, line)
+            db.session.add(service)
+            start_service(reseller, service, invoice.paid_at, line.amount_minor, order.currency)
         if line.kind == LineKind.DOMAIN_REGISTRATION:
             db.session.add(_registration(order, line, customer, reseller))
     send_templated(
@@ -110,10 +113,15 @@ def _registration(
     )
 
 
-def activate_service(service: Service, server: str, username: str, *, commit: bool = True) -> None:
+def activate_service(
+    service: Service, server: str, username: str, *, actor: str = SYSTEM, commit: bool = True
+) -> None:
     """Record the account staff set up and tell the customer, with the shop's nameservers."""
     service.status, service.server, service.username = ServiceStatus.ACTIVE, server, username
     service.activated_at = utcnow()
+    record_event(
+        service, "activated", actor, from_status=ServiceStatus.PENDING, to_status=ServiceStatus.ACTIVE
+    )
     reseller = db.session.get(Reseller, service.reseller_id)
     customer = db.session.get(Customer, service.customer_id)
     send_templated(

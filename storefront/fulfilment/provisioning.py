@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from ..billing.life import SYSTEM
 from ..branding.white_label import WhiteLabelError, check_white_label
 from ..extensions import db
 from ..models import Invoice, InvoiceStatus, Plan, Reseller, Service, ServiceStatus
@@ -41,7 +42,9 @@ def pending_services() -> list[QueuedService]:
     return [QueuedService(*row) for row in rows]
 
 
-def activate(service_id: int, server: str, username: str, *, commit: bool = True) -> Service:
+def activate(
+    service_id: int, server: str, username: str, *, actor: str = SYSTEM, commit: bool = True
+) -> Service:
     """Activate a pending service on a server under a username."""
     server, username = server.strip().lower(), username.strip().lower()
     if not SERVER.match(server):
@@ -57,7 +60,7 @@ def activate(service_id: int, server: str, username: str, *, commit: bool = True
         raise LookupError(service_id)
     if service.status != ServiceStatus.PENDING:
         raise ProvisioningError("That service is already active.")
-    activate_service(service, server, username, commit=commit)
+    activate_service(service, server, username, actor=actor, commit=commit)
     return service
 
 

@@ -53,7 +53,7 @@ def queue_email(
         reseller_id=shop.id,
         customer_id=customer_id,
         ticket_id=ticket_id,
-        message_id=f"<{secrets.token_hex(16)}@{_message_id_domain(shop)}>",
+        message_id=f"<{secrets.token_hex(16)}@{message_id_domain(shop)}>",
         from_address=_from_header(shop.brand_name, support),
         reply_to=_plain_address(reply_to) if reply_to else support,
         to_address=_single_recipient(to),
@@ -79,6 +79,36 @@ def send_templated(
     """Render ``email/<template>`` in the shop's brand and queue it, linked to whom it is ``about``."""
     subject, text_body, html_body = render_email(shop, template, context)
     return queue_email(shop, to, template, subject, text_body, html_body, about=about, reply_to=reply_to)
+
+
+def outbox_row(
+    shop: ShopLike,
+    to: str,
+    template: str,
+    *,
+    customer_id: int,
+    message_domain: str,
+    **context: object,
+) -> dict[str, object]:
+    """Render ``email/<template>`` in the shop's brand as the values of one outbox row about a customer,
+    for a bulk insert of many emails; the caller inserts the rows and wakes delivery
+    (``wake_after_commit(session, DELIVERY_STEP)``). ``message_domain`` is ``message_id_domain(shop)``,
+    looked up once for the batch."""
+    subject, text_body, html_body = render_email(shop, template, context)
+    support = _plain_address(shop.support_email)
+    return {
+        "reseller_id": shop.id,
+        "customer_id": customer_id,
+        "ticket_id": None,
+        "message_id": f"<{secrets.token_hex(16)}@{message_domain}>",
+        "from_address": _from_header(shop.brand_name, support),
+        "reply_to": support,
+        "to_address": _single_recipient(to),
+        "subject": _one_line(subject)[:SUBJECT_MAX],
+        "text_body": text_body,
+        "html_body": html_body,
+        "kind": template,
+    }
 
 
 def _links(about: Customer | Ticket | None) -> tuple[int | None, int | None]:
@@ -126,7 +156,7 @@ def _from_header(brand_name: str, address: str) -> str:
     return formataddr((name, address))
 
 
-def _message_id_domain(shop: ShopLike) -> str:
+def message_id_domain(shop: ShopLike) -> str:
     """Return the shop's primary verified host name, else its support address's domain."""
     hostname = db.session.scalar(
         select(Domain.hostname).where(

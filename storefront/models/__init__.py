@@ -7,10 +7,11 @@ from .account import Customer, StaffRole, StaffUser, TeamInvitation, TeamMember,
 from .account_credit import AccountCreditEntry, CreditSource
 from .audit import AuditEntry
 from .base import TenantScoped, utcnow
+from .billing import BillingNotice
 from .catalog import BillingCycle, Offer, OfferPrice, Plan, PlanPrice, Tld
 from .credit_note import CreditNote, CreditNoteLine, CreditOutcome, RefundMethod
 from .inbound import InboundEmail, InboundOutcome
-from .invoice import Invoice, InvoiceLine, InvoiceStatus
+from .invoice import Invoice, InvoiceLine, InvoicePurpose, InvoiceStatus
 from .ledger import LedgerEntry
 from .numbering import ShopCounter, ShopNumbered, next_number
 from .order import DomainChoice, LineKind, Order, OrderLine, OrderStatus
@@ -33,7 +34,7 @@ from .reseller import Domain, DomainOffer, Nameserver, Reseller
 from .sales import SalesMonth
 from .scoping import bind_tenant, current_tenant
 from .second_factor import RecoveryCode
-from .service import DomainRegistration, Service, ServiceStatus
+from .service import DomainRegistration, Service, ServiceEvent, ServiceStatus, SuspensionReason
 from .ticket import Attachment, Author, Escalation, Ticket, TicketMessage, TicketStatus, TicketTier
 from .token import AccountToken, PasswordResetRequest, TokenPurpose
 
@@ -58,6 +59,7 @@ __all__ = [
     "RecoveryCode",
     "Attachment",
     "AuditEntry",
+    "BillingNotice",
     "Author",
     "Escalation",
     "InboundEmail",
@@ -72,6 +74,7 @@ __all__ = [
     "DomainRegistration",
     "Invoice",
     "InvoiceLine",
+    "InvoicePurpose",
     "InvoiceStatus",
     "LedgerEntry",
     "LineKind",
@@ -85,7 +88,9 @@ __all__ = [
     "PaymentEvent",
     "RefundDue",
     "Service",
+    "ServiceEvent",
     "ServiceStatus",
+    "SuspensionReason",
     "ShopCounter",
     "ShopNumbered",
     "Tld",

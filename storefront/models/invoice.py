@@ -1,11 +1,25 @@
-"""Invoices: numbered per shop without gaps (models.numbering), and never changed once issued."""
+"""Invoices: numbered per shop without gaps (models.numbering), and never changed once issued.
+
+An invoice is for an order (``purpose`` order) or for one period of a service (``purpose`` renewal,
+with the period's first day and the next due date, both in the shop's time zone).
+"""
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
@@ -18,10 +32,18 @@ class InvoiceStatus(enum.StrEnum):
 
     ISSUED = "issued"
     PAID = "paid"
+    CANCELLED = "cancelled"  # an unpaid invoice of a cancelled order; never a paid one
+
+
+class InvoicePurpose(enum.StrEnum):
+    """What an invoice bills: a new order, or a service's next period."""
+
+    ORDER = "order"
+    RENEWAL = "renewal"
 
 
 class Invoice(ShopNumbered, db.Model):
-    """What a customer owes for an order, as issued; seller and buyer are copied in."""
+    """What a customer owes for an order or a service's renewal, as issued; seller and buyer are copied in."""
 
     __table_args__ = (
         UniqueConstraint("reseller_id", "number"),
@@ -30,6 +52,20 @@ class Invoice(ShopNumbered, db.Model):
         CheckConstraint("number > 0", "number_positive"),
         CheckConstraint(
             "credit_applied_minor >= 0 AND credit_applied_minor <= total_minor", "credit_applied_within_total"
+        ),
+        CheckConstraint(
+            "(purpose = 'order' AND order_id IS NOT NULL) OR (purpose = 'renewal' AND service_id IS NOT NULL"
+            " AND period_start IS NOT NULL AND period_end IS NOT NULL)",
+            "purpose_has_subject",
+        ),
+        # One renewal invoice per service and period, however many billing runs overlap.
+        Index(
+            "uq_invoice_renewal_period",
+            "service_id",
+            "period_start",
+            unique=True,
+            sqlite_where=text("purpose = 'renewal'"),
+            postgresql_where=text("purpose = 'renewal'"),
         ),
         # The console home's unpaid invoices: counted and summed from the index alone.
         Index("ix_invoice_reseller_status", "reseller_id", "status", "currency", "total_minor"),
@@ -41,7 +77,13 @@ class Invoice(ShopNumbered, db.Model):
     PERSONAL_FIELDS = frozenset({"buyer_name", "buyer_email", "anonymised_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"))
+    purpose: Mapped[InvoicePurpose] = mapped_column(
+        value_enum(InvoicePurpose, 16), default=InvoicePurpose.ORDER, server_default="order"
+    )
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="RESTRICT"))
+    period_start: Mapped[date | None]
+    period_end: Mapped[date | None]
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
     status: Mapped[InvoiceStatus] = mapped_column(
         value_enum(InvoiceStatus, 16),

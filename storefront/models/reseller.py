@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -37,6 +38,14 @@ class Reseller(Timestamped, db.Model):
         CheckConstraint("length(currency) = 3", "currency_code"),
         CheckConstraint("retain_closed_accounts_months BETWEEN 1 AND 120", "retain_accounts_range"),
         CheckConstraint("retain_closed_tickets_months BETWEEN 1 AND 120", "retain_tickets_range"),
+        CheckConstraint("renewal_days_before BETWEEN 1 AND 60", "renewal_days_range"),
+        CheckConstraint("suspend_after_days BETWEEN 1 AND 60", "suspend_after_range"),
+        CheckConstraint("terminate_after_days BETWEEN 2 AND 365", "terminate_after_range"),
+        CheckConstraint("terminate_after_days > suspend_after_days", "terminate_after_suspend"),
+        CheckConstraint(
+            "termination_warning_days BETWEEN 1 AND terminate_after_days - 1", "termination_warning_range"
+        ),
+        CheckConstraint("cancel_unpaid_after_days BETWEEN 1 AND 90", "cancel_unpaid_range"),
         *(_hex_colour_check(name) for name in COLOUR_FIELDS),
     )
 
@@ -80,6 +89,17 @@ class Reseller(Timestamped, db.Model):
     # How long closed accounts, and closed tickets, are kept before `privacy purge` anonymises them.
     retain_closed_accounts_months: Mapped[int] = mapped_column(default=24, server_default=text("24"))
     retain_closed_tickets_months: Mapped[int] = mapped_column(default=24, server_default=text("24"))
+
+    # The billing run's schedule, in days of the shop's calendar (see storefront.billing.schedule).
+    renewal_days_before: Mapped[int] = mapped_column(default=14, server_default=text("14"))
+    # Reminders of an unpaid renewal invoice, in days from its due date (negative: before it).
+    reminder_days: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: [-7, 0, 3, 7], server_default=text("'[-7, 0, 3, 7]'")
+    )
+    suspend_after_days: Mapped[int] = mapped_column(default=5, server_default=text("5"))
+    termination_warning_days: Mapped[int] = mapped_column(default=7, server_default=text("7"))
+    terminate_after_days: Mapped[int] = mapped_column(default=30, server_default=text("30"))
+    cancel_unpaid_after_days: Mapped[int] = mapped_column(default=7, server_default=text("7"))
 
     domains: Mapped[list[Domain]] = relationship(
         back_populates="reseller", cascade="all, delete-orphan", order_by="Domain.hostname"

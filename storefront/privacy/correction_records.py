@@ -50,7 +50,7 @@ def _lookup(reseller_id: int, refs: set[tuple[str, int]]) -> dict[tuple[str, int
             Order.number,
             cast(null(), String),
         )
-        .join(Order, Order.id == Invoice.order_id)
+        .outerjoin(Order, Order.id == Invoice.order_id)
         .where(Invoice.reseller_id == reseller_id, Invoice.number.in_(numbers["invoice"]))
     )
     orders = select(

@@ -30,6 +30,7 @@ from ..models import (
     NoticeAcceptance,
     Order,
     Service,
+    ServiceEvent,
     Ticket,
     TicketMessage,
     utcnow,
@@ -98,13 +99,17 @@ def _invoices(shop: ShopLike, customer: Customer) -> list[dict]:
     invoices = db.session.execute(
         _mine(Invoice, shop, customer)
         .add_columns(Order.number)
-        .join(Order, Order.id == Invoice.order_id)
+        .outerjoin(Order, Order.id == Invoice.order_id)
         .options(subqueryload(Invoice.lines))
     )
     return [
         {
             "invoice": invoice_label(invoice.number),
             "order": order_number,
+            "purpose": invoice.purpose.value,
+            "period": [invoice.period_start.isoformat(), invoice.period_end.isoformat()]
+            if invoice.period_start and invoice.period_end
+            else None,
             "status": invoice.status.value,
             "issued_at": _when(invoice.issued_at),
             "paid_at": _when(invoice.paid_at),
@@ -162,7 +167,17 @@ def _account_credit(shop: ShopLike, customer: Customer) -> list[dict]:
 
 
 def _services(shop: ShopLike, customer: Customer) -> list[dict]:
-    services = db.session.scalars(_mine(Service, shop, customer).options(subqueryload(Service.plan)))
+    services = db.session.scalars(_mine(Service, shop, customer).options(subqueryload(Service.plan))).all()
+    history: dict[int, list[dict]] = {}
+    events = db.session.scalars(
+        select(ServiceEvent)
+        .where(ServiceEvent.reseller_id == shop.id, ServiceEvent.service_id.in_([s.id for s in services]))
+        .order_by(ServiceEvent.at, ServiceEvent.id)
+    )
+    for event in events:
+        history.setdefault(event.service_id, []).append(
+            {"at": _when(event.at), "what": event.what, "reason": event.reason}
+        )
     return [
         {
             "service": service.number,
@@ -173,6 +188,11 @@ def _services(shop: ShopLike, customer: Customer) -> list[dict]:
             "username": service.username,
             "ordered_at": _when(service.created_at),
             "activated_at": _when(service.activated_at),
+            "next_due_on": service.next_due_on.isoformat() if service.next_due_on else None,
+            "renewal_price_minor": service.recurring_minor,
+            "currency": service.currency,
+            "renews": service.auto_renew and not service.ends_at_term,
+            "history": history.get(service.id, []),
         }
         for service in services
     ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..billing.notices import day_text
 from ..branding.theming import render_themed
 from ..catalog.offers import catalogue, cycles_on_sale, find_offer, home_offers, parse_cycle, price_view
 from ..commerce.invoices import invoice_label
@@ -59,6 +60,12 @@ def domain_filter(ascii_name: str) -> str:
 def local_date_filter(moment: datetime) -> str:
     """Show a UTC time as a date in the shop's time zone, for example ``24 Nov 2026``."""
     return moment.astimezone(ZoneInfo(g.shop.timezone)).strftime("%-d %b %Y")
+
+
+@bp.app_template_filter("day")
+def day_filter(day: date) -> str:
+    """Show a calendar date (already the shop's), for example ``24 Nov 2026``."""
+    return day_text(day)
 
 
 @bp.app_template_filter("local_time")

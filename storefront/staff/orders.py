@@ -68,6 +68,7 @@ def activate_service(service_id: int) -> Response | tuple[str, int]:
             service_id,
             request.form.get("server", "")[:120],
             request.form.get("username", "")[:64],
+            actor=f"staff:{current_user.email}",
             commit=False,
         )
     except LookupError:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from storefront.extensions import db
 from storefront.identity import team
 from storefront.models import Reseller, TeamMember, TeamRole
+from tests.billing.helpers import queue_every_billing_email
 from tests.privacy.test_purge_reaches_every_copy import customer_everywhere  # noqa: F401  (a fixture)
 from tests.shop.helpers import outbox
 from tests.steps import shop_id
@@ -66,8 +67,9 @@ def _queue_team_emails(app) -> None:
         team.reset_second_factor(shop, owner, agent)
 
 
-def test_every_kind_of_text_email_keeps_its_lines_apart(app, customer_everywhere) -> None:  # noqa: F811
+def test_every_kind_of_text_email_keeps_its_lines_apart(app, customer_everywhere, client_for) -> None:  # noqa: F811
     _queue_team_emails(app)
+    queue_every_billing_email(app, client_for)
     sent = {}
     for message in outbox(app):
         sent.setdefault(message.kind, message.text_body)

@@ -199,7 +199,7 @@ def test_storefront_worker_delivers_and_stops_cleanly(
             worker.wait()
 
     assert worker.returncode == 0, output
-    assert "Worker running deliver_mail, purge_retention, remind_tickets" in output
+    assert "Worker running billing_run, deliver_mail, purge_retention, remind_tickets" in output
     assert output.rstrip().endswith("Worker stopped."), output
     assert smtp_server.delivered[0].rcpt_tos == ["waiting@example.com"]
 

@@ -96,6 +96,9 @@ NO_CUSTOMER_TEXT = {
     "shop_counter": "the name of each of a shop's number sequences",
     "sales_month": "a shop's paid invoices summed per month, with the currency's code",
     "audit_entry": "who did what to which record; reasons never carry a customer's words",
+    "service_event": "a service's changes: who (by id, or staff by email), what, the status before and "
+    "after, and the run's, shop's or staff's reason",
+    "billing_notice": "which billing email went about which invoice or service, and when",
 }
 
 
