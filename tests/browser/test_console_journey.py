@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +28,18 @@ def _look(frame) -> dict[str, str]:
     )
 
 
+def _settled_look(page) -> dict[str, str]:
+    """The look of the preview frame on the page now; a frame swapped out mid-read is read again."""
+    for _ in range(20):
+        frame = page.locator("#brand-preview iframe").element_handle().content_frame()
+        try:
+            frame.wait_for_load_state()
+            return _look(frame)
+        except PlaywrightError:
+            page.wait_for_timeout(100)
+    raise AssertionError("the brand preview never settled")
+
+
 def test_owner_previews_and_saves_a_new_look(browser, live_server, screenshot) -> None:
     base = f"http://acme.localhost:{live_server}"
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
@@ -41,11 +54,12 @@ def test_owner_previews_and_saves_a_new_look(browser, live_server, screenshot) -
         "() => document.querySelector('#brand-preview iframe').src.includes('bazaar')"
         " && document.querySelector('#brand-preview iframe').src.includes('7c2d12')"
     )
-    # The iframe's new document, not the one it is leaving: wait until the preview itself shows the theme.
-    frame = page.locator("#brand-preview iframe").element_handle().content_frame()
-    frame.wait_for_function("() => document.body && document.body.className.includes('bazaar')")
-    frame.wait_for_load_state()
-    preview = _look(frame)
+    # Each change swaps in a new preview frame: wait until typing has settled and the frame on the
+    # page shows the new look (a frame locator finds the current frame on every try).
+    page.wait_for_load_state("networkidle")
+    preview_body = page.frame_locator("#brand-preview iframe").locator("body.theme-bazaar")
+    preview_body.wait_for()
+    preview = _settled_look(page)
     assert preview["theme"] == "theme-bazaar" and preview["primary"] == "#7c2d12"
     assert preview["background"] == "rgb(255, 251, 235)"
     screenshot(page, "console-brand-preview")
