@@ -159,8 +159,8 @@ def _invoice_purpose() -> None:
             "uq_invoice_renewal_period",
             ["service_id", "period_start"],
             unique=True,
-            sqlite_where=sa.text("purpose = 'renewal'"),
-            postgresql_where=sa.text("purpose = 'renewal'"),
+            sqlite_where=sa.text("purpose = 'renewal' AND status <> 'cancelled'"),
+            postgresql_where=sa.text("purpose = 'renewal' AND status <> 'cancelled'"),
         )
         batch_op.create_foreign_key(
             batch_op.f("fk_invoice_service_id_service"),
@@ -274,8 +274,10 @@ def _billing_notices() -> None:
 
 
 def _date_services_already_paid() -> None:
-    """Give services bought before this revision their price, anchor day and next due date: one cycle
-    after the day their order was paid, in the shop's time zone (as newly paid services get them)."""
+    """Give services bought before this revision their price, anchor day and next due date: the first
+    date on their anchor day (the day their order was paid, in the shop's time zone) at least one cycle
+    after payment and not before today, so no service is billed for a period already past — nor
+    suspended or terminated on the first run for one."""
     connection = op.get_bind()
     rows = connection.execute(
         sa.text(
@@ -296,7 +298,11 @@ def _date_services_already_paid() -> None:
         if paid_at is not None and paid_at.tzinfo is None:
             paid_at = paid_at.replace(tzinfo=UTC)
         paid_on = paid_at.astimezone(ZoneInfo(zone)).date() if paid_at else None
-        due = _months_after(paid_on, CYCLE_MONTHS[cycle]) if paid_on else None
+        today = datetime.now(UTC).astimezone(ZoneInfo(zone)).date()
+        due, cycles = None, 1
+        while paid_on is not None and (due is None or due < today):
+            due = _months_after(paid_on, CYCLE_MONTHS[cycle] * cycles)
+            cycles += 1
         connection.execute(
             update,
             {

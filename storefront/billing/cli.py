@@ -29,6 +29,8 @@ def run_command(as_of: str | None, dry_run: bool, shop_slug: str | None) -> None
         raise click.BadParameter(f"no shop has the slug {shop_slug!r}", param_hint="--shop") from None
     for line in report_lines(reports, dry_run=dry_run):
         click.echo(line)
+    if any(report.failed for report in reports):
+        raise SystemExit(1)  # cron mails the output: a shop needs looking at
 
 
 def _date(raw: str) -> date:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from ..commerce.invoices import invoice_label
 from ..domain_names import display_domain
@@ -28,8 +29,8 @@ from ..models import (
     SuspensionReason,
 )
 from .due_dates import start_of_day
-from .life import RUNNING, SYSTEM, record_events
-from .notices import Mailer, claim_invoice_notices, claim_service_notices, day_text, reminder_trigger
+from .life import RUNNING, SYSTEM, cancel_open_renewals, record_events
+from .notices import ISSUED, Mailer, claim_invoice_notices, claim_service_notices, day_text, reminder_trigger
 
 # The renewal invoice of the period that starts on the service's due date, still unpaid.
 OPEN_RENEWAL = and_(
@@ -86,6 +87,15 @@ class Overdue:
         return context
 
 
+def _open_renewal_of_service(invoice) -> ColumnElement[bool]:
+    return and_(
+        invoice.service_id == Service.id,
+        invoice.purpose == InvoicePurpose.RENEWAL,
+        invoice.period_start == Service.next_due_on,
+        invoice.status == InvoiceStatus.ISSUED,
+    )
+
+
 def _days_overdue(shop: Reseller, as_of: date, days: int) -> ColumnElement[bool]:
     return and_(Service.reseller_id == shop.id, Service.next_due_on <= as_of - timedelta(days=days))
 
@@ -108,8 +118,16 @@ def ending_at_term(shop: Reseller, as_of: date) -> ColumnElement[bool]:
 
 
 def to_terminate(shop: Reseller, as_of: date) -> ColumnElement[bool]:
-    """Running services whose renewal is unpaid ``terminate_after_days`` after due."""
-    return and_(Service.status.in_(RUNNING), _days_overdue(shop, as_of, shop.terminate_after_days))
+    """Running services whose renewal is unpaid ``terminate_after_days`` after due, warned at least
+    ``termination_warning_days`` before: a run after a long pause warns first and terminates later."""
+    invoice = aliased(Invoice)  # the service's own open renewal, so the claim's UPDATE can test it too
+    warned = exists().where(
+        _open_renewal_of_service(invoice),
+        BillingNotice.invoice_id == invoice.id,
+        BillingNotice.trigger == "termination_warning",
+        BillingNotice.on_date <= as_of - timedelta(days=shop.termination_warning_days),
+    )
+    return and_(Service.status.in_(RUNNING), _days_overdue(shop, as_of, shop.terminate_after_days), warned)
 
 
 def to_warn(shop: Reseller, as_of: date) -> ColumnElement[bool]:
@@ -121,8 +139,20 @@ def to_warn(shop: Reseller, as_of: date) -> ColumnElement[bool]:
 
 
 def to_suspend(shop: Reseller, as_of: date) -> ColumnElement[bool]:
-    """Active services whose renewal is unpaid ``suspend_after_days`` after due."""
-    return and_(Service.status == ServiceStatus.ACTIVE, _days_overdue(shop, as_of, shop.suspend_after_days))
+    """Active services whose renewal is unpaid ``suspend_after_days`` after due, invoiced at least as many
+    days before: a customer always has that long to pay, even after a pause in the runs."""
+    invoice = aliased(Invoice)  # the service's own open renewal, so the claim's UPDATE can test it too
+    invoiced_in_time = exists().where(
+        _open_renewal_of_service(invoice),
+        BillingNotice.invoice_id == invoice.id,
+        BillingNotice.trigger == ISSUED,
+        BillingNotice.on_date <= as_of - timedelta(days=shop.suspend_after_days),
+    )
+    return and_(
+        Service.status == ServiceStatus.ACTIVE,
+        _days_overdue(shop, as_of, shop.suspend_after_days),
+        invoiced_in_time,
+    )
 
 
 def to_remind(shop: Reseller, as_of: date, offset: int, later: int | None) -> ColumnElement[bool]:
@@ -205,6 +235,7 @@ def end_at_term(shop: Reseller, as_of: date, now: datetime, limit: int, mailer: 
     )
     done = [row for row in found if row.service_id in claimed]
     _history(shop, done, "cancelled", ServiceStatus.CANCELLED, "ended at the end of its term", now)
+    cancel_open_renewals([row.service_id for row in done], "the service ended at the end of its term")
     noticed = claim_service_notices(shop.id, [(row.service_id, row.due_on) for row in done], "ended", now)
     for row in done:
         if row.service_id in noticed:
@@ -234,7 +265,8 @@ def terminate_overdue(
     done = [row for row in found if row.service_id in claimed]
     reason = f"renewal unpaid {shop.terminate_after_days} days after due"
     _history(shop, done, "terminated", ServiceStatus.TERMINATED, reason, now)
-    _email_claimed(shop, done, "terminated", "service_terminated", now, mailer)
+    cancel_open_renewals([row.service_id for row in done], "the service was terminated")
+    _email_claimed(shop, done, "terminated", "service_terminated", now, mailer, as_of=as_of)
     return len(found), len(done)
 
 
@@ -253,7 +285,7 @@ def suspend_overdue(
     done = [row for row in found if row.service_id in claimed]
     reason = f"renewal unpaid {shop.suspend_after_days} days after due"
     _history(shop, done, "suspended", ServiceStatus.SUSPENDED, reason, now)
-    _email_claimed(shop, done, "suspended", "service_suspended", now, mailer, overdue=True)
+    _email_claimed(shop, done, "suspended", "service_suspended", now, mailer, as_of=as_of, overdue=True)
     return len(found), len(done)
 
 
@@ -262,9 +294,19 @@ def warn_of_termination(
 ) -> tuple[int, int]:
     """Warn customers whose service is terminated in ``termination_warning_days``; return (found, warned)."""
     found = _found(to_warn(shop, as_of), limit, with_invoice=True, lock=False)
-    terminate_on = {row.service_id: row.due_on + timedelta(days=shop.terminate_after_days) for row in found}
+    earliest = as_of + timedelta(days=shop.termination_warning_days)
+    terminate_on = {
+        row.service_id: max(row.due_on + timedelta(days=shop.terminate_after_days), earliest) for row in found
+    }
     sent = _email_claimed(
-        shop, found, "termination_warning", "termination_warning", now, mailer, terminate_on=terminate_on
+        shop,
+        found,
+        "termination_warning",
+        "termination_warning",
+        now,
+        mailer,
+        terminate_on=terminate_on,
+        as_of=as_of,
     )
     return len(found), sent
 
@@ -276,7 +318,7 @@ def remind(shop: Reseller, as_of: date, now: datetime, limit: int, mailer: Maile
     for offset, later in zip(offsets, [*offsets[1:], None], strict=True):
         found = _found(to_remind(shop, as_of, offset, later), limit, with_invoice=True, lock=False)
         sent = _email_claimed(
-            shop, found, reminder_trigger(offset), "renewal_reminder", now, mailer, offset=offset
+            shop, found, reminder_trigger(offset), "renewal_reminder", now, mailer, as_of=as_of, offset=offset
         )
         found_total, sent_total = max(found_total, len(found)), sent_total + sent
     return found_total, sent_total
@@ -290,10 +332,12 @@ def _email_claimed(
     now: datetime,
     mailer: Mailer,
     terminate_on: dict[int, date] | None = None,
+    *,
+    as_of: date,
     **context: object,
 ) -> int:
     """Claim ``trigger`` for each row's invoice and write the emails of those claimed; return how many."""
-    claimed = claim_invoice_notices(shop.id, [row.invoice_id for row in rows], trigger, now)
+    claimed = claim_invoice_notices(shop.id, [row.invoice_id for row in rows], trigger, now, as_of)
     for row in rows:
         if row.invoice_id in claimed:
             extra = {"terminate_on": day_text(terminate_on[row.service_id])} if terminate_on else {}

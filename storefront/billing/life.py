@@ -10,15 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from ..branding.links import shop_url
 from ..branding.shops import ShopLike
+from ..commerce.account_credit import add_credit_entry, lock_customer
+from ..commerce.invoices import invoice_label
 from ..domain_names import display_domain
 from ..extensions import db
 from ..mail.outbox import send_templated
 from ..models import (
+    CreditSource,
     Customer,
+    Invoice,
+    InvoicePurpose,
+    InvoiceStatus,
     Service,
     ServiceEvent,
     ServiceStatus,
@@ -126,10 +132,68 @@ def _tell(shop: ShopLike, service: Service, template: str, **context: object) ->
     )
 
 
+def cancel_open_renewals(service_ids: list[int], why: str) -> int:
+    """Cancel the unpaid renewal invoices of services that will not get their period, and give back any
+    account credit applied to them; return how many were cancelled. Each invoice is cancelled (and its
+    credit returned) once, by a conditional update, however many paths reach it. The services may be
+    invoiced again if they renew after all. The caller commits."""
+    if not service_ids:
+        return 0
+    cancelled = db.session.execute(
+        update(Invoice)
+        .where(
+            Invoice.service_id.in_(service_ids),
+            Invoice.purpose == InvoicePurpose.RENEWAL,
+            Invoice.status == InvoiceStatus.ISSUED,
+        )
+        .values(status=InvoiceStatus.CANCELLED)
+        .returning(
+            Invoice.id,
+            Invoice.reseller_id,
+            Invoice.customer_id,
+            Invoice.number,
+            Invoice.currency,
+            Invoice.credit_applied_minor,
+        ),
+        execution_options={"synchronize_session": False},
+    ).all()
+    db.session.execute(
+        update(Service).where(Service.id.in_(service_ids)).values(invoiced_through=None),
+        execution_options={"synchronize_session": False},
+    )
+    return_credit_of(cancelled, why)
+    return len(cancelled)
+
+
+def return_credit_of(cancelled: Iterable[tuple], why: str) -> None:
+    """Give back the account credit applied to cancelled invoices, given as (id, shop id, customer id,
+    number, currency, credit applied) rows."""
+    for invoice_id, shop_id, customer_id, number, currency, credit in cancelled:
+        if credit:
+            lock_customer(customer_id)
+            reason = f"Returned from {invoice_label(number)}, cancelled: {why}"
+            add_credit_entry(
+                shop_id,
+                customer_id,
+                currency,
+                credit,
+                CreditSource.INVOICE,
+                reason,
+                SYSTEM,
+                invoice_id=invoice_id,
+            )
+
+
 def suspend(shop: ShopLike, service: Service, actor: str, reason: str, *, overdue: bool = False) -> None:
-    """Suspend a running service for non-payment or by staff decision, and tell the customer."""
+    """Suspend a running service for non-payment or by staff decision, and tell the customer. A service
+    suspended for non-payment can be suspended by staff decision too: a payment then no longer lifts it."""
     service = locked_service(service.id)
-    if service.status != ServiceStatus.ACTIVE:
+    by_staff_over_overdue = (
+        not overdue
+        and service.status == ServiceStatus.SUSPENDED
+        and service.suspension_reason == SuspensionReason.OVERDUE
+    )
+    if service.status != ServiceStatus.ACTIVE and not by_staff_over_overdue:
         raise ServiceStateError("Only an active service can be suspended.")
     kind = SuspensionReason.OVERDUE if overdue else SuspensionReason.STAFF
     _change(service, "suspended", ServiceStatus.SUSPENDED, actor, reason, suspension_reason=kind)
@@ -158,6 +222,7 @@ def terminate(shop: ShopLike, service: Service, actor: str, reason: str, now: da
         suspension_reason=None,
         terminated_at=now or utcnow(),
     )
+    cancel_open_renewals([service.id], "the service was terminated")
     _tell(shop, service, "service_terminated", reason=reason)
 
 
@@ -167,6 +232,7 @@ def cancel(shop: ShopLike, service: Service, actor: str, reason: str) -> None:
     if service.status in (ServiceStatus.TERMINATED, ServiceStatus.CANCELLED):
         raise ServiceStateError("This service has already ended.")
     _change(service, "cancelled", ServiceStatus.CANCELLED, actor, reason, suspension_reason=None)
+    cancel_open_renewals([service.id], "the service was cancelled")
     _tell(
         shop, service, "service_ended", ended_on=day_text(local_date(utcnow(), shop.timezone)), reason=reason
     )
@@ -181,6 +247,8 @@ def end_at_term(shop: ShopLike, service: Service, actor: str, reason: str) -> No
         raise ServiceStateError("This service already ends at the end of its term.")
     service.ends_at_term, service.end_reason = True, reason[:REASON_MAX]
     record_event(service, "ends_at_term", actor, reason=reason)
+    # Its next period will not come: an invoice already issued for it goes, with any credit applied.
+    cancel_open_renewals([service.id], "the service ends at the end of its term")
 
 
 def keep_renewing(shop: ShopLike, service: Service, actor: str, reason: str = "") -> None:

@@ -82,10 +82,23 @@ class Mailer:
         return count
 
 
-def claim_invoice_notices(shop_id: int, invoice_ids: Iterable[int], trigger: str, now: datetime) -> set[int]:
-    """Record ``trigger`` for each invoice not yet noticed; return the invoices this call claimed."""
+# The renewal invoice's own notice: recorded with the run's date when it is issued.
+ISSUED = "invoice_issued"
+
+
+def claim_invoice_notices(
+    shop_id: int, invoice_ids: Iterable[int], trigger: str, now: datetime, on_date: date | None = None
+) -> set[int]:
+    """Record ``trigger`` for each invoice not yet noticed (on the run's date ``on_date``, in the shop's
+    calendar); return the invoices this call claimed."""
     rows = [
-        {"reseller_id": shop_id, "invoice_id": invoice_id, "trigger": trigger, "sent_at": now}
+        {
+            "reseller_id": shop_id,
+            "invoice_id": invoice_id,
+            "trigger": trigger,
+            "sent_at": now,
+            "on_date": on_date,
+        }
         for invoice_id in invoice_ids
     ]
     table = BillingNotice.__table__

@@ -51,6 +51,13 @@ def schedule_price_change(
         raise ServiceStateError("This service has ended; its price no longer changes.")
     if service.invoiced_through is not None and applies_from <= service.invoiced_through:
         raise PriceChangeError("That period is already invoiced; choose a later date.")
+    if service.ends_at_term:
+        raise PriceChangeError("This service ends at the end of its term; it will not renew at a new price.")
+    if service.next_cycle is not None:
+        raise PriceChangeError(
+            f"The customer moves to {service.next_cycle.label.lower()} billing from "
+            f"{day_text(service.new_price_from)}; schedule a new price after that."
+        )
     service.new_recurring_minor, service.new_price_from = new_minor, applies_from
     currency = service.currency or shop.currency
     reason = (
@@ -88,6 +95,11 @@ def change_cycle_at_renewal(
         raise ServiceStateError("Only a running service changes its billing cycle.")
     if service.invoiced_through == service.next_due_on:
         raise PriceChangeError("The next renewal is already invoiced; the change applies from the one after.")
+    if service.next_cycle is None and service.new_price_from is not None:
+        raise PriceChangeError(
+            f"The price changes on {day_text(service.new_price_from)}; "
+            "the billing cycle can change after that."
+        )
     service.next_cycle = None if cycle == service.cycle else cycle
     service.new_recurring_minor, service.new_price_from = recurring_minor, service.next_due_on
     record_event(

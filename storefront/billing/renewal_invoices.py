@@ -30,7 +30,7 @@ from ..models import (
 from ..money import format_money
 from .due_dates import last_day_of, months_after
 from .life import RUNNING, SYSTEM, record_events
-from .notices import Mailer, day_text
+from .notices import ISSUED, Mailer, claim_invoice_notices, day_text
 
 _signals = Namespace()
 
@@ -102,6 +102,8 @@ def issue_renewal_invoices(
     if not periods:
         return len(found), 0
     _insert_invoices(shop, periods, now)
+    # The day each was issued, in the shop's calendar: no suspension comes sooner than its notice allows.
+    claim_invoice_notices(shop.id, [period.invoice_id for period in periods], ISSUED, now, as_of)
     _apply_changes(shop, periods, now)
     renewal_invoices_issued.send(shop, invoice_ids=[period.invoice_id for period in periods])
     due = dict(

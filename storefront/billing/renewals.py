@@ -59,15 +59,16 @@ def renewal_paid(invoice: Invoice) -> None:
         _receipt(shop, service, invoice, ended=True)
         return
     if service.next_due_on != invoice.period_start:
+        _owe_back(invoice, "Renewal for a period the service was not due for")
         record_event(
             service,
             "renewal_not_applied",
             SYSTEM,
             reason=f"{label} is for {day_text(invoice.period_start)}, "
-            f"but the service is due {_day(service.next_due_on)}",
+            f"but the service is due {_day(service.next_due_on)}; the money is to be refunded",
             invoice_id=invoice.id,
         )
-        _receipt(shop, service, invoice)
+        _receipt(shop, service, invoice, not_applied=True)
         return
     service.next_due_on = invoice.period_end
     record_event(
@@ -142,7 +143,7 @@ def _wholesale_charge(invoice: Invoice, service: Service) -> LedgerEntry:
     )
 
 
-def _owe_back(invoice: Invoice) -> None:
+def _owe_back(invoice: Invoice, reason: str = "Renewal paid after the service had ended") -> None:
     """Give back what paid the invoice: account credit applied returns to the customer's credit, and
     money paid is listed with the other refunds to make."""
     paid = invoice.total_minor - invoice.credit_applied_minor
@@ -171,13 +172,19 @@ def _owe_back(invoice: Invoice) -> None:
                 charge_reference=invoice.payment_reference or invoice_label(invoice.number),
                 amount_minor=paid,
                 currency=invoice.currency,
-                reason="Renewal paid after the service had ended",
+                reason=reason,
             )
         )
 
 
 def _receipt(
-    shop: Reseller, service: Service, invoice: Invoice, *, unsuspended: bool = False, ended: bool = False
+    shop: Reseller,
+    service: Service,
+    invoice: Invoice,
+    *,
+    unsuspended: bool = False,
+    ended: bool = False,
+    not_applied: bool = False,
 ) -> None:
     customer = db.session.get(Customer, invoice.customer_id)
     send_templated(
@@ -193,5 +200,6 @@ def _receipt(
         next_due_on=_day(service.next_due_on),
         unsuspended=unsuspended,
         ended=ended,
+        not_applied=not_applied,
         invoice_url=shop_url(shop, f"/account/invoices/{invoice.number}"),
     )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, func, select
 
 from ..extensions import db
@@ -105,13 +106,16 @@ class ShopReport:
     shop: str
     as_of: date
     counts: dict[str, int] = field(default_factory=dict)
+    failed: bool = False  # a step failed: its batch was rolled back, the log says why
 
     def __bool__(self) -> bool:
-        return any(self.counts.values())
+        return self.failed or any(self.counts.values())
 
     def summary(self) -> str:
         """The shop's line: each step with something to do, in the run's order."""
         done = [counted(self.counts[step.name], *step.nouns) for step in STEPS if self.counts.get(step.name)]
+        if self.failed:
+            done.append("stopped by an error (see the log); the next run tries again")
         return ", ".join(done) or "nothing due"
 
 
@@ -137,21 +141,24 @@ def run_billing(
     reports = []
     for shop_id in shop_ids:
         bind_tenant(db.session, shop_id)
+        shop = db.session.get(Reseller, shop_id)
+        report = ShopReport(shop.slug, as_of or local_date(now, shop.timezone))
         try:
-            reports.append(_run_shop(db.session.get(Reseller, shop_id), as_of, now, dry_run))
+            _run_shop(shop, report, now, dry_run)
+        except Exception:  # one shop's failure must not stop the others: its batch rolls back, it retries
+            current_app.logger.exception("billing run failed at shop %s", report.shop)
+            report.failed = True
         finally:
             db.session.rollback()
             bind_tenant(db.session, None)
+        reports.append(report)
     return reports
 
 
-def _run_shop(shop: Reseller, as_of: date | None, now: datetime, dry_run: bool) -> ShopReport:
-    day = as_of or local_date(now, shop.timezone)
-    report = ShopReport(shop.slug, day)
-    mailer = Mailer(shop)
+def _run_shop(shop: Reseller, report: ShopReport, now: datetime, dry_run: bool) -> None:
+    day, mailer = report.as_of, Mailer(shop)
     for step in STEPS:
         report.counts[step.name] = _count(step, shop, day) if dry_run else _work(step, shop, day, now, mailer)
-    return report
 
 
 def _count(step: Step, shop: Reseller, as_of: date) -> int:

@@ -15,6 +15,7 @@ from ..commerce.invoices import invoice_label
 from ..extensions import db
 from ..models import Customer, Invoice, InvoicePurpose, InvoiceStatus, Order, OrderStatus, Reseller
 from .due_dates import local_date, start_of_day
+from .life import return_credit_of
 from .notices import Mailer, claim_invoice_notices, day_text
 
 
@@ -60,14 +61,24 @@ def cancel_unpaid_orders(
     ).all()
     if not found:
         return 0, 0
-    cancelled = dict(
-        db.session.execute(
-            update(Invoice)
-            .where(Invoice.id.in_([row[0] for row in found]), Invoice.status == InvoiceStatus.ISSUED)
-            .values(status=InvoiceStatus.CANCELLED)
-            .returning(Invoice.id, Invoice.order_id),
-            execution_options={"synchronize_session": False},
-        ).all()
+    closed = db.session.execute(
+        update(Invoice)
+        .where(Invoice.id.in_([row[0] for row in found]), Invoice.status == InvoiceStatus.ISSUED)
+        .values(status=InvoiceStatus.CANCELLED)
+        .returning(
+            Invoice.id,
+            Invoice.order_id,
+            Invoice.reseller_id,
+            Invoice.customer_id,
+            Invoice.number,
+            Invoice.currency,
+            Invoice.credit_applied_minor,
+        ),
+        execution_options={"synchronize_session": False},
+    ).all()
+    cancelled = {row[0]: row[1] for row in closed}
+    return_credit_of(
+        [(row[0], *row[2:]) for row in closed], f"unpaid {shop.cancel_unpaid_after_days} days after the order"
     )
     if cancelled:
         db.session.execute(

@@ -37,10 +37,12 @@ def pay_renewals_from_credit(shop: Reseller, invoice_ids: list[int]) -> None:
     invoices = db.session.scalars(
         select(Invoice).where(Invoice.id.in_(invoice_ids)).order_by(Invoice.id)
     ).all()
-    holding = customers_with_credit(shop.id, {invoice.customer_id for invoice in invoices}, shop.currency)
-    for invoice in invoices:
-        if invoice.customer_id in holding:
-            apply_account_credit(invoice, recorded_by="system")
+    for currency in {invoice.currency for invoice in invoices}:
+        customers = {invoice.customer_id for invoice in invoices if invoice.currency == currency}
+        holding = customers_with_credit(shop.id, customers, currency)
+        for invoice in invoices:
+            if invoice.currency == currency and invoice.customer_id in holding:
+                apply_account_credit(invoice, recorded_by="system")
 
 
 def init_app(app: Flask) -> None:

@@ -58,14 +58,15 @@ class Invoice(ShopNumbered, db.Model):
             " AND period_start IS NOT NULL AND period_end IS NOT NULL)",
             "purpose_has_subject",
         ),
-        # One renewal invoice per service and period, however many billing runs overlap.
+        # One renewal invoice per service and period, however many billing runs overlap (a cancelled
+        # one, of a service that was to end at its term, makes way for the next if it renews after all).
         Index(
             "uq_invoice_renewal_period",
             "service_id",
             "period_start",
             unique=True,
-            sqlite_where=text("purpose = 'renewal'"),
-            postgresql_where=text("purpose = 'renewal'"),
+            sqlite_where=text("purpose = 'renewal' AND status <> 'cancelled'"),
+            postgresql_where=text("purpose = 'renewal' AND status <> 'cancelled'"),
         ),
         # The console home's unpaid invoices: counted and summed from the index alone.
         Index("ix_invoice_reseller_status", "reseller_id", "status", "currency", "total_minor"),

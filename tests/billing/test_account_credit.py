@@ -8,14 +8,13 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import select
 
-from storefront.billing.life import terminate
+from storefront.billing.life import cancel_open_renewals, end_at_term, keep_renewing, terminate
 from storefront.commerce.account_credit import add_credit_entry, credit_balance, lock_customer
 from storefront.extensions import db
-from storefront.models import CreditSource, Customer, Invoice, RefundDue, Reseller, Service
+from storefront.models import CreditSource, Customer, Invoice, Reseller, Service
 from tests.billing.helpers import (
     AISYAH,
     buy_service,
-    pay_by_bank_transfer,
     pay_by_card,
     renewal_invoices,
     run,
@@ -78,22 +77,41 @@ def test_credit_covering_part_leaves_the_rest_to_pay_by_card(app, demo, client_f
     assert service_state(app, service)[:2] == ("active", date(2026, 3, 31))
 
 
-def test_a_renewal_paid_after_the_end_gives_back_the_credit_and_lists_the_money(
-    app, demo, client_for
-) -> None:
+def test_ending_a_service_cancels_its_open_renewal_and_gives_back_the_credit(app, demo, client_for) -> None:
     service = buy_service(app, client_for, BOUGHT)
     ids = _give_credit(app, 100)
     run(app, ISSUE_DAY, shop_slug="acme")
     [(number, _, _, _, total)] = renewal_invoices(app, service)
+    assert _balance(app, ids) == 0
     with time_machine.travel(datetime(2026, 2, 16, 1, tzinfo=UTC), tick=False), app.app_context():
         shop = db.session.get(Reseller, ids[0])
         terminate(shop, db.session.get(Service, service), "team:1", "Abuse report")
         db.session.commit()
-    pay_by_bank_transfer(app, number, datetime(2026, 2, 17, 1, tzinfo=UTC))
     assert service_state(app, service)[0] == "terminated"
-    assert _balance(app, ids) == 100  # the credit applied comes back
+    assert renewal_invoices(app, service)[0][3] == "cancelled"
+    assert _balance(app, ids) == 100  # the credit applied comes back, once
     with app.app_context():
-        owed = db.session.scalars(
-            select(RefundDue.amount_minor).where(RefundDue.reason.contains("ended"))
-        ).all()
-    assert owed == [total - 100]
+        shop = db.session.get(Reseller, ids[0])
+        assert cancel_open_renewals([service], "again") == 0
+        db.session.commit()
+    assert _balance(app, ids) == 100
+
+
+def test_a_customer_ending_at_term_is_not_reminded_and_can_change_their_mind(app, demo, client_for) -> None:
+    service = buy_service(app, client_for, BOUGHT)
+    ids = _give_credit(app, 100)
+    run(app, ISSUE_DAY, shop_slug="acme")
+    with time_machine.travel(datetime(2026, 2, 15, 1, tzinfo=UTC), tick=False), app.app_context():
+        shop = db.session.get(Reseller, ids[0])
+        end_at_term(shop, db.session.get(Service, service), f"customer:{ids[1]}", "Moving to a new host")
+        db.session.commit()
+    assert renewal_invoices(app, service)[0][3] == "cancelled" and _balance(app, ids) == 100
+    run(app, datetime(2026, 2, 21, 1, tzinfo=UTC), shop_slug="acme")  # the -7 reminder's day
+    assert outbox(app, to=AISYAH, kind="renewal_reminder") == []
+    with time_machine.travel(datetime(2026, 2, 22, 1, tzinfo=UTC), tick=False), app.app_context():
+        shop = db.session.get(Reseller, ids[0])
+        keep_renewing(shop, db.session.get(Service, service), f"customer:{ids[1]}")
+        db.session.commit()
+    run(app, datetime(2026, 2, 22, 2, tzinfo=UTC), shop_slug="acme")
+    statuses = [status for _, _, _, status, _ in renewal_invoices(app, service)]
+    assert statuses == ["cancelled", "issued"]  # invoiced again, for the same period

@@ -13,11 +13,13 @@ from sqlalchemy import select
 
 from storefront.billing.life import ServiceStateError, end_at_term, suspend
 from storefront.billing.price_changes import PriceChangeError, schedule_price_change
+from storefront.billing.renewals import renewal_paid
 from storefront.commerce.payments import InvoiceClosed, mark_bank_transfer_paid
 from storefront.extensions import db
 from storefront.models import (
     BillingCycle,
     Invoice,
+    InvoiceStatus,
     LedgerEntry,
     Order,
     Plan,
@@ -221,13 +223,21 @@ def test_the_statement_lists_renewals_and_a_late_payment_is_a_refund_to_make(app
     )
     csv = owner.get("/console/statement.csv?month=2026-02")
     assert csv.status_code == 200 and "INV-000002" in csv.text
-    # The next renewal goes unpaid to termination, then is paid: listed as money to give back.
+    # The next renewal goes unpaid: warned, then terminated a week later, and its invoice is cancelled.
     for day in (date(2026, 3, 17), date(2026, 4, 30)):
         run(app, _at(day), shop_slug="acme")
+    assert service_state(app, service_id)[0] == "suspended"  # warned on 30 Apr, not yet terminated
+    run(app, _at(date(2026, 5, 7)), shop_slug="acme")
     assert service_state(app, service_id)[0] == "terminated"
-    pay_by_card(client_for, renewal_invoices(app, service_id)[1][0], _at(date(2026, 5, 2)))
-    assert service_state(app, service_id) == ("terminated", date(2026, 3, 31), None)
+    assert renewal_invoices(app, service_id)[1][3] == "cancelled"
+    # A payment for it that reaches the service after all (it raced the termination) is money to give back.
     with app.app_context():
+        invoice = db.session.scalar(
+            select(Invoice).where(Invoice.number == renewal_invoices(app, service_id)[1][0])
+        )
+        invoice.status = InvoiceStatus.PAID  # as the racing payment left it
+        renewal_paid(invoice)
+        db.session.commit()
         assert db.session.scalar(select(RefundDue.reason)) == "Renewal paid after the service had ended"
     orders = owner.get("/console/orders")
     assert orders.status_code == 200 and "a renewal paid after its service ended" in orders.text

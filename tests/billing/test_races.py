@@ -122,8 +122,8 @@ def test_a_card_callback_and_the_run_at_once_renew_the_service_once(app, demo, c
     assert service_state(app, service_id)[1] == date(2026, 3, 31)
 
 
-class Killed(RuntimeError):
-    """The worker died part-way through the run."""
+class Killed(BaseException):
+    """The worker died part-way through the run (a signal, not an error a shop's step could cause)."""
 
 
 def test_a_run_killed_after_its_first_batch_loses_and_doubles_nothing(
@@ -156,3 +156,24 @@ def test_a_run_killed_after_its_first_batch_loses_and_doubles_nothing(
     with app.app_context():
         numbers = sorted(db.session.scalars(select(Invoice.number).where(renewal)))
     assert numbers == [6, 7, 8, 9, 10]  # the number the killed batch took was given back
+
+
+def test_a_shop_whose_run_fails_leaves_the_other_shops_billed(app, demo, client_for, monkeypatch) -> None:
+    _buy(app, client_for, 1)
+    calls = []
+
+    def fail_at_acme(shop, invoice_ids) -> None:
+        calls.append(shop.slug)
+        if shop.slug == "acme":
+            raise RuntimeError("a bad row")
+
+    issuing.renewal_invoices_issued.connect(fail_at_acme)
+    try:
+        with app.app_context():
+            reports = run_billing(date(2026, 2, 14))
+    finally:
+        issuing.renewal_invoices_issued.disconnect(fail_at_acme)
+    failed = {report.shop: report.failed for report in reports}
+    assert failed == {"acme": True, "bluewave": False, "kedai": False}
+    assert "stopped by an error" in next(report.summary() for report in reports if report.shop == "acme")
+    assert _count(app, Invoice, Invoice.purpose == InvoicePurpose.RENEWAL) == 0  # acme's batch rolled back
