@@ -14,6 +14,7 @@ from storefront.models import (
     CreditNote,
     Customer,
     Domain,
+    Invoice,
     Order,
     Reseller,
     TeamInvitation,
@@ -137,6 +138,7 @@ CONSOLE_ID_MODELS = {
     "invitation_number": TeamInvitation,
     "correction_number": CorrectionRequest,
     "credit_note_number": CreditNote,
+    "invoice_number": Invoice,
 }
 
 
@@ -171,7 +173,7 @@ def ids_of_shop(app, slug: str) -> dict[str, int | None]:
 def console_url(rule, ids: dict[str, int | None]) -> str:
     """The rule's path with each shop number taken from ``ids`` (1 where the shop has none)."""
     unknown = set(rule.arguments) - set(CONSOLE_ID_MODELS) - set(NOT_IDS)
-    assert not unknown, f"{rule.rule}: teach tests/support.py which model {unknown} names"
+    assert not unknown, f"{rule.rule}: teach tests/steps.py which model {unknown} names"
     values = {**{name: ids.get(name) or 1 for name in CONSOLE_ID_MODELS}, **NOT_IDS}
     return re.sub(r"<(?:[^<>]*:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule.rule)
 

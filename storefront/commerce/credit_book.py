@@ -31,7 +31,7 @@ class CreditNoteRow:
     outcome: CreditOutcome
     refunded_at: datetime | None
     invoice_number: int
-    order_number: int
+    order_number: int | None  # none for a renewal invoice
     customer_id: int
     customer_number: int
     customer_name: str
@@ -76,7 +76,7 @@ def _rows(reseller_id: int) -> Select:
             Customer.name,
         )
         .join(Invoice, Invoice.id == CreditNote.invoice_id)
-        .join(Order, Order.id == Invoice.order_id)
+        .outerjoin(Order, Order.id == Invoice.order_id)
         .join(Customer, Customer.id == CreditNote.customer_id)
         .where(CreditNote.reseller_id == reseller_id)
     )
@@ -107,7 +107,7 @@ class CreditNoteRecord:
 
     note: CreditNote
     invoice_number: int
-    order_number: int
+    order_number: int | None  # none for a renewal invoice
     customer: Customer
 
 
@@ -116,7 +116,7 @@ def credit_note_record(reseller_id: int, number: int) -> CreditNoteRecord | None
     found = db.session.execute(
         select(CreditNote, Invoice.number, Order.number, Customer)
         .join(Invoice, Invoice.id == CreditNote.invoice_id)
-        .join(Order, Order.id == Invoice.order_id)
+        .outerjoin(Order, Order.id == Invoice.order_id)
         .join(Customer, Customer.id == CreditNote.customer_id)
         .where(CreditNote.reseller_id == reseller_id, CreditNote.number == number)
         .options(selectinload(CreditNote.lines))

@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..money import format_money
 from .account_credit import CreditError, add_credit_entry, clean_reason, lock_customer
+from .payments import ACCOUNT_CREDIT
 from .refunds import RefundClosed, RefundError
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -159,6 +160,8 @@ def issue_credit_note(
     if locked.status != InvoiceStatus.PAID:
         raise CreditNoteError("Only a paid invoice can be credited: cancel an unpaid one instead.")
     chosen = _check_lines(creditable_lines(locked), request.amounts, locked.currency)
+    if outcome == CreditOutcome.REFUND:
+        _refuse_refund_beyond_money_paid(locked, sum(amount for _, amount in chosen))
     note = _new_note(shop, locked, customer, chosen, reason, outcome, issued_by, request.idempotency_key, now)
     db.session.add(note)
     try:
@@ -178,6 +181,26 @@ def issue_credit_note(
             credit_note_id=note.id,
         )
     return note, True
+
+
+def _refuse_refund_beyond_money_paid(invoice: Invoice, asked_minor: int) -> None:
+    """Only money the customer paid goes back as money: what account credit paid goes back as credit."""
+    paid = (
+        0
+        if invoice.payment_gateway == ACCOUNT_CREDIT.code
+        else invoice.total_minor - invoice.credit_applied_minor
+    )
+    refunded = db.session.scalar(
+        select(func.coalesce(func.sum(CreditNote.total_minor), 0)).where(
+            CreditNote.invoice_id == invoice.id, CreditNote.outcome == CreditOutcome.REFUND
+        )
+    )
+    left = max(paid - refunded, 0)
+    if asked_minor > left:
+        raise CreditNoteError(
+            f"Only {format_money(left, invoice.currency)} of this invoice can still go back as a refund: "
+            "the rest was paid from account credit, or is refunded already. Give it as account credit."
+        )
 
 
 def _same_invoice(found: CreditNote | None, invoice: Invoice) -> CreditNote:

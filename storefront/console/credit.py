@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from ..commerce.account_credit import credit_refund_due
 from ..commerce.credit_book import credit_note_page, credit_note_record, credit_refunds_to_make
 from ..commerce.credit_notes import METHOD_LABELS, OUTCOME_LABELS, credit_note_label, record_credit_refund
+from ..commerce.invoices import invoice_label
 from ..commerce.order_book import who_recorded
-from ..commerce.refunds import RefundClosed, RefundError, refunds_to_make
+from ..commerce.refunds import RefundClosed, RefundError, find_refund, mark_refunded, refunds_to_make
 from ..extensions import db
+from ..models import Invoice, RefundDue
 from ..paging import page_number
 from . import bp
 from .auth import owner_required, record_team_action, record_team_list
@@ -108,3 +112,58 @@ def refunds_and_credit() -> str:
     record_team_list("refunds", shown)
     db.session.commit()
     return render_template("console/refunds.html", notes=notes, overpayments=overpayments)
+
+
+INVOICE = "<int(max=2147483647):invoice_number>"
+
+
+def _refund_of_invoice(invoice_number: int) -> tuple[Invoice, RefundDue]:
+    invoice = db.session.scalar(
+        select(Invoice).where(Invoice.reseller_id == g.shop.id, Invoice.number == invoice_number)
+    )
+    refund = find_refund(invoice, request.form.get("charge", "")[:120]) if invoice is not None else None
+    if refund is None:
+        abort(404)
+    return invoice, refund
+
+
+def _refunds_page_refused(error: str, status: int) -> tuple[str, int]:
+    db.session.rollback()
+    flash(error, "error")
+    return refunds_and_credit(), status
+
+
+@bp.post(f"/refunds/invoices/{INVOICE}/refunded")
+@owner_required
+def invoice_refund_made(invoice_number: int) -> Response | tuple[str, int]:
+    """Record that a charge an invoice refused (an order's or a renewal's) went back, with its reference."""
+    invoice, refund = _refund_of_invoice(invoice_number)
+    try:
+        mark_refunded(refund, request.form.get("reference", "")[:200], f"team:{current_user.id}")
+    except RefundClosed as error:
+        return _refunds_page_refused(str(error), 409)
+    except RefundError as error:
+        return _refunds_page_refused(str(error), 400)
+    record_team_action(
+        f"refund:{refund.id}", "refunded", refund.refund_reference, customer_id=invoice.customer_id
+    )
+    db.session.commit()
+    flash(f"The refund for {invoice_label(invoice.number)} is recorded.", "success")
+    return redirect(url_for("console.refunds_and_credit"), 303)
+
+
+@bp.post(f"/refunds/invoices/{INVOICE}/credited")
+@owner_required
+def invoice_refund_as_credit(invoice_number: int) -> Response | tuple[str, int]:
+    """Give a charge an invoice refused back to the customer as account credit instead of a refund."""
+    invoice, refund = _refund_of_invoice(invoice_number)
+    try:
+        entry = credit_refund_due(refund, f"team:{current_user.id}")
+    except RefundClosed as error:
+        return _refunds_page_refused(str(error), 409)
+    record_team_action(f"refund:{refund.id}", "credited", entry.reason, customer_id=invoice.customer_id)
+    db.session.commit()
+    flash(
+        f"The overpayment on {invoice_label(invoice.number)} is now the customer's account credit.", "success"
+    )
+    return redirect(url_for("console.refunds_and_credit"), 303)
