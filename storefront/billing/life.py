@@ -172,7 +172,9 @@ def cancel(shop: ShopLike, service: Service, actor: str, reason: str) -> None:
     )
 
 
-def end_at_term(shop: ShopLike, service: Service, actor: str, reason: str) -> None:
+def end_at_term(
+    shop: ShopLike, service: Service, actor: str, reason: str, now: datetime | None = None
+) -> None:
     """Stop renewing: the service runs to its due date and is cancelled then, with no renewal invoice."""
     service = locked_service(service.id)
     if service.status not in (*RUNNING, ServiceStatus.PENDING):
@@ -180,7 +182,7 @@ def end_at_term(shop: ShopLike, service: Service, actor: str, reason: str) -> No
     if service.ends_at_term:
         raise ServiceStateError("This service already ends at the end of its term.")
     service.ends_at_term, service.end_reason = True, reason[:REASON_MAX]
-    record_event(service, "ends_at_term", actor, reason=reason)
+    record_event(service, "ends_at_term", actor, reason=reason, now=now)
 
 
 def keep_renewing(shop: ShopLike, service: Service, actor: str, reason: str = "") -> None:
