@@ -61,7 +61,7 @@ STORIES = {
         second_offer=2,
     ),
     "invoice_due": Story(
-        "active; a renewal invoice due in five days, reminded, not yet paid",
+        "active; a renewal invoice due within the week, reminded, not yet paid",
         offer=0,
         cycle=BillingCycle.MONTHLY,
         due=5,
@@ -69,7 +69,7 @@ STORIES = {
         stops_paying_at=0,
     ),
     "overdue": Story(
-        "active; a renewal three days overdue, reminded, unpaid",
+        "active; a renewal a few days overdue (under a week), reminded, unpaid",
         offer=1,
         cycle=BillingCycle.MONTHLY,
         due=-3,
@@ -77,7 +77,7 @@ STORIES = {
         stops_paying_at=-3,
     ),
     "suspended": Story(
-        "suspended for non-payment: a renewal twelve days overdue",
+        "suspended for non-payment: a renewal about two weeks overdue",
         offer=0,
         cycle=BillingCycle.MONTHLY,
         due=-12,
