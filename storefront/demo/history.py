@@ -50,6 +50,7 @@ from ..models import (
     Service,
     TeamMember,
     TeamRole,
+    utcnow,
 )
 from ..models.account import hash_password
 from .stories import STORIES, TRANSFER, Story
@@ -84,7 +85,7 @@ class Action:
 
 def seed_history(shop_specs: dict[str, list[dict]], password: str, staff: str, created: list[str]) -> None:
     """Give each demo shop without its history customers a year of business, up to now."""
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = utcnow().replace(microsecond=0)
     for slug, specs in shop_specs.items():
         shop = db.session.scalar(select(Reseller).where(Reseller.slug == slug))
         if shop is None or _lived(shop, specs):
