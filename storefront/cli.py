@@ -32,11 +32,17 @@ def init_db_command() -> None:
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--port", default=5000, show_default=True, help="Port used in the printed URLs.")
-def seed_demo_command(port: int) -> None:
+@click.option(
+    "--history/--no-history",
+    default=True,
+    show_default=True,
+    help="Give each shop a dozen customers with a year of orders, renewals and tickets.",
+)
+def seed_demo_command(port: int, history: bool) -> None:
     """Load the demo shops, plans and accounts; only what is missing is created."""
     from .demo import demo_guide, seed_demo
 
-    created = seed_demo()
+    created = seed_demo(history=history)
     click.echo(f"Demo data: created {', '.join(created)}." if created else "Demo data already present.")
     click.echo(demo_guide(port))
 

@@ -237,6 +237,16 @@ def full_demo(app: Flask) -> None:
 
 
 @pytest.fixture
+def living_demo(app: Flask) -> None:
+    """The demo as `make run` loads it: privacy history and each shop's year of business (slower:
+    only the tests of that year use it)."""
+    from storefront.demo import seed_demo
+
+    with app.app_context():
+        seed_demo(history=True)
+
+
+@pytest.fixture
 def count_queries(app: Flask) -> Callable[[], Iterator[list[str]]]:
     """Return a context manager that records the SQL statements run inside it."""
 

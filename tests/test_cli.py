@@ -48,11 +48,11 @@ def _counts() -> tuple[int, ...]:
 
 def test_seed_demo_gives_shops_seeded_earlier_their_agents(app) -> None:
     runner = app.test_cli_runner()
-    runner.invoke(args=["seed-demo"])
+    runner.invoke(args=["seed-demo", "--no-history"])
     with app.app_context():
         db.session.execute(TeamMember.__table__.delete().where(TeamMember.email.like("agent@%")))
         db.session.commit()
-    again = runner.invoke(args=["seed-demo"])
+    again = runner.invoke(args=["seed-demo", "--no-history"])
     assert "agent agent@kedaihosting.test" in again.output
     with app.app_context():
         agents = db.session.scalars(select(TeamMember.email).where(TeamMember.role == "agent")).all()
@@ -61,7 +61,7 @@ def test_seed_demo_gives_shops_seeded_earlier_their_agents(app) -> None:
 
 def test_seed_demo_is_idempotent_and_prints_the_guide(app) -> None:
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["seed-demo"])
+    first = runner.invoke(args=["seed-demo", "--no-history"])
     assert first.exit_code == 0, first.output
     assert "created" in first.output
     for line in (
@@ -79,7 +79,7 @@ def test_seed_demo_is_idempotent_and_prints_the_guide(app) -> None:
     with app.app_context():
         counts = _counts()
     assert counts == (5, 3, 10, 3, 6, 1)
-    second = runner.invoke(args=["seed-demo"])
+    second = runner.invoke(args=["seed-demo", "--no-history"])
     assert "Demo data already present." in second.output
     with app.app_context():
         assert _counts() == counts

@@ -50,13 +50,13 @@ def _counts() -> tuple[int, ...]:
 
 def test_seeding_twice_gives_the_demo_customers_their_privacy_history_once(app) -> None:
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["seed-demo"])
+    first = runner.invoke(args=["seed-demo", "--no-history"])
     assert first.exit_code == 0, first.output
     assert f"disclosure to {MYNIC} for aisyah@example.com" in first.output
     with app.app_context():
         seeded = _counts()
     assert seeded == (1, 2, 2, 0)  # no audit entries: nobody looked at or changed anyone's data
-    assert "Demo data already present." in runner.invoke(args=["seed-demo"]).output
+    assert "Demo data already present." in runner.invoke(args=["seed-demo", "--no-history"]).output
     with app.app_context():
         assert _counts() == seeded
         now, aisyah = utcnow(), _customer("aisyah@example.com")
@@ -94,7 +94,7 @@ def test_an_older_demo_database_gets_the_privacy_history_it_lacks(app) -> None:
     with app.app_context():
         seed_demo(privacy_history=False)
         assert _counts() == (0, 0, 0, 0)
-    again = app.test_cli_runner().invoke(args=["seed-demo"])
+    again = app.test_cli_runner().invoke(args=["seed-demo", "--no-history"])
     assert "marketing consent history of aisyah@example.com" in again.output
     assert "correction request of raj@example.org" in again.output
     assert "shop acme" not in again.output

@@ -132,7 +132,7 @@ def _tell(shop: ShopLike, service: Service, template: str, **context: object) ->
     )
 
 
-def cancel_open_renewals(service_ids: list[int], why: str) -> int:
+def cancel_open_renewals(service_ids: list[int], why: str, now: datetime | None = None) -> int:
     """Cancel the unpaid renewal invoices of services that will not get their period, and give back any
     account credit applied to them; return how many were cancelled. Each invoice is cancelled (and its
     credit returned) once, by a conditional update, however many paths reach it. The services may be
@@ -161,11 +161,11 @@ def cancel_open_renewals(service_ids: list[int], why: str) -> int:
         update(Service).where(Service.id.in_(service_ids)).values(invoiced_through=None),
         execution_options={"synchronize_session": False},
     )
-    return_credit_of(cancelled, why)
+    return_credit_of(cancelled, why, now)
     return len(cancelled)
 
 
-def return_credit_of(cancelled: Iterable[tuple], why: str) -> None:
+def return_credit_of(cancelled: Iterable[tuple], why: str, now: datetime | None = None) -> None:
     """Give back the account credit applied to cancelled invoices, given as (id, shop id, customer id,
     number, currency, credit applied) rows."""
     for invoice_id, shop_id, customer_id, number, currency, credit in cancelled:
@@ -180,6 +180,7 @@ def return_credit_of(cancelled: Iterable[tuple], why: str) -> None:
                 CreditSource.INVOICE,
                 reason,
                 SYSTEM,
+                now=now,
                 invoice_id=invoice_id,
             )
 
@@ -238,7 +239,9 @@ def cancel(shop: ShopLike, service: Service, actor: str, reason: str) -> None:
     )
 
 
-def end_at_term(shop: ShopLike, service: Service, actor: str, reason: str) -> None:
+def end_at_term(
+    shop: ShopLike, service: Service, actor: str, reason: str, now: datetime | None = None
+) -> None:
     """Stop renewing: the service runs to its due date and is cancelled then, with no renewal invoice."""
     service = locked_service(service.id)
     if service.status not in (*RUNNING, ServiceStatus.PENDING):
@@ -246,9 +249,9 @@ def end_at_term(shop: ShopLike, service: Service, actor: str, reason: str) -> No
     if service.ends_at_term:
         raise ServiceStateError("This service already ends at the end of its term.")
     service.ends_at_term, service.end_reason = True, reason[:REASON_MAX]
-    record_event(service, "ends_at_term", actor, reason=reason)
+    record_event(service, "ends_at_term", actor, reason=reason, now=now)
     # Its next period will not come: an invoice already issued for it goes, with any credit applied.
-    cancel_open_renewals([service.id], "the service ends at the end of its term")
+    cancel_open_renewals([service.id], "the service ends at the end of its term", now=now)
 
 
 def keep_renewing(shop: ShopLike, service: Service, actor: str, reason: str = "") -> None:

@@ -35,9 +35,9 @@ from .notices import ISSUED, Mailer, claim_invoice_notices, day_text
 _signals = Namespace()
 
 renewal_invoices_issued = _signals.signal("renewal-invoices-issued")
-"""Sent with the shop and the ids of renewal invoices just issued, in the issuing transaction, before
-their emails are written: the one place a newly issued invoice is handed on (for example to apply the
-customer's account credit to it); whoever listens works in the same transaction."""
+"""Sent with the shop, the ids of renewal invoices just issued and the run's time ``now``, in the issuing
+transaction, before their emails are written: the one place a newly issued invoice is handed on (for
+example to apply the customer's account credit to it); whoever listens works in the same transaction."""
 
 
 def due_for_renewal(shop: Reseller, as_of: date) -> ColumnElement[bool]:
@@ -105,7 +105,7 @@ def issue_renewal_invoices(
     # The day each was issued, in the shop's calendar: no suspension comes sooner than its notice allows.
     claim_invoice_notices(shop.id, [period.invoice_id for period in periods], ISSUED, now, as_of)
     _apply_changes(shop, periods, now)
-    renewal_invoices_issued.send(shop, invoice_ids=[period.invoice_id for period in periods])
+    renewal_invoices_issued.send(shop, invoice_ids=[period.invoice_id for period in periods], now=now)
     due = dict(
         db.session.execute(
             select(Invoice.id, Invoice.total_minor - Invoice.credit_applied_minor).where(

@@ -77,6 +77,7 @@ def renewal_paid(invoice: Invoice) -> None:
         SYSTEM,
         reason=f"{label} paid; next due {day_text(invoice.period_end)}",
         invoice_id=invoice.id,
+        now=invoice.paid_at,
     )
     db.session.add(_wholesale_charge(invoice, service))
     unsuspended = _lift_overdue_suspension(shop, service, invoice)
@@ -115,6 +116,7 @@ def _lift_overdue_suspension(shop: Reseller, service: Service, invoice: Invoice)
         to_status=ServiceStatus.ACTIVE,
         reason=f"{invoice_label(invoice.number)} paid",
         invoice_id=invoice.id,
+        now=invoice.paid_at,
     )
     return True
 
@@ -140,6 +142,7 @@ def _wholesale_charge(invoice: Invoice, service: Service) -> LedgerEntry:
         description=line.description,
         amount_minor=price[0],
         currency=price[1],
+        created_at=invoice.paid_at,  # charged the day the customer paid
     )
 
 

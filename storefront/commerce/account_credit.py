@@ -102,6 +102,7 @@ def add_credit_entry(
     source: CreditSource,
     reason: str,
     recorded_by: str,
+    now: datetime | None = None,
     **links: int,
 ) -> AccountCreditEntry:
     """Append an entry to the ledger; the caller holds the customer's lock (``lock_customer``)."""
@@ -120,6 +121,7 @@ def add_credit_entry(
         source=source,
         reason=reason[:300],
         recorded_by=recorded_by[:160],
+        created_at=now or utcnow(),
         **links,
     )
     db.session.add(entry)
@@ -198,7 +200,9 @@ def customers_with_credit(reseller_id: int, customer_ids: Iterable[int], currenc
     return set(rows)
 
 
-def apply_account_credit(invoice: Invoice, recorded_by: str = "account credit") -> int:
+def apply_account_credit(
+    invoice: Invoice, recorded_by: str = "account credit", now: datetime | None = None
+) -> int:
     """Pay an issued invoice from the customer's account credit first; return the amount applied.
 
     When the credit covers what is due, the invoice is paid through the normal payment path
@@ -228,11 +232,12 @@ def apply_account_credit(invoice: Invoice, recorded_by: str = "account credit") 
         CreditSource.INVOICE,
         f"Applied to invoice {invoice_label(locked.number)}",
         recorded_by,
+        now=now,
         invoice_id=locked.id,
     )
     if applied == due:
         record_payment(
-            locked, ACCOUNT_CREDIT, "Account credit", due, locked.currency, recorded_by, commit=False
+            locked, ACCOUNT_CREDIT, "Account credit", due, locked.currency, recorded_by, commit=False, now=now
         )
     else:
         locked.credit_applied_minor += applied

@@ -178,6 +178,7 @@ def issue_credit_note(
             CreditSource.CREDIT_NOTE,
             f"Credit note {credit_note_label(note.number)}",
             issued_by,
+            now=note.issued_at,
             credit_note_id=note.id,
         )
     return note, True

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ..extensions import db
 from ..models import Customer, Invoice, InvoiceLine, Order, Reseller, utcnow
 
 
-def issue_invoice(order: Order, customer: Customer) -> Invoice:
+def issue_invoice(order: Order, customer: Customer, now: datetime | None = None) -> Invoice:
     """Issue the invoice of an order, numbered as it is written; after that only its settlement changes."""
     seller = db.session.get(Reseller, order.reseller_id)
     invoice = Invoice(
@@ -19,7 +21,7 @@ def issue_invoice(order: Order, customer: Customer) -> Invoice:
         seller_address=seller.postal_address,
         buyer_name=customer.name,
         buyer_email=customer.email,
-        issued_at=utcnow(),
+        issued_at=now or utcnow(),
     )
     invoice.lines = [
         InvoiceLine(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NoReturn
 
 from sqlalchemy import Integer, bindparam, select
@@ -27,6 +28,7 @@ from ..models import (
     PlanPrice,
     Service,
     Tld,
+    utcnow,
 )
 from .account_credit import apply_account_credit, credit_balances
 from .cart import CartLine, PricedCart
@@ -66,6 +68,7 @@ def place_order(
     cart: PricedCart,
     domains: dict[str, DomainRequest],
     idempotency_key: str,
+    now: datetime | None = None,
 ) -> Order:
     """Create the order and its invoice in one transaction; a replayed key returns the first order.
 
@@ -87,6 +90,7 @@ def place_order(
         currency=cart.currency,
         idempotency_key=idempotency_key,
         total_minor=0,
+        created_at=now or utcnow(),
     )
     order.lines = _order_lines(shop, cart, domains)
     order.total_minor = sum(line.amount_minor for line in order.lines)
@@ -96,9 +100,9 @@ def place_order(
     except IntegrityError:  # the same checkout submitted twice at once: the other one won
         db.session.rollback()
         return _order_for_key(shop, customer, idempotency_key) or _stale()
-    invoice = issue_invoice(order, customer)
+    invoice = issue_invoice(order, customer, now)
     db.session.flush()
-    apply_account_credit(invoice, recorded_by=f"customer:{customer.id}")  # credit pays first
+    apply_account_credit(invoice, recorded_by=f"customer:{customer.id}", now=now)  # credit pays first
     _notify_order(shop, customer, order, invoice)
     db.session.commit()
     return order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from blinker import Namespace
 from flask import current_app
@@ -59,10 +60,12 @@ def record_payment(
     recorded_by: str,
     *,
     commit: bool = True,
+    now: datetime | None = None,
 ) -> Payment:
     """Settle an invoice and set off what it pays for in one transaction; mismatches change nothing.
 
-    The amount must be what is due: the total less any account credit already applied to it.
+    The amount must be what is due: the total less any account credit already applied to it. ``now`` is
+    when the money arrived (the current time unless given).
     """
     # FOR NO KEY UPDATE: rows written meanwhile that refer to the invoice (a billing notice, a
     # service's history) only take a key-share lock on it, and must not wait on the payment.
@@ -89,9 +92,10 @@ def record_payment(
         amount_minor=amount_minor,
         currency=currency,
         recorded_by=recorded_by,
+        created_at=now or utcnow(),
     )
     db.session.add(payment)
-    locked.status, locked.paid_at = InvoiceStatus.PAID, utcnow()
+    locked.status, locked.paid_at = InvoiceStatus.PAID, payment.created_at
     locked.payment_gateway, locked.payment_reference = gateway.code, reference
     db.session.flush()
     invoice_paid.send(locked)
@@ -101,7 +105,12 @@ def record_payment(
 
 
 def mark_bank_transfer_paid(
-    invoice: Invoice, bank_reference: str, recorded_by: str, *, commit: bool = True
+    invoice: Invoice,
+    bank_reference: str,
+    recorded_by: str,
+    *,
+    commit: bool = True,
+    now: datetime | None = None,
 ) -> Payment:
     """Record a bank transfer someone has seen arrive, by its bank reference."""
     reference = " ".join(bank_reference.split())
@@ -121,4 +130,5 @@ def mark_bank_transfer_paid(
         invoice.currency,
         recorded_by,
         commit=commit,
+        now=now,
     )

@@ -15,6 +15,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -74,13 +75,15 @@ def read_checkout_token(token: str) -> tuple[int, int] | None:
     return int(shop_id), int(number)
 
 
-def charge(invoice: Invoice, card_number: str) -> tuple[bytes, str]:
-    """Run a test charge and return the callback the gateway sends: its body and signature."""
+def charge(invoice: Invoice, card_number: str, now: float | None = None) -> tuple[bytes, str]:
+    """Run a test charge (at unix time ``now``, else the present) and return the callback the gateway
+    sends: its body and signature."""
+    at = int(time.time() if now is None else now)
     succeeded = "".join(card_number.split()) == SUCCEEDING_CARD
     event = {
         "id": f"evt_{secrets.token_hex(12)}",
         "type": "payment.succeeded" if succeeded else "payment.failed",
-        "created": int(time.time()),
+        "created": at,
         "data": {
             "shop": invoice.reseller_id,
             "invoice": invoice.number,
@@ -90,7 +93,7 @@ def charge(invoice: Invoice, card_number: str) -> tuple[bytes, str]:
         },
     }
     body = json.dumps(event, separators=(",", ":")).encode()
-    return body, signature_header(body, int(time.time()))
+    return body, signature_header(body, at)
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,8 @@ def _parse_event(body: bytes) -> dict:
 
 
 def handle_callback(shop_id: int, body: bytes, header: str, now: float | None = None) -> CallbackOutcome:
-    """Verify and apply a callback that arrived at a shop; raise CallbackRejected when it changes nothing.
+    """Verify and apply a callback that arrived at a shop (at unix time ``now``, else the present); raise
+    CallbackRejected when it changes nothing.
 
     The event id is stored in the same transaction as its effect, so a failure part-way
     stores nothing and the gateway's retry is applied as new; a refusal is stored too,
@@ -138,7 +142,8 @@ def handle_callback(shop_id: int, body: bytes, header: str, now: float | None = 
     """
     if len(body) > MAX_BODY:
         raise CallbackRejected("event too large", 413)
-    _verify_signature(body, header, time.time() if now is None else now)
+    now = time.time() if now is None else now
+    _verify_signature(body, header, now)
     event = _parse_event(body)
     data = event["data"]
     invoice = db.session.scalar(
@@ -158,7 +163,7 @@ def handle_callback(shop_id: int, body: bytes, header: str, now: float | None = 
         db.session.rollback()
         return CallbackOutcome(event["id"], "duplicate")
     try:
-        record.outcome = _settle(event, data, shop_id, invoice)
+        record.outcome = _settle(event, data, shop_id, invoice, datetime.fromtimestamp(now, UTC))
     except CallbackRejected as error:
         db.session.rollback()
         _store_refusal(event, shop_id, invoice, error)
@@ -191,7 +196,7 @@ def _store_refusal(event: dict, shop_id: int, invoice: Invoice | None, error: Ca
         db.session.rollback()
 
 
-def _settle(event: dict, data: dict, shop_id: int, invoice: Invoice | None) -> str:
+def _settle(event: dict, data: dict, shop_id: int, invoice: Invoice | None, now: datetime) -> str:
     """Apply the event to the invoice in the open transaction; return the outcome to store."""
     if data["shop"] != shop_id or invoice is None:
         raise CallbackRejected("unknown invoice for this shop")
@@ -206,6 +211,7 @@ def _settle(event: dict, data: dict, shop_id: int, invoice: Invoice | None) -> s
             data["currency"],
             recorded_by="sandbox card gateway",
             commit=False,
+            now=now,
         )
     except InvoiceClosed as error:
         raise CallbackRejected(str(error), 409, money_taken=True) from None

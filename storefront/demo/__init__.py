@@ -32,6 +32,7 @@ from ..models import (
     Tld,
     utcnow,
 )
+from .history import seed_history
 from .notice import demo_notice
 from .privacy import seed_privacy
 
@@ -43,11 +44,13 @@ def load_demo_data() -> dict:
     return json.loads(DATA_FILE.read_text(encoding="utf-8"))
 
 
-def seed_demo(*, privacy_history: bool = True) -> list[str]:
+def seed_demo(*, privacy_history: bool = True, history: bool = False) -> list[str]:
     """Create whatever of the demo is missing; return what was created. Safe to run twice.
 
     ``privacy_history`` adds the demo customers' disclosure, consent history and correction requests;
-    without it they start with none, as a new customer does.
+    without it they start with none, as a new customer does. ``history`` gives each shop a dozen
+    customers with a year of orders, renewals, payments, a credit note and tickets (``history.py``);
+    ``storefront seed-demo`` asks for it, the tests' plain demo does not.
     """
     data = load_demo_data()
     created: list[str] = []
@@ -63,6 +66,8 @@ def seed_demo(*, privacy_history: bool = True) -> list[str]:
     for spec in data["staff"]:
         _ensure_staff(spec, data["password"], created)
     db.session.commit()
+    if history:
+        seed_history(data["history"], data["password"], _staff_email(data["staff"][0]), created)
     return created
 
 
@@ -184,8 +189,12 @@ def _new_offer(reseller: Reseller, plan: Plan, spec: dict, position: int) -> Off
     return offer
 
 
+def _staff_email(spec: dict) -> str:
+    return f"{spec['local_part']}@{current_app.config['PLATFORM_DOMAINS'][0]}"
+
+
 def _ensure_staff(spec: dict, password: str, created: list[str]) -> None:
-    email = f"{spec['local_part']}@{current_app.config['PLATFORM_DOMAINS'][0]}"
+    email = _staff_email(spec)
     if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
         return
     staff = StaffUser(email=email, name=spec["name"], role=StaffRole(spec["role"]))

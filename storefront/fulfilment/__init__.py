@@ -11,6 +11,8 @@ credit pays them first.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask
 from sqlalchemy import select
 
@@ -31,9 +33,9 @@ def fulfil_paid_invoice(invoice: Invoice) -> None:
         fulfil_paid_order(invoice)
 
 
-def pay_renewals_from_credit(shop: Reseller, invoice_ids: list[int]) -> None:
+def pay_renewals_from_credit(shop: Reseller, invoice_ids: list[int], now: datetime | None = None) -> None:
     """Pay newly issued renewal invoices from their customers' account credit, in the issuing
-    transaction; only the invoices of customers holding credit are touched."""
+    transaction (at the run's time ``now``); only the invoices of customers holding credit are touched."""
     invoices = db.session.scalars(
         select(Invoice).where(Invoice.id.in_(invoice_ids)).order_by(Invoice.id)
     ).all()
@@ -42,7 +44,7 @@ def pay_renewals_from_credit(shop: Reseller, invoice_ids: list[int]) -> None:
         holding = customers_with_credit(shop.id, customers, currency)
         for invoice in invoices:
             if invoice.currency == currency and invoice.customer_id in holding:
-                apply_account_credit(invoice, recorded_by="system")
+                apply_account_credit(invoice, recorded_by="system", now=now)
 
 
 def init_app(app: Flask) -> None:

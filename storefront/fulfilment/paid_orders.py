@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app
 from sqlalchemy import select
 
@@ -62,6 +64,7 @@ def _wholesale_charge(order: Order, line: OrderLine) -> LedgerEntry:
         description=line.description,
         amount_minor=line.wholesale_minor,
         currency=order.currency,
+        created_at=order.paid_at,  # charged the day the customer paid
     )
 
 
@@ -114,13 +117,24 @@ def _registration(
 
 
 def activate_service(
-    service: Service, server: str, username: str, *, actor: str = SYSTEM, commit: bool = True
+    service: Service,
+    server: str,
+    username: str,
+    *,
+    actor: str = SYSTEM,
+    commit: bool = True,
+    now: datetime | None = None,
 ) -> None:
     """Record the account staff set up and tell the customer, with the shop's nameservers."""
     service.status, service.server, service.username = ServiceStatus.ACTIVE, server, username
-    service.activated_at = utcnow()
+    service.activated_at = now or utcnow()
     record_event(
-        service, "activated", actor, from_status=ServiceStatus.PENDING, to_status=ServiceStatus.ACTIVE
+        service,
+        "activated",
+        actor,
+        from_status=ServiceStatus.PENDING,
+        to_status=ServiceStatus.ACTIVE,
+        now=service.activated_at,
     )
     reseller = db.session.get(Reseller, service.reseller_id)
     customer = db.session.get(Customer, service.customer_id)

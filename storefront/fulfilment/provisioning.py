@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -43,7 +44,13 @@ def pending_services() -> list[QueuedService]:
 
 
 def activate(
-    service_id: int, server: str, username: str, *, actor: str = SYSTEM, commit: bool = True
+    service_id: int,
+    server: str,
+    username: str,
+    *,
+    actor: str = SYSTEM,
+    commit: bool = True,
+    now: datetime | None = None,
 ) -> Service:
     """Activate a pending service on a server under a username."""
     server, username = server.strip().lower(), username.strip().lower()
@@ -60,7 +67,7 @@ def activate(
         raise LookupError(service_id)
     if service.status != ServiceStatus.PENDING:
         raise ProvisioningError("That service is already active.")
-    activate_service(service, server, username, actor=actor, commit=commit)
+    activate_service(service, server, username, actor=actor, commit=commit, now=now)
     return service
 
 

@@ -133,7 +133,7 @@ def test_a_run_killed_after_its_first_batch_loses_and_doubles_nothing(
     services = _buy(app, client_for, 5)
     batches = []
 
-    def die_in_the_second_batch(shop, invoice_ids) -> None:
+    def die_in_the_second_batch(shop, invoice_ids, now) -> None:
         batches.append(invoice_ids)
         if len(batches) == 2:
             raise Killed("the worker was stopped")
