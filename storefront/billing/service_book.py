@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..paging import PageCount
 from ..whole_numbers import whole_number
-from .due_dates import local_date
+from .due_dates import last_day_of, local_date
 from .life import history
 
 PAGE_SIZE = 50
@@ -247,6 +247,11 @@ class ServiceRecord:
     def ended(self) -> bool:
         """True once the service is cancelled or terminated."""
         return self.service.status in ENDED
+
+    @staticmethod
+    def last_day(invoice: Invoice) -> date | None:
+        """The last day a renewal invoice's period covers (the day before the next due date)."""
+        return last_day_of(invoice.period_end) if invoice.period_end else None
 
     @property
     def suspended_by_shop(self) -> bool:
