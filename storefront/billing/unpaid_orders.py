@@ -83,7 +83,7 @@ def cancel_unpaid_orders(
     ).all()
     if not found:
         return 0, 0
-    return len(found), len(_cancel(shop, found, now, mailer, SYSTEM, ""))
+    return len(found), len(_cancel(shop, found, now, mailer, SYSTEM, shop.cancel_unpaid_after_days))
 
 
 def cancel_order(shop: ShopLike, order: Order, actor: str, reason: str, now: datetime | None = None) -> None:
@@ -105,14 +105,17 @@ def cancel_order(shop: ShopLike, order: Order, actor: str, reason: str, now: dat
             "gets back, and terminate its service."
         )
     mailer = Mailer(shop)
-    if not _cancel(shop, [found[:-2]], now, mailer, actor, reason):
+    if not _cancel(shop, [found[:-2]], now, mailer, actor, reason=reason):
         raise OrderNotCancellable("This order was paid a moment ago, so it stands; nothing was changed.")
     mailer.flush()
 
 
-def _cancel(shop: ShopLike, found: list, now: datetime, mailer: Mailer, actor: str, reason: str) -> set[int]:
+def _cancel(
+    shop: ShopLike, found: list, now: datetime, mailer: Mailer, actor: str, days: int = 0, reason: str = ""
+) -> set[int]:
     """Cancel the invoices found (and their orders) still unpaid, give back the account credit they held,
-    and email each customer once; return the invoices cancelled."""
+    and email each customer once, saying why: unpaid for ``days`` days, or the shop's ``reason``; return
+    the invoices cancelled."""
     cancelled = dict(
         db.session.execute(
             update(Invoice)
@@ -156,7 +159,7 @@ def _cancel(shop: ShopLike, found: list, now: datetime, mailer: Mailer, actor: s
                 amount_minor=total,
                 currency=currency,
                 credit_minor=credit,
-                days=shop.cancel_unpaid_after_days,
+                days=days,
                 reason=reason,
                 plans_url=mailer.url("/plans"),
             )
