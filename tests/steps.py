@@ -14,8 +14,10 @@ from storefront.models import (
     CreditNote,
     Customer,
     Domain,
+    Invoice,
     Order,
     Reseller,
+    Service,
     TeamInvitation,
     TeamMember,
     Ticket,
@@ -137,6 +139,8 @@ CONSOLE_ID_MODELS = {
     "invitation_number": TeamInvitation,
     "correction_number": CorrectionRequest,
     "credit_note_number": CreditNote,
+    "service_number": Service,
+    "invoice_number": Invoice,
 }
 
 
