@@ -17,6 +17,7 @@ from storefront.models import (
     Invoice,
     Order,
     Reseller,
+    Service,
     TeamInvitation,
     TeamMember,
     Ticket,
@@ -138,6 +139,7 @@ CONSOLE_ID_MODELS = {
     "invitation_number": TeamInvitation,
     "correction_number": CorrectionRequest,
     "credit_note_number": CreditNote,
+    "service_number": Service,
     "invoice_number": Invoice,
 }
 

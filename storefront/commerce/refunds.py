@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Invoice, Order, RefundDue, Reseller, utcnow
+from ..models import Invoice, Order, RefundDue, Reseller, Service, utcnow
 from .payments import GATEWAY_LABELS
 
 AMOUNT_MAX = 2**31 - 1  # the column's range; a gateway never charges more
@@ -74,6 +74,7 @@ class RefundRow:
     invoice_number: int
     order_number: int | None  # none for a renewal invoice
     customer_id: int
+    service_number: int | None = None  # the service a renewal invoice renewed
 
     @property
     def gateway_label(self) -> str:
@@ -84,9 +85,12 @@ class RefundRow:
 def refunds_to_make(reseller_id: int | None = None) -> list[RefundRow]:
     """Return the refunds not yet made, oldest first, across shops or for one, in one query."""
     query = (
-        select(RefundDue, Reseller.brand_name, Invoice.number, Order.number, Invoice.customer_id)
+        select(
+            RefundDue, Reseller.brand_name, Invoice.number, Order.number, Invoice.customer_id, Service.number
+        )
         .join(Invoice, Invoice.id == RefundDue.invoice_id)
         .outerjoin(Order, Order.id == Invoice.order_id)
+        .outerjoin(Service, Service.id == Invoice.service_id)
         .join(Reseller, Reseller.id == RefundDue.reseller_id)
         .where(RefundDue.refunded_at.is_(None), RefundDue.credited_at.is_(None))
         .order_by(RefundDue.created_at, RefundDue.id)
@@ -113,6 +117,20 @@ def find_refund(invoice: Invoice, charge_reference: str) -> RefundDue | None:
         select(RefundDue).where(
             RefundDue.reseller_id == invoice.reseller_id,
             RefundDue.invoice_id == invoice.id,
+            RefundDue.charge_reference == charge_reference,
+        )
+    )
+
+
+def shop_refund(reseller_id: int, invoice_number: int, charge_reference: str) -> RefundDue | None:
+    """Return the refund recorded against one of the shop's invoices (by its number) for one charge."""
+    return db.session.scalar(
+        select(RefundDue)
+        .join(Invoice, Invoice.id == RefundDue.invoice_id)
+        .where(
+            RefundDue.reseller_id == reseller_id,
+            Invoice.reseller_id == reseller_id,
+            Invoice.number == invoice_number,
             RefundDue.charge_reference == charge_reference,
         )
     )

@@ -108,7 +108,7 @@ class StatementCredit:
     issued_at: datetime
     number: int
     invoice_number: int
-    order_number: int
+    order_number: int | None  # none for a renewal invoice
     total_minor: int
     currency: str
     outcome: CreditOutcome
@@ -214,7 +214,7 @@ def credits_in_month(shop: ShopLike, month: Month) -> list[StatementCredit]:
             CreditNote.outcome,
         )
         .join(Invoice, Invoice.id == CreditNote.invoice_id)
-        .join(Order, Order.id == Invoice.order_id)
+        .outerjoin(Order, Order.id == Invoice.order_id)
         .where(
             CreditNote.reseller_id == shop.id,
             CreditNote.issued_at >= month.starts_at(zone),

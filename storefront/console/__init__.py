@@ -22,6 +22,7 @@ from . import (  # noqa: E402, F401  (routes register on import)
     privacy_notice,
     retention,
     security,
+    services,
     settings,
     statement,
     team,

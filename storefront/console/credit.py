@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..commerce.account_credit import credit_refund_due
@@ -17,7 +16,7 @@ from ..commerce.credit_book import credit_note_page, credit_note_record, credit_
 from ..commerce.credit_notes import METHOD_LABELS, OUTCOME_LABELS, credit_note_label, record_credit_refund
 from ..commerce.invoices import invoice_label
 from ..commerce.order_book import who_recorded
-from ..commerce.refunds import RefundClosed, RefundError, find_refund, mark_refunded, refunds_to_make
+from ..commerce.refunds import RefundClosed, RefundError, mark_refunded, refunds_to_make, shop_refund
 from ..extensions import db
 from ..models import Invoice, RefundDue
 from ..paging import page_number
@@ -26,6 +25,7 @@ from .auth import owner_required, record_team_action, record_team_list
 from .credit_forms import CreditRefundForm, first_problem
 
 NUMBER = "<int(max=2147483647):credit_note_number>"
+INVOICE = "<int(max=2147483647):invoice_number>"
 
 
 @bp.get("/credit-notes")
@@ -105,65 +105,64 @@ def _refused(note_id: int, customer_id: int, number: int, form: CreditRefundForm
 @bp.get("/refunds")
 @owner_required
 def refunds_and_credit() -> str:
-    """Every refund to make or credit to give: credit notes to refund and charges no invoice accepted."""
+    """Every refund to make or credit to give: credit notes to refund, charges no invoice accepted and
+    renewals paid after their service ended."""
+    return _refunds_page()
+
+
+def _refunds_page(error: str | None = None) -> str:
+    """Render the refunds and credit screen, audited as a list (the caller answers its status)."""
     notes = credit_refunds_to_make(g.shop.id)
     overpayments = refunds_to_make(g.shop.id)
     shown = [row.customer_id for row in notes] + [row.customer_id for row in overpayments]
     record_team_list("refunds", shown)
     db.session.commit()
-    return render_template("console/refunds.html", notes=notes, overpayments=overpayments)
+    return render_template("console/refunds.html", notes=notes, overpayments=overpayments, error=error)
 
 
-INVOICE = "<int(max=2147483647):invoice_number>"
-
-
-def _refund_of_invoice(invoice_number: int) -> tuple[Invoice, RefundDue]:
-    invoice = db.session.scalar(
-        select(Invoice).where(Invoice.reseller_id == g.shop.id, Invoice.number == invoice_number)
-    )
-    refund = find_refund(invoice, request.form.get("charge", "")[:120]) if invoice is not None else None
+@bp.post(f"/refunds/{INVOICE}/refunded")
+@owner_required
+def overpayment_refunded(invoice_number: int) -> Response | tuple[str, int]:
+    """Record that an overpayment on one of the shop's invoices went back, with the refund's reference."""
+    refund = shop_refund(g.shop.id, invoice_number, request.form.get("charge", "")[:120])
     if refund is None:
         abort(404)
-    return invoice, refund
-
-
-def _refunds_page_refused(error: str, status: int) -> tuple[str, int]:
-    db.session.rollback()
-    flash(error, "error")
-    return refunds_and_credit(), status
-
-
-@bp.post(f"/refunds/invoices/{INVOICE}/refunded")
-@owner_required
-def invoice_refund_made(invoice_number: int) -> Response | tuple[str, int]:
-    """Record that a charge an invoice refused (an order's or a renewal's) went back, with its reference."""
-    invoice, refund = _refund_of_invoice(invoice_number)
+    customer_id = refund_customer(refund)
     try:
         mark_refunded(refund, request.form.get("reference", "")[:200], f"team:{current_user.id}")
     except RefundClosed as error:
-        return _refunds_page_refused(str(error), 409)
+        db.session.rollback()
+        return _refunds_page(str(error)), 409
     except RefundError as error:
-        return _refunds_page_refused(str(error), 400)
-    record_team_action(
-        f"refund:{refund.id}", "refunded", refund.refund_reference, customer_id=invoice.customer_id
-    )
+        db.session.rollback()
+        return _refunds_page(str(error)), 400
+    record_team_action(f"refund:{refund.id}", "refunded", refund.refund_reference, customer_id=customer_id)
     db.session.commit()
-    flash(f"The refund for {invoice_label(invoice.number)} is recorded.", "success")
+    flash(f"The refund for {invoice_label(invoice_number)} is recorded.", "success")
     return redirect(url_for("console.refunds_and_credit"), 303)
 
 
-@bp.post(f"/refunds/invoices/{INVOICE}/credited")
+@bp.post(f"/refunds/{INVOICE}/credit")
 @owner_required
-def invoice_refund_as_credit(invoice_number: int) -> Response | tuple[str, int]:
-    """Give a charge an invoice refused back to the customer as account credit instead of a refund."""
-    invoice, refund = _refund_of_invoice(invoice_number)
+def overpayment_credited(invoice_number: int) -> Response | tuple[str, int]:
+    """Give an overpayment on one of the shop's invoices back as the customer's account credit instead."""
+    refund = shop_refund(g.shop.id, invoice_number, request.form.get("charge", "")[:120])
+    if refund is None:
+        abort(404)
+    customer_id = refund_customer(refund)
     try:
         entry = credit_refund_due(refund, f"team:{current_user.id}")
     except RefundClosed as error:
-        return _refunds_page_refused(str(error), 409)
-    record_team_action(f"refund:{refund.id}", "credited", entry.reason, customer_id=invoice.customer_id)
+        db.session.rollback()
+        return _refunds_page(str(error)), 409
+    record_team_action(f"refund:{refund.id}", "credited", entry.reason, customer_id=customer_id)
     db.session.commit()
     flash(
-        f"The overpayment on {invoice_label(invoice.number)} is now the customer's account credit.", "success"
+        f"The overpayment on {invoice_label(invoice_number)} is now the customer's account credit.", "success"
     )
     return redirect(url_for("console.refunds_and_credit"), 303)
+
+
+def refund_customer(refund: RefundDue) -> int:
+    """Return the customer a refund is owed to (its invoice's)."""
+    return db.session.get(Invoice, refund.invoice_id).customer_id

@@ -1,6 +1,7 @@
 """The shop's orders (owners only): list and filter, each order's record, bank transfers seen arriving,
-credit notes issued against a paid invoice, and refunds to make (charges the gateway took that no
-invoice accepted), which are recorded as refunded or given to the customer as account credit.
+cancelling an unpaid order with a reason, credit notes issued against a paid invoice, and refunds to
+make (charges the gateway took that no invoice accepted), which are recorded as refunded or given to
+the customer as account credit.
 
 Marking a transfer paid goes through the same payment service the platform's payments desk uses,
 so the invoice, the order, its services, the wholesale ledger and the receipt email move together.
@@ -14,6 +15,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..billing.shop_actions import ShopActionError, cancel_order_by_shop
+from ..billing.unpaid_orders import OrderNotCancellable
 from ..commerce.account_credit import credit_refund_due
 from ..commerce.credit_book import credit_notes_of_invoice
 from ..commerce.credit_notes import CreditNoteError, credit_note_label, creditable_lines, issue_credit_note
@@ -37,6 +40,7 @@ from ..paging import page_number
 from . import bp
 from .auth import owner_required, record_team_action, record_team_list
 from .credit_forms import CreditNoteForm, first_problem
+from .service_forms import ReasonForm
 
 NUMBER = "<int(max=2147483647):order_number>"
 
@@ -67,6 +71,7 @@ def _order_page(number: int, error: str | None = None, reference: str = "", **cr
     invoice = record.invoice
     paid = invoice is not None and invoice.status == InvoiceStatus.PAID
     form = credit.pop("credit_form", None) or CreditNoteForm(formdata=None)
+    cancel_form = credit.pop("cancel_form", None) or ReasonForm(formdata=None)
     if not form.idempotency_key.data:
         form.idempotency_key.data = secrets.token_urlsafe(24)
     return render_template(
@@ -79,6 +84,7 @@ def _order_page(number: int, error: str | None = None, reference: str = "", **cr
         creditable=creditable_lines(invoice) if paid else [],
         credit_form=form,
         credit_note_label=credit_note_label,
+        cancel_form=cancel_form,
         **credit,
     )
 
@@ -201,4 +207,28 @@ def refund_as_credit(order_number: int) -> Response | tuple[str, int]:
     )
     if request.form.get("back") == "refunds":
         return redirect(url_for("console.refunds_and_credit"), 303)
+    return redirect(url_for("console.order", order_number=order_number), 303)
+
+
+@bp.post(f"/orders/{NUMBER}/cancel")
+@owner_required
+def cancel_order(order_number: int) -> Response | tuple[str, int]:
+    """Cancel an unpaid order and its invoice with a reason the customer is emailed; a paid one is refused."""
+    found, invoice = _order_and_invoice(order_number)
+    order, customer_id, form = (found.id, order_number), invoice.customer_id, ReasonForm()
+    try:
+        if not form.validate():
+            raise ShopActionError(first_problem(form))
+        cancel_order_by_shop(g.shop, found, f"team:{current_user.id}", form.reason.data)
+    except ShopActionError as error:
+        return _refused(order, customer_id, str(error), cancel_form=form), 400
+    except OrderNotCancellable as error:
+        return _refused(order, customer_id, str(error), cancel_form=form), 409
+    record_team_action(
+        f"order:{found.id}", "cancel_order", " ".join(form.reason.data.split()), customer_id=customer_id
+    )
+    db.session.commit()
+    flash(
+        f"Order #{order_number} is cancelled with its invoice; the customer has been emailed why.", "success"
+    )
     return redirect(url_for("console.order", order_number=order_number), 303)

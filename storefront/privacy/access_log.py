@@ -42,6 +42,11 @@ ACTION_WORDS = {
     "refunded": "recorded a refund to you",
     "credited": "gave money you overpaid back as account credit",
     "adjust_credit": "adjusted your account credit",
+    "suspend": "suspended {record}",
+    "unsuspend": "lifted the suspension of {record}",
+    "terminate": "terminated {record}",
+    "price_change": "scheduled a new price for {record}",
+    "cancel_order": "cancelled {record}",
 }
 
 # Records the customer knows by the shop's number.
@@ -63,6 +68,7 @@ LIST_WORDS = {
     "payments": "saw your unpaid invoice in the list of payments to confirm",
     "credit_notes": "saw your credit note in the list of credit notes",
     "refunds": "saw money owed to you in the list of refunds and credit",
+    "services": "saw your hosting service in the list of services",
 }
 
 

@@ -94,7 +94,8 @@ def test_the_console_fits_a_phone(app, browser, live_server, screenshot) -> None
     page = browser.new_context(viewport=PHONE).new_page()
     sign_in(page, f"{shop}/console/login", "owner@acme-hosting.test", "storefront-demo")
     page.wait_for_url(re.compile("/console/tickets"))
-    for path in ("/console/tickets", "/console/orders", "/console/customers", "/console/pricing"):
+    paths = ("/console/tickets", "/console/orders", "/console/customers", "/console/pricing")
+    for path in (*paths, "/console/services", "/console/services/1"):
         _fits(page, f"{shop}{path}", screenshot, f"phone{path.replace('/', '-')}")
 
 

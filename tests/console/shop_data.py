@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import insert, select
 
 from storefront.extensions import db
-from storefront.models import Customer, Invoice, Order, Reseller, utcnow
+from storefront.models import Customer, Invoice, Order, OrderLine, Plan, Reseller, Service, utcnow
 from tests.shop.test_checkout import signed_in_with_cart
 from tests.steps import shop_id, team_sign_in
 
@@ -114,3 +114,62 @@ def only_order_id(app, slug: str = "acme") -> int:
         return db.session.scalar(
             select(Order.id).join(Reseller).where(Reseller.slug == slug).order_by(Order.id.desc())
         )
+
+
+def add_services(
+    app,
+    count: int,
+    slug: str = "acme",
+    statuses: tuple[str, ...] = ("active",),
+    first_due=None,
+    batch: str = "",
+) -> None:
+    """Give ``count`` new customers of a shop a paid order each and a monthly hosting service: statuses
+    taken in turn from ``statuses``, due one day after another from ``first_due`` (default: today in
+    UTC); ``batch`` tells apart the customers of several calls."""
+    prefix = f"svc{batch}{slug}"
+    add_customers(app, count, slug, prefix=prefix)
+    reseller_id = shop_id(app, slug)
+    first_due = first_due or utcnow().date()
+    with app.app_context():
+        plan_id = db.session.scalar(select(Plan.id).where(Plan.code == "starter"))
+        buyers = db.session.scalars(
+            select(Customer.id)
+            .where(Customer.reseller_id == reseller_id, Customer.email.like(f"{prefix}%"))
+            .order_by(Customer.id)
+        ).all()
+        orders = db.session.scalars(
+            insert(Order).returning(Order.id, sort_by_parameter_order=True),
+            [
+                {"reseller_id": reseller_id, "customer_id": buyer, "status": "paid", "currency": "MYR"}
+                | {"total_minor": 1290, "idempotency_key": f"{prefix}-{i:04d}-xxxxxxxxxx"}
+                for i, buyer in enumerate(buyers)
+            ],
+        ).all()
+        domains = [f"{slug}{batch}{i:03d}.example.com" for i in range(count)]
+        lines = db.session.scalars(
+            insert(OrderLine).returning(OrderLine.id, sort_by_parameter_order=True),
+            [
+                {"reseller_id": reseller_id, "order_id": order_id, "kind": "hosting", "plan_id": plan_id}
+                | {"cycle": "monthly", "domain": domain, "description": "Hosting"}
+                | {"amount_minor": 1290, "wholesale_minor": 500}
+                for order_id, domain in zip(orders, domains, strict=True)
+            ],
+        ).all()
+        services = []
+        for i, (line_id, buyer) in enumerate(zip(lines, buyers, strict=True)):
+            status = statuses[i % len(statuses)]
+            services.append(
+                {
+                    "reseller_id": reseller_id,
+                    "order_line_id": line_id,
+                    "customer_id": buyer,
+                    "plan_id": plan_id,
+                }
+                | {"cycle": "monthly", "domain": domains[i], "status": status}
+                | {"next_due_on": first_due + timedelta(days=i), "anchor_day": 1}
+                | {"recurring_minor": 1290, "currency": "MYR"}
+                | {"suspension_reason": "overdue" if status == "suspended" else None}
+            )
+        db.session.execute(insert(Service), services)
+        db.session.commit()

@@ -34,7 +34,14 @@ AGENT_PATHS = (
     "/console/invitations/",
     "/console/security",
 )
-AGENT_ENDPOINTS = {"console.index", "console.login", "console.login_code", "console.logout"}
+AGENT_ENDPOINTS = {
+    "console.index",
+    "console.login",
+    "console.login_code",
+    "console.logout",
+    "console.services",  # services are read by agents; only owners act on them
+    "console.service",
+}
 # Plausible values for every field the console's forms take, so a refusal is about the id.
 FORM = {
     "body": "Checking in.",
