@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import select
 
+from storefront.billing.renewals import renewal_paid
 from storefront.extensions import db
-from storefront.models import AuditEntry, Invoice, RefundDue
+from storefront.models import AuditEntry, Invoice, InvoiceStatus, RefundDue
 from tests.billing.helpers import buy_service, pay_by_card, renewal_invoices, run, service_state
 from tests.commerce.credit_support import credit_invoice, ledger
 from tests.leakguard import find_leaks, response_texts
@@ -25,16 +26,22 @@ def _at(day: date) -> datetime:
 
 
 def _terminated_and_paid(app, client_for, domains: tuple[str, ...]) -> list[int]:
-    """Buy a service per domain, let each go unpaid to termination, then pay each renewal after the end;
-    return the numbers of those renewal invoices."""
+    """Buy a service per domain, let each go unpaid to termination (warned a week before), then have a
+    card payment for each renewal land just as it was terminated; return the renewal invoices' numbers."""
     services = [buy_service(app, client_for, BOUGHT, domain=domain) for domain in domains]
-    for day in (date(2026, 2, 14), date(2026, 3, 30)):
+    for day in (date(2026, 2, 14), date(2026, 3, 23), date(2026, 3, 30)):
         run(app, _at(day), shop_slug="acme")
     numbers = []
     for service_id in services:
         assert service_state(app, service_id)[0] == "terminated"
         numbers.append(renewal_invoices(app, service_id)[0][0])
-        pay_by_card(client_for, numbers[-1], _at(date(2026, 4, 1)))
+        with time_machine.travel(_at(date(2026, 4, 1)), tick=False), app.app_context():
+            invoice = db.session.scalar(select(Invoice).where(Invoice.number == numbers[-1]))
+            # The payment that raced the termination: it settled the invoice, then found the service ended.
+            invoice.status, invoice.payment_gateway = InvoiceStatus.PAID, "sandbox_card"
+            invoice.payment_reference = f"ch_{numbers[-1]}"
+            renewal_paid(invoice)
+            db.session.commit()
     return numbers
 
 
