@@ -48,7 +48,7 @@ def renewal_paid(invoice: Invoice) -> None:
     shop = db.session.get(Reseller, invoice.reseller_id)
     label = invoice_label(invoice.number)
     if service.status in ENDED:
-        _owe_back(invoice)
+        owe_back(invoice, "Renewal paid after the service had ended")
         record_event(
             service,
             "paid_after_end",
@@ -142,7 +142,7 @@ def _wholesale_charge(invoice: Invoice, service: Service) -> LedgerEntry:
     )
 
 
-def _owe_back(invoice: Invoice) -> None:
+def owe_back(invoice: Invoice, reason: str) -> None:
     """Give back what paid the invoice: account credit applied returns to the customer's credit, and
     money paid is listed with the other refunds to make."""
     paid = invoice.total_minor - invoice.credit_applied_minor
@@ -158,7 +158,7 @@ def _owe_back(invoice: Invoice) -> None:
             invoice.currency,
             credit,
             CreditSource.INVOICE,
-            f"Returned from {invoice_label(invoice.number)}: paid after the service had ended",
+            f"Returned from {invoice_label(invoice.number)}: {reason[0].lower()}{reason[1:]}",
             "system",
         )
     if paid:
@@ -171,7 +171,7 @@ def _owe_back(invoice: Invoice) -> None:
                 charge_reference=invoice.payment_reference or invoice_label(invoice.number),
                 amount_minor=paid,
                 currency=invoice.currency,
-                reason="Renewal paid after the service had ended",
+                reason=reason,
             )
         )
 
