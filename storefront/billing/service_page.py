@@ -101,7 +101,10 @@ def service_page(shop: ShopLike, customer: Customer, service: Service, now: date
     today = local_date(now, shop.timezone)
     offers = list_offers(shop)
     why_not = blocker(service, own, today)
-    choices = [] if why_not else plan_choices(shop, service, today)
+    open_change = next(
+        (i for i in own if i.purpose == InvoicePurpose.PLAN_CHANGE and i.status == InvoiceStatus.ISSUED), None
+    )
+    choices = [] if why_not or open_change else plan_choices(shop, service, today)
     current = next((offer for offer in offers if offer.plan_id == service.plan_id), None)
     cycles = [
         (price.cycle, price.amount_minor)
@@ -115,10 +118,7 @@ def service_page(shop: ShopLike, customer: Customer, service: Service, now: date
         today=today,
         choices=choices,
         change_blocker=why_not,
-        open_change=next(
-            (i for i in own if i.purpose == InvoicePurpose.PLAN_CHANGE and i.status == InvoiceStatus.ISSUED),
-            None,
-        ),
+        open_change=open_change,
         cycles=cycles,
         plan_names={offer.plan_id: offer.plan.name for offer in offers},
     )

@@ -150,7 +150,10 @@ def service_change_plan_review(number: int) -> tuple[str, int]:
     code = (request.args.get("plan") or "")[:40].lower()
     choice = next((c for c in page.choices if c.code == code), None)
     if choice is None:
-        error = page.change_blocker or "Please choose one of the plans offered below."
+        waiting = (
+            page.open_change and "A move to another plan is waiting for payment: pay it or withdraw it first."
+        )
+        error = page.change_blocker or waiting or "Please choose one of the plans offered on this page."
         return render_themed("account/service.html", page=page, error=error, forms={}), 400
     return render_themed("account/change_plan.html", page=page, choice=choice, form=ChangePlanForm()), 200
 
