@@ -176,6 +176,7 @@ def test_a_year_with_an_upgrade_and_a_downgrade_keeps_the_due_dates(app, demo, c
         plan_of,
         signed_in,
     )
+    from tests.steps import customer_id
 
     service_id = buy_service(app, client_for, BOUGHT)
     day = date(2026, 2, 1)
