@@ -38,6 +38,7 @@ from ..models import (
     InvoiceLine,
     InvoicePurpose,
     InvoiceStatus,
+    Offer,
     Plan,
     Reseller,
     Service,
@@ -114,16 +115,24 @@ def blocker(service: Service, invoices: list[Invoice], today: date) -> str | Non
                 f"{day_text(invoice.period_start)} is waiting to be paid: the plan can change once it "
                 f"is paid and that period has started."
             )
+    if today >= service.next_due_on:
+        return (
+            f"The period paid for ended on {day_text(last_day_of(service.next_due_on))}: "
+            "the plan can change once the next one is paid."
+        )
     starts = period_start(service)
     if today < starts:
         return f"The period from {day_text(starts)} is already paid: the plan can change from that day."
     return None
 
 
-def plan_choices(shop: ShopLike, service: Service, today: date) -> list[PlanChoice]:
-    """The shop's other visible offers sold in the service's cycle, each with its quote for today."""
+def plan_choices(
+    shop: ShopLike, service: Service, today: date, offers: list[Offer] | None = None
+) -> list[PlanChoice]:
+    """The shop's other visible offers sold in the service's cycle, each with its quote for today
+    (``offers``: the shop's visible offers, when the caller has them)."""
     starts, choices = period_start(service), []
-    for offer in list_offers(shop):
+    for offer in list_offers(shop) if offers is None else offers:
         price = offer.price_for(service.cycle)
         if offer.plan_id == service.plan_id or price is None:
             continue

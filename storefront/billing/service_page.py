@@ -104,7 +104,7 @@ def service_page(shop: ShopLike, customer: Customer, service: Service, now: date
     open_change = next(
         (i for i in own if i.purpose == InvoicePurpose.PLAN_CHANGE and i.status == InvoiceStatus.ISSUED), None
     )
-    choices = [] if why_not or open_change else plan_choices(shop, service, today)
+    choices = [] if why_not or open_change else plan_choices(shop, service, today, offers)
     current = next((offer for offer in offers if offer.plan_id == service.plan_id), None)
     cycles = [
         (price.cycle, price.amount_minor)

@@ -295,3 +295,26 @@ def test_changes_are_rate_limited_per_account(app, demo, client_for) -> None:
         assert post_on_page(client, number, "auto-renew", {"turn": "off"}).status_code == 303
         assert post_on_page(client, number, "auto-renew", {"turn": "on"}).status_code == 303
         assert post_on_page(client, number, "auto-renew", {"turn": "off"}).status_code == 429
+
+
+def test_the_page_costs_the_same_queries_however_long_the_service_has_run(
+    app, demo, client_for, count_queries
+) -> None:
+    service_id, number = bought_service(app, client_for)
+
+    def page_statements(moment: datetime) -> int:
+        with at(moment):
+            client = signed_in(client_for)
+            with count_queries() as statements:
+                assert client.get(f"/account/services/{number}").status_code == 200
+            return len(statements)
+
+    young = page_statements(MID_FEBRUARY)
+    for month, day in ((2, 14), (3, 17), (4, 16), (5, 17)):  # a year's first renewals, each paid
+        run(app, datetime(2026, month, day, 1, tzinfo=UTC), shop_slug="acme")
+        invoice = [n for n, _, _, status, _ in renewal_invoices(app, service_id) if status == "issued"][0]
+        from tests.billing.helpers import pay_by_card
+
+        pay_by_card(client_for, invoice, datetime(2026, month, day, 3, tzinfo=UTC))
+    assert len(renewal_invoices(app, service_id)) == 4
+    assert page_statements(datetime(2026, 5, 20, 2, tzinfo=UTC)) == young

@@ -295,3 +295,21 @@ def test_a_waiting_upgrade_can_be_withdrawn_and_the_next_renewal_withdraws_it(ap
             client.post(f"/account/invoices/{invoice}/pay/card", data={"csrf_token": token}).status_code
             == 409
         )
+
+
+def test_a_service_past_its_due_date_waits_for_its_renewal_to_change_plan(app, demo, client_for) -> None:
+    service_id, number = bought_service(app, client_for)
+    with at(datetime(2026, 3, 2, 2, tzinfo=UTC)):  # due 28 Feb; no run has renewed it yet
+        client = signed_in(client_for)
+        page = client.get(f"/account/services/{number}")
+        assert page.status_code == 200
+        assert (
+            "The period paid for ended on 27 Feb 2026: the plan can change once the next one is paid."
+            in page.text
+        )
+        assert client.get(f"/account/services/{number}/change-plan?plan=business").status_code == 400
+        refused = post_on_page(
+            client, number, "change-plan", {"plan": "business", "current_plan": "starter", "quoted": "0"}
+        )
+        assert refused.status_code == 400 and "The period paid for ended" in refused.text
+    assert plan_change_invoices(app, service_id) == []
