@@ -9,6 +9,7 @@ refund of the unused days (the shop may issue a credit note), and cancels its un
 from __future__ import annotations
 
 from ..branding.shops import ShopLike
+from ..commerce.invoices import invoice_label
 from ..models import BillingCycle, Service, ServiceStatus
 from ..money import format_money
 from .confirmations import confirm_change
@@ -68,7 +69,7 @@ def cancel_now(shop: ShopLike, service: Service, raw_reason: str, actor: str) ->
     cancel(shop, service, actor, reason)  # emails that the service has ended
     cancelled = cancel_open_invoices([service.id], "the service was cancelled", actor)
     for _service, invoice_id, number in cancelled:
-        record_event(service, "invoice_cancelled", actor, reason=f"INV-{number:06d}", invoice_id=invoice_id)
+        record_event(service, "invoice_cancelled", actor, reason=invoice_label(number), invoice_id=invoice_id)
     return [number for _s, _i, number in cancelled]
 
 
