@@ -131,6 +131,8 @@ class DefaultConfig:
     RATELIMIT_TICKET_PER_ADDRESS = "30 per hour"
     RATELIMIT_TICKET_REPLY_PER_ACCOUNT = "30 per hour"
     RATELIMIT_TICKET_REPLY_PER_ADDRESS = "120 per hour"
+    # Changes to a service (renewal, ending, plan, cycle): each emails the customer a confirmation.
+    RATELIMIT_SERVICE_CHANGE_PER_ACCOUNT = "30 per hour"
 
     # The sandbox card gateway: its signing secret (derived from SECRET_KEY when unset, which
     # production refuses) and how old a callback may be.

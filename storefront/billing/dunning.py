@@ -29,8 +29,9 @@ from ..models import (
     SuspensionReason,
 )
 from .due_dates import start_of_day
-from .life import RUNNING, SYSTEM, cancel_open_renewals, record_events
+from .life import RUNNING, SYSTEM, record_events
 from .notices import ISSUED, Mailer, claim_invoice_notices, claim_service_notices, day_text, reminder_trigger
+from .open_invoices import cancel_open_invoices
 
 # The renewal invoice of the period that starts on the service's due date, still unpaid.
 OPEN_RENEWAL = and_(
@@ -159,11 +160,14 @@ def to_remind(shop: Reseller, as_of: date, offset: int, later: int | None) -> Co
     """Unpaid renewal invoices whose latest reminder reached is ``offset`` days from due, not yet sent.
 
     Only the latest reminder reached is sent, so a run after a pause never sends a burst of old ones;
-    a reminder before the due date waits for a day after the invoice's own email.
+    a reminder before the due date waits for a day after the invoice's own email. A service that will
+    not renew gets none: its invoice is cancelled with the service at the end of the term.
     """
     condition = and_(
         Service.reseller_id == shop.id,
         Service.status.in_(RUNNING),
+        Service.auto_renew.is_(True),
+        Service.ends_at_term.is_(False),
         Invoice.period_start <= as_of - timedelta(days=offset),
         _not_noticed(reminder_trigger(offset)),
     )
@@ -235,7 +239,7 @@ def end_at_term(shop: Reseller, as_of: date, now: datetime, limit: int, mailer: 
     )
     done = [row for row in found if row.service_id in claimed]
     _history(shop, done, "cancelled", ServiceStatus.CANCELLED, "ended at the end of its term", now)
-    cancel_open_renewals([row.service_id for row in done], "the service ended at the end of its term")
+    cancel_open_invoices([row.service_id for row in done], "the service ended at the end of its term", SYSTEM)
     noticed = claim_service_notices(shop.id, [(row.service_id, row.due_on) for row in done], "ended", now)
     for row in done:
         if row.service_id in noticed:
@@ -265,7 +269,7 @@ def terminate_overdue(
     done = [row for row in found if row.service_id in claimed]
     reason = f"renewal unpaid {shop.terminate_after_days} days after due"
     _history(shop, done, "terminated", ServiceStatus.TERMINATED, reason, now)
-    cancel_open_renewals([row.service_id for row in done], "the service was terminated")
+    cancel_open_invoices([row.service_id for row in done], "the service was terminated", SYSTEM)
     _email_claimed(shop, done, "terminated", "service_terminated", now, mailer, as_of=as_of)
     return len(found), len(done)
 

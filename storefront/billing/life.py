@@ -14,17 +14,11 @@ from sqlalchemy import insert, select, update
 
 from ..branding.links import shop_url
 from ..branding.shops import ShopLike
-from ..commerce.account_credit import add_credit_entry, lock_customer
-from ..commerce.invoices import invoice_label
 from ..domain_names import display_domain
 from ..extensions import db
 from ..mail.outbox import send_templated
 from ..models import (
-    CreditSource,
     Customer,
-    Invoice,
-    InvoicePurpose,
-    InvoiceStatus,
     Service,
     ServiceEvent,
     ServiceStatus,
@@ -33,6 +27,7 @@ from ..models import (
 )
 from .due_dates import local_date, months_after
 from .notices import day_text
+from .open_invoices import cancel_open_invoices
 
 SYSTEM = "system"
 RUNNING = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
@@ -133,56 +128,17 @@ def _tell(shop: ShopLike, service: Service, template: str, **context: object) ->
 
 
 def cancel_open_renewals(service_ids: list[int], why: str, now: datetime | None = None) -> int:
-    """Cancel the unpaid renewal invoices of services that will not get their period, and give back any
-    account credit applied to them; return how many were cancelled. Each invoice is cancelled (and its
-    credit returned) once, by a conditional update, however many paths reach it. The services may be
-    invoiced again if they renew after all. The caller commits."""
+    """Cancel the unpaid invoices (renewals, plan changes) of services that will not get their period,
+    giving back any account credit applied to them (``open_invoices``); return how many were cancelled.
+    The services may be invoiced again if they renew after all. The caller commits."""
     if not service_ids:
         return 0
-    cancelled = db.session.execute(
-        update(Invoice)
-        .where(
-            Invoice.service_id.in_(service_ids),
-            Invoice.purpose == InvoicePurpose.RENEWAL,
-            Invoice.status == InvoiceStatus.ISSUED,
-        )
-        .values(status=InvoiceStatus.CANCELLED)
-        .returning(
-            Invoice.id,
-            Invoice.reseller_id,
-            Invoice.customer_id,
-            Invoice.number,
-            Invoice.currency,
-            Invoice.credit_applied_minor,
-        ),
-        execution_options={"synchronize_session": False},
-    ).all()
+    cancelled = cancel_open_invoices(service_ids, why, SYSTEM, now=now)
     db.session.execute(
         update(Service).where(Service.id.in_(service_ids)).values(invoiced_through=None),
         execution_options={"synchronize_session": False},
     )
-    return_credit_of(cancelled, why, now)
     return len(cancelled)
-
-
-def return_credit_of(cancelled: Iterable[tuple], why: str, now: datetime | None = None) -> None:
-    """Give back the account credit applied to cancelled invoices, given as (id, shop id, customer id,
-    number, currency, credit applied) rows."""
-    for invoice_id, shop_id, customer_id, number, currency, credit in cancelled:
-        if credit:
-            lock_customer(customer_id)
-            reason = f"Returned from {invoice_label(number)}, cancelled: {why}"
-            add_credit_entry(
-                shop_id,
-                customer_id,
-                currency,
-                credit,
-                CreditSource.INVOICE,
-                reason,
-                SYSTEM,
-                now=now,
-                invoice_id=invoice_id,
-            )
 
 
 def suspend(shop: ShopLike, service: Service, actor: str, reason: str, *, overdue: bool = False) -> None:

@@ -48,7 +48,7 @@ def renewal_paid(invoice: Invoice) -> None:
     shop = db.session.get(Reseller, invoice.reseller_id)
     label = invoice_label(invoice.number)
     if service.status in ENDED:
-        _owe_back(invoice)
+        owe_back(invoice, "Renewal paid after the service had ended")
         record_event(
             service,
             "paid_after_end",
@@ -59,7 +59,7 @@ def renewal_paid(invoice: Invoice) -> None:
         _receipt(shop, service, invoice, ended=True)
         return
     if service.next_due_on != invoice.period_start:
-        _owe_back(invoice, "Renewal for a period the service was not due for")
+        owe_back(invoice, "Renewal for a period the service was not due for")
         record_event(
             service,
             "renewal_not_applied",
@@ -146,7 +146,7 @@ def _wholesale_charge(invoice: Invoice, service: Service) -> LedgerEntry:
     )
 
 
-def _owe_back(invoice: Invoice, reason: str = "Renewal paid after the service had ended") -> None:
+def owe_back(invoice: Invoice, reason: str) -> None:
     """Give back what paid the invoice: account credit applied returns to the customer's credit, and
     money paid is listed with the other refunds to make."""
     paid = invoice.total_minor - invoice.credit_applied_minor
@@ -162,7 +162,7 @@ def _owe_back(invoice: Invoice, reason: str = "Renewal paid after the service ha
             invoice.currency,
             credit,
             CreditSource.INVOICE,
-            f"Returned from {invoice_label(invoice.number)}: paid after the service had ended",
+            f"Returned from {invoice_label(invoice.number)}: {reason[0].lower()}{reason[1:]}",
             "system",
         )
     if paid:

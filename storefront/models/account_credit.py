@@ -24,6 +24,7 @@ class CreditSource(enum.StrEnum):
     OVERPAYMENT = "overpayment"
     ADJUSTMENT = "adjustment"
     INVOICE = "invoice"  # applied to an invoice
+    PLAN_CHANGE = "plan_change"  # a move to a cheaper plan: the unused days' difference
 
 
 class AccountCreditEntry(TenantScoped, Timestamped, db.Model):

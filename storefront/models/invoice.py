@@ -1,7 +1,9 @@
 """Invoices: numbered per shop without gaps (models.numbering), and never changed once issued.
 
-An invoice is for an order (``purpose`` order) or for one period of a service (``purpose`` renewal,
-with the period's first day and the next due date, both in the shop's time zone).
+An invoice is for an order (``purpose`` order), for one period of a service (``purpose`` renewal,
+with the period's first day and the next due date, both in the shop's time zone), or for moving a
+service to a dearer plan for the rest of its paid period (``purpose`` plan_change, with the day the
+change was priced, the due date, and the plan and recurring price it moves to).
 """
 
 from __future__ import annotations
@@ -36,10 +38,11 @@ class InvoiceStatus(enum.StrEnum):
 
 
 class InvoicePurpose(enum.StrEnum):
-    """What an invoice bills: a new order, or a service's next period."""
+    """What an invoice bills: a new order, a service's next period, or an upgrade's prorated difference."""
 
     ORDER = "order"
     RENEWAL = "renewal"
+    PLAN_CHANGE = "plan_change"
 
 
 class Invoice(ShopNumbered, db.Model):
@@ -55,8 +58,19 @@ class Invoice(ShopNumbered, db.Model):
         ),
         CheckConstraint(
             "(purpose = 'order' AND order_id IS NOT NULL) OR (purpose = 'renewal' AND service_id IS NOT NULL"
-            " AND period_start IS NOT NULL AND period_end IS NOT NULL)",
+            " AND period_start IS NOT NULL AND period_end IS NOT NULL) OR (purpose = 'plan_change'"
+            " AND service_id IS NOT NULL AND period_start IS NOT NULL AND period_end IS NOT NULL"
+            " AND target_plan_id IS NOT NULL AND target_recurring_minor IS NOT NULL)",
             "purpose_has_subject",
+        ),
+        CheckConstraint("target_recurring_minor >= 0", "target_recurring_not_negative"),
+        # One open plan change per service, however often the customer clicks.
+        Index(
+            "uq_invoice_open_plan_change",
+            "service_id",
+            unique=True,
+            sqlite_where=text("purpose = 'plan_change' AND status = 'issued'"),
+            postgresql_where=text("purpose = 'plan_change' AND status = 'issued'"),
         ),
         # One renewal invoice per service and period, however many billing runs overlap (a cancelled
         # one, of a service that was to end at its term, makes way for the next if it renews after all).
@@ -85,6 +99,9 @@ class Invoice(ShopNumbered, db.Model):
     service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="RESTRICT"))
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
+    # A plan change: the plan and the recurring price the service moves to once the invoice is paid.
+    target_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="RESTRICT"))
+    target_recurring_minor: Mapped[int | None]
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
     status: Mapped[InvoiceStatus] = mapped_column(
         value_enum(InvoiceStatus, 16),

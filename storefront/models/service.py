@@ -100,6 +100,14 @@ class ServiceEvent(TenantScoped, db.Model):
             sqlite_where=text("what = 'renewed'"),
             postgresql_where=text("what = 'renewed'"),
         ),
+        # A paid plan-change invoice moves its service to the new plan once, whichever path pays it.
+        Index(
+            "uq_service_event_plan_changed_invoice",
+            "invoice_id",
+            unique=True,
+            sqlite_where=text("what = 'plan_changed'"),
+            postgresql_where=text("what = 'plan_changed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

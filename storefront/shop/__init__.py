@@ -16,6 +16,7 @@ from . import (  # noqa: E402, F401  (routes register on import)
     checkout,
     notice,
     privacy,
+    services,
     tickets,
     views,
 )

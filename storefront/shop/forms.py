@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length
+from wtforms.widgets import HiddenInput
 
 from ..web.forms import PASSWORD_RULES, person_name, usable_email
 
@@ -54,3 +63,60 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField(
         "Repeat the new password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
     )
+
+
+REASON_MESSAGE = "Please tell us why, in 3 to 300 characters."
+
+
+class AutoRenewForm(FlaskForm):
+    """Turn a service's automatic renewal on or off."""
+
+    turn = HiddenField(validators=[AnyOf(["on", "off"], "Choose to turn renewal on or off.")])
+
+
+class EndAtTermForm(FlaskForm):
+    """Ask for a service to end at the end of its term, saying why."""
+
+    reason = TextAreaField(
+        "Why are you leaving?", validators=[DataRequired(REASON_MESSAGE), Length(3, 300, REASON_MESSAGE)]
+    )
+
+
+class KeepRenewingForm(FlaskForm):
+    """Withdraw a request to end at the end of the term."""
+
+
+class CancelNowForm(FlaskForm):
+    """Cancel a service at once, saying why."""
+
+    reason = TextAreaField(
+        "Why are you cancelling?", validators=[DataRequired(REASON_MESSAGE), Length(3, 300, REASON_MESSAGE)]
+    )
+    understood = BooleanField(
+        "I understand the service stops today and the days left are not refunded automatically",
+        validators=[DataRequired("Please tick the box to confirm you want the service to stop today.")],
+    )
+
+
+class ChangePlanForm(FlaskForm):
+    """Confirm a move to another plan at the amounts the page showed."""
+
+    plan = HiddenField(validators=[DataRequired("Please choose a plan."), Length(max=40)])
+    current_plan = HiddenField(validators=[DataRequired("This page is out of date."), Length(max=40)])
+    quoted = IntegerField(widget=HiddenInput(), validators=[InputRequired("This page is out of date.")])
+
+
+class WithdrawPlanChangeForm(FlaskForm):
+    """Withdraw a move to another plan that is waiting for payment."""
+
+
+class BillingCycleForm(FlaskForm):
+    """Choose a billing cycle from the next renewal."""
+
+    cycle = StringField(
+        "Billing cycle", validators=[DataRequired("Please choose how often to be billed."), Length(max=16)]
+    )
+
+
+class WithdrawCycleChangeForm(FlaskForm):
+    """Keep the current billing cycle after all."""

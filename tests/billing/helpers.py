@@ -115,6 +115,7 @@ BILLING_KINDS = (
     "order_cancelled",
     "price_change_notice",
     "renewal_receipt",
+    "service_change",
 )
 
 
@@ -132,9 +133,10 @@ def billing_emails(app) -> list[tuple[str, str]]:
 def queue_every_billing_email(app, client_for) -> None:
     """Have the billing run and the service verbs queue each kind of billing email once, for Acme's
     demo customer: invoice, reminder, suspension, warning, termination, receipt, ending at term,
-    a cancelled order and a price-change notice."""
+    a cancelled order, a price-change notice and the confirmation of a change the customer made."""
     from datetime import UTC, timedelta
 
+    from storefront.billing.customer_requests import set_auto_renew
     from storefront.billing.life import end_at_term
     from storefront.billing.price_changes import schedule_price_change
 
@@ -144,6 +146,8 @@ def queue_every_billing_email(app, client_for) -> None:
     with time_machine.travel(bought + timedelta(days=1), tick=False), app.app_context():
         shop = db.session.scalar(select(Reseller).where(Reseller.slug == "acme"))
         end_at_term(shop, db.session.get(Service, ending), "customer:1", "no longer needed")
+        set_auto_renew(shop, db.session.get(Service, lapsing), False, "customer:1")
+        set_auto_renew(shop, db.session.get(Service, lapsing), True, "customer:1")
         schedule_price_change(shop, db.session.get(Service, lapsing), 1590, date(2026, 4, 1), "team:1")
         db.session.commit()
     with time_machine.travel(bought, tick=False):

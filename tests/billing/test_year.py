@@ -168,3 +168,74 @@ def _pays_on(day: date, period_start: date) -> bool:
     if period_start <= date(2026, 8, 31):
         return day == period_start - timedelta(days=13)
     return False
+
+
+def test_a_year_with_an_upgrade_and_a_downgrade_keeps_the_due_dates(app, demo, client_for) -> None:
+    """Starter from 31 Jan; on 10 May the customer moves up to Business (21 of May's 31 days left) and pays
+    the difference by card; on 1 Sep back down to Starter (29 of 30 days left), the surplus to credit,
+    which pays the next renewal first. Every renewal is paid the day after it is issued."""
+    from tests.shop.service_steps import (
+        balance,
+        confirm_plan_change,
+        plan_change_invoices,
+        plan_of,
+        signed_in,
+    )
+    from tests.steps import customer_id
+
+    service_id = buy_service(app, client_for, BOUGHT)
+    day = date(2026, 2, 1)
+    while day <= date(2027, 1, 31):
+        run(app, _at(day), shop_slug="acme")
+        open_invoice = _open_invoice(app, service_id)
+        if open_invoice and day > open_invoice[1] - timedelta(days=14):
+            pay_by_card(client_for, open_invoice[0], _at(day, 3))
+        if day in (date(2026, 5, 10), date(2026, 9, 1)):
+            plan = "business" if day.month == 5 else "starter"
+            with time_machine.travel(_at(day, 4), tick=False):
+                answer, _ = confirm_plan_change(signed_in(client_for), 1, plan)
+                assert answer.status_code == 303
+            if plan == "business":
+                pay_by_card(client_for, plan_change_invoices(app, service_id)[0][0], _at(day, 5))
+                assert plan_of(app, service_id) == ("business", 2490, date(2026, 5, 31))
+            else:
+                assert plan_of(app, service_id) == ("starter", 1290, date(2026, 9, 30))
+                assert balance(app) == 2407 - 1247  # 2490 and 1290 × 29 / 30
+        day += timedelta(days=1)
+
+    assert [(status, total) for _, status, total in plan_change_invoices(app, service_id)] == [
+        ("paid", 1687 - 874)  # 2490 and 1290 × 21 / 31
+    ]
+    renewals = [(start, total) for _, start, _, status, total in renewal_invoices(app, service_id)]
+    assert [total for _, total in renewals] == [1290] * 3 + [2490] * 4 + [1290] * 5
+    assert [start for start, _ in renewals] == [
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2026, 4, 30),
+        date(2026, 5, 31),
+        date(2026, 6, 30),
+        date(2026, 7, 31),
+        date(2026, 8, 31),
+        date(2026, 9, 30),
+        date(2026, 10, 31),
+        date(2026, 11, 30),
+        date(2026, 12, 31),
+        date(2027, 1, 31),
+    ]
+    assert all(status == "paid" for _, _, _, status, _ in renewal_invoices(app, service_id))
+    assert balance(app) == 0  # the downgrade's credit paid part of the 30 Sep renewal
+    assert service_state(app, service_id) == ("active", date(2027, 2, 28), None)
+    me = f"customer:{customer_id(app)}"
+    assert [(what, actor) for what, actor, _ in history(app, service_id) if what.startswith("plan_")] == [
+        ("plan_change_invoiced", me),
+        ("plan_changed", "system"),  # when the invoice was paid
+        ("plan_changed", me),  # the downgrade, at once
+    ]
+    with app.app_context():
+        wholesale = db.session.scalars(
+            select(LedgerEntry.amount_minor)
+            .where(LedgerEntry.invoice_line_id.is_not(None))
+            .order_by(LedgerEntry.id)
+        ).all()
+    # Renewals at the plan's wholesale price, and the upgrade's difference: 1200 less 500, × 21 / 31.
+    assert wholesale == [500] * 3 + [813 - 339] + [1200] * 4 + [500] * 5
