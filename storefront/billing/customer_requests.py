@@ -66,8 +66,11 @@ def cancel_now(shop: ShopLike, service: Service, raw_reason: str, actor: str) ->
     """Cancel the service at once, with the customer's reason; cancel its unpaid renewal and plan-change
     invoices (credit applied to them goes back). Return the numbers of the invoices cancelled."""
     reason = clean_reason(raw_reason)
-    cancel(shop, service, actor, reason)  # emails that the service has ended
+    service = locked_service(service.id)
+    if service.status in (ServiceStatus.TERMINATED, ServiceStatus.CANCELLED):
+        raise ServiceStateError("This service has already ended.")
     cancelled = cancel_open_invoices([service.id], "the service was cancelled", actor)
+    cancel(shop, service, actor, reason)  # emails that the service has ended
     for _service, invoice_id, number in cancelled:
         record_event(service, "invoice_cancelled", actor, reason=invoice_label(number), invoice_id=invoice_id)
     return [number for _s, _i, number in cancelled]

@@ -8,6 +8,8 @@ once per invoice.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import exists, select
 
 from ..commerce.invoices import invoice_label
@@ -117,7 +119,9 @@ def _wholesale_difference(service: Service, old_plan_id: int, invoice: Invoice) 
     return new - share_of(prices.get(old_plan_id, 0), days_left, period_days)
 
 
-def withdraw_overtaken_plan_changes(shop: Reseller, invoice_ids: list[int]) -> None:
+def withdraw_overtaken_plan_changes(
+    shop: Reseller, invoice_ids: list[int], now: datetime | None = None
+) -> None:
     """Cancel the open plan-change invoices of services whose next renewal invoice was just issued (the
     change was priced for a period the renewal now follows); credit applied to them goes back."""
     renewed = select(Invoice.service_id).where(Invoice.id.in_(invoice_ids))
@@ -129,13 +133,17 @@ def withdraw_overtaken_plan_changes(shop: Reseller, invoice_ids: list[int]) -> N
         )
     ).all()
     for service_id, invoice_id, number in cancel_open_invoices(
-        waiting, "the next renewal invoice was issued", SYSTEM, purposes=(InvoicePurpose.PLAN_CHANGE,)
+        waiting,
+        "the next renewal invoice was issued",
+        SYSTEM,
+        purposes=(InvoicePurpose.PLAN_CHANGE,),
+        now=now,
     ):
         db.session.add(
             ServiceEvent(
                 reseller_id=shop.id,
                 service_id=service_id,
-                at=utcnow(),
+                at=now or utcnow(),
                 actor=SYSTEM,
                 what="plan_change_withdrawn",
                 reason=f"{invoice_label(number)} cancelled: the next period's renewal invoice was issued",
