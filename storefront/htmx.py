@@ -26,8 +26,21 @@ def hx_response(response: Response, *, trigger: dict | None = None, push_url: st
     return response
 
 
+def vary_on(response: Response, field: str) -> None:
+    """Add a request header to the response's Vary header.
+
+    Written directly when the field is new, rather than through ``response.vary``, which parses the
+    header and writes it back on every change: every response varies on one or two fields.
+    """
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = field
+    elif field.lower() not in (name.strip().lower() for name in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, {field}"
+
+
 def _vary_on_htmx(response: Response) -> Response:
-    response.vary.add("HX-Request")
+    vary_on(response, "HX-Request")
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, request
 
@@ -14,8 +15,12 @@ from .models import bind_tenant
 PORT = re.compile(r"^[0-9]{1,5}$")
 
 
+@lru_cache(maxsize=1024)
 def normalise_host(raw: str) -> str | None:
-    """Return the host name without port or trailing dot, lower-cased; None if unusable."""
+    """Return the host name without port or trailing dot, lower-cased; None if unusable.
+
+    Remembered for the last hosts seen: every request asks, and a shop is asked for by a few names.
+    """
     host = raw.strip().lower()
     if not host or len(host) > 300 or host.startswith("["):
         return None
