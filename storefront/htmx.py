@@ -46,7 +46,7 @@ def _vary_on_htmx(response: Response) -> Response:
 
 def _redirect_the_page(response: Response) -> Response:
     """A redirect answering htmx (say, to sign in after a session ended) moves the whole page."""
-    if is_htmx() and response.status_code in (301, 302, 303) and response.location:
+    if response.status_code in (301, 302, 303) and response.location and is_htmx():
         response.headers["HX-Redirect"] = response.location
         del response.headers["Location"]
         response.status_code = 200
