@@ -182,3 +182,18 @@ def test_scoped_relationship_loads_and_writes(app, demo) -> None:
         with pytest.raises(CrossTenantWrite):
             db.session.flush()
         db.session.rollback()
+
+
+def test_a_change_to_the_shop_shows_on_its_next_page(app, demo, client_for) -> None:
+    """The shop is read whole once per revision; a change moves the revision on, so the next page has it."""
+    client = client_for("acme.localhost")
+    assert "Acme Hosting" in client.get("/contact").text
+    with app.app_context():
+        acme = db.session.scalar(select(Reseller).where(Reseller.slug == "acme"))
+        acme.brand_name = "Acme Web Hosting"
+        db.session.commit()
+    assert "Acme Web Hosting" in client.get("/contact").text
+    with app.app_context():
+        db.session.scalar(select(Reseller).where(Reseller.slug == "acme")).active = False
+        db.session.commit()
+    assert client.get("/contact").status_code == 404
