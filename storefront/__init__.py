@@ -9,7 +9,7 @@ from . import jobs
 from .application import Storefront
 from .config import DefaultConfig
 from .configuration import load_configuration
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import db, login_manager, migrate
 from .models.base import render_migration_item
 from .whole_numbers import AsciiIntegerConverter
 
@@ -33,11 +33,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         render_item=render_migration_item,
         compare_type=True,
     )
-    csrf.init_app(app)
     login_manager.init_app(app)
     jobs.init_app(app)
 
     from . import (
+        csrf,
         errors,
         formatting,
         fulfilment,
@@ -59,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .worker import add_steps
 
     sessions.init_app(app)
+    csrf.init_app(app)
     tenancy.init_app(app)
     theming.init_app(app)
     formatting.init_app(app)

@@ -15,6 +15,8 @@ from jinja2.runtime import Context
 # Memos are dropped whole when they reach these sizes (URLs name tickets, orders, ... without bound).
 URL_MEMO_SIZE = 4096
 SYNC_MEMO_SIZE = 1024
+# Values a remembered URL may carry: their text in the URL depends on nothing but themselves.
+PLAIN_VALUES = (str, int, Enum)
 
 
 class TemplateContext(Context):
@@ -71,24 +73,18 @@ class Storefront(Flask):
         string keeps their order).
         """
         ctx = _cv_request.get(None)  # the request context itself, not its proxy (read once, not three times)
-        simple = (
-            ctx is not None
-            and not (_anchor or _method or _scheme or _external)
-            and endpoint[:1] != "."
-            and all(value is None or isinstance(value, str | int | Enum) for value in values.values())
-        )
-        if not simple:
-            return super().url_for(
-                endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values
-            )
+        if ctx is None or _anchor or _method or _scheme or _external or endpoint[:1] == ".":
+            return self._build_url(endpoint, _anchor, _method, _scheme, _external, values)
+        if values:
+            for value in values.values():
+                if value is not None and not isinstance(value, PLAIN_VALUES):
+                    return self._build_url(endpoint, _anchor, _method, _scheme, _external, values)
+            # The values' types are in the key too: 1, True and 1.0 are equal keys but different URLs.
+            values_key = (tuple(values.items()), tuple(map(type, values.values())))
+        else:
+            values_key = ()
         adapter = ctx.url_adapter
-        key = (
-            adapter.server_name,
-            adapter.script_name,
-            adapter.subdomain,
-            endpoint,
-            *((name, type(value), value) for name, value in values.items()),
-        )
+        key = (adapter.server_name, adapter.script_name, adapter.subdomain, endpoint, values_key)
         url = self._built_urls.get(key)
         if url is None:
             url = super().url_for(endpoint, **values)
@@ -96,6 +92,12 @@ class Storefront(Flask):
                 self._built_urls.clear()
             self._built_urls[key] = url
         return url
+
+    def _build_url(self, endpoint, _anchor, _method, _scheme, _external, values: dict[str, Any]) -> str:
+        """Flask's url_for, unremembered."""
+        return super().url_for(
+            endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values
+        )
 
     def ensure_sync(self, func: Callable) -> Callable:
         """Flask's check for an ``async`` view or hook, made once per function rather than per request."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, has_app_context
+from flask import g, has_app_context, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -43,9 +43,23 @@ class RequestSession(Session):
             bind_tenant(self, shop.id)
 
 
+class SessionLoginManager(LoginManager):
+    """Flask-Login's manager, not checking an empty session against the visitor's address and browser.
+
+    Flask-Login's session protection passes an empty session (nobody signed in) whatever it finds,
+    but only after hashing the address and browser; every page a visitor who is not signed in
+    sees asks it once.
+    """
+
+    def _session_protection_failed(self) -> bool:
+        if not session:
+            return False
+        return super()._session_protection_failed()
+
+
 db = SQLAlchemy(model_class=Base, session_options={"class_": RequestSession})
 migrate = Migrate()
-login_manager = LoginManager()
+login_manager = SessionLoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 

@@ -26,14 +26,27 @@ def hx_response(response: Response, *, trigger: dict | None = None, push_url: st
     return response
 
 
+def vary_on(response: Response, field: str) -> None:
+    """Add a request header to the response's Vary header.
+
+    Written directly when the field is new, rather than through ``response.vary``, which parses the
+    header and writes it back on every change: every response varies on one or two fields.
+    """
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = field
+    elif field.lower() not in (name.strip().lower() for name in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, {field}"
+
+
 def _vary_on_htmx(response: Response) -> Response:
-    response.vary.add("HX-Request")
+    vary_on(response, "HX-Request")
     return response
 
 
 def _redirect_the_page(response: Response) -> Response:
     """A redirect answering htmx (say, to sign in after a session ended) moves the whole page."""
-    if is_htmx() and response.status_code in (301, 302, 303) and response.location:
+    if response.status_code in (301, 302, 303) and response.location and is_htmx():
         response.headers["HX-Redirect"] = response.location
         del response.headers["Location"]
         response.status_code = 200

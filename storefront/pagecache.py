@@ -74,14 +74,12 @@ def shop_page(key: Hashable, render: Callable[[], str]) -> str:
     Only visitors without a session share cached pages: a session may hold a sign-in
     or a cart, which the page header shows.
     """
-    if (
-        not current_app.config["PAGE_CACHE_SIZE"]
-        or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
-    ):
+    app = current_app._get_current_object()
+    if not app.config["PAGE_CACHE_SIZE"] or app.config["SESSION_COOKIE_NAME"] in request.cookies:
         return render()
-    cache: PageCache = current_app.extensions["page_cache"]
-    full_key = (g.shop.id, g.shop.revision, utcnow().year, key)
-    return cache.get_or_render(full_key, render)
+    cache: PageCache = app.extensions["page_cache"]
+    shop = g.shop
+    return cache.get_or_render((shop.id, shop.revision, utcnow().year, key), render)
 
 
 def shop_snapshot(name: str, load: Callable[[], T]) -> T:

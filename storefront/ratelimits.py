@@ -116,8 +116,8 @@ def _on_posts_only(hook: Callable) -> Callable:
 def init_app(app: Flask) -> None:
     """Bind the limiter; storage comes from RATELIMIT_STORAGE_URI.
 
-    Every limit here is on a POST, so the limiter's hooks that check and count a request do no work
-    (not even finding the view's limits) on any other request.
+    Every limit here is on a POST, so the limiter's hooks that check and count a request, and the one
+    that clears its per-request state, do no work (not even finding the view's limits) on any other request.
     """
     limiter.init_app(app)
     limiter.request_filter(_not_a_form_submission)
@@ -127,4 +127,8 @@ def init_app(app: Flask) -> None:
     after = app.after_request_funcs[None]
     after[:] = [
         _on_posts_only(hook) if isinstance(hook, partial) and limiter in hook.args else hook for hook in after
+    ]
+    teardown = app.teardown_request_funcs[None]
+    teardown[:] = [
+        _on_posts_only(hook) if getattr(hook, "__self__", None) is limiter else hook for hook in teardown
     ]

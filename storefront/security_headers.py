@@ -10,7 +10,8 @@ from flask import Flask, Response, current_app, has_request_context, session
 
 def content_security_policy() -> str:
     """Return the policy: our own origin plus the htmx CDN, no inline script or style."""
-    return _policy(current_app.config["HTMX_CDN_URL"], current_app.config["HTMX_USE_LOCAL"])
+    config = current_app.config
+    return _policy(config["HTMX_CDN_URL"], config["HTMX_USE_LOCAL"])
 
 
 @lru_cache(maxsize=4)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
+from .htmx import vary_on
+
 
 class CookieSessionInterface(SecureCookieSessionInterface):
     """Flask's cookie session; a request without the cookie gets an empty session at once."""
@@ -18,7 +20,7 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         """Flask's saving, but an empty session nobody changed costs no cookie settings lookup."""
         if not session and not session.modified:
             if session.accessed:
-                response.vary.add("Cookie")
+                vary_on(response, "Cookie")
             return
         super().save_session(app, session, response)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, request
 
@@ -14,8 +15,12 @@ from .models import bind_tenant
 PORT = re.compile(r"^[0-9]{1,5}$")
 
 
+@lru_cache(maxsize=1024)
 def normalise_host(raw: str) -> str | None:
-    """Return the host name without port or trailing dot, lower-cased; None if unusable."""
+    """Return the host name without port or trailing dot, lower-cased; None if unusable.
+
+    Remembered for the last hosts seen: every request asks, and a shop is asked for by a few names.
+    """
     host = raw.strip().lower()
     if not host or len(host) > 300 or host.startswith("["):
         return None
@@ -37,18 +42,20 @@ def plain_not_found() -> Response:
 
 def resolve_audience() -> Response | None:
     """Set ``g.shop`` or ``g.is_staff_host`` from the Host header, or answer 404."""
-    g.shop = None
-    g.is_staff_host = False
+    request_globals = g._get_current_object()  # every request asks: each proxy lookup counts
+    request_globals.shop = None
+    request_globals.is_staff_host = False
     host = normalise_host(request.host)
     if host is None:
         return plain_not_found()
-    if host == current_app.config["STAFF_HOST"]:
-        g.is_staff_host = True
+    config = current_app.config
+    if host == config["STAFF_HOST"]:
+        request_globals.is_staff_host = True
         return None
-    shop = find_shop(host, current_app.config["STOREFRONT_BASE_DOMAIN"])
+    shop = find_shop(host, config["STOREFRONT_BASE_DOMAIN"])
     if shop is None:
         return plain_not_found()
-    g.shop = shop
+    request_globals.shop = shop
     # The request's database session is scoped to the shop when it is made; one already made (a
     # request inside an application context that used the database) is scoped now.
     if db.session.registry.has():

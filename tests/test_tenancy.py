@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select, update
 
 from storefront.extensions import db
-from storefront.models import Offer, Reseller, bind_tenant
-from storefront.models.scoping import CrossTenantWrite
+from storefront.models import Offer, Plan, Reseller, bind_tenant
+from storefront.models.scoping import SCOPED_PER_STATEMENT, CrossTenantWrite
 from storefront.tenancy import normalise_host
 
 
@@ -141,6 +141,24 @@ def test_each_binding_scopes_to_its_own_reseller_when_they_alternate(app, demo) 
         assert seen == expected
 
 
+def test_one_statement_built_once_is_scoped_to_each_reseller(app, demo, make_reseller, make_offer) -> None:
+    """A statement the app builds once and runs for every shop answers each shop with its own rows,
+    also after more shops than one statement keeps scoped copies for."""
+    offers = select(Offer).order_by(Offer.id)  # built once, as the app's queries are
+    extra = [make_reseller(f"shop{i}") for i in range(SCOPED_PER_STATEMENT + 2)]
+    with app.app_context():
+        plan_id = db.session.scalar(select(Plan.id).limit(1))
+    for reseller_id in extra:
+        make_offer(reseller_id, plan_id, {"monthly": 1000})
+    with app.app_context():
+        demo_shops = db.session.scalars(select(Reseller.id).where(Reseller.id.not_in(extra))).all()
+        for shop_id in [*demo_shops, *extra, *reversed(demo_shops), *extra]:
+            bind_tenant(db.session, shop_id)
+            seen = {offer.reseller_id for offer in db.session.scalars(offers)}
+            bind_tenant(db.session, None)
+            assert seen == {shop_id}
+
+
 def test_a_session_made_during_a_shop_request_is_scoped_to_that_shop(app, demo) -> None:
     with app.app_context():
         ids = dict(db.session.execute(select(Reseller.slug, Reseller.id)).all())
@@ -164,3 +182,18 @@ def test_scoped_relationship_loads_and_writes(app, demo) -> None:
         with pytest.raises(CrossTenantWrite):
             db.session.flush()
         db.session.rollback()
+
+
+def test_a_change_to_the_shop_shows_on_its_next_page(app, demo, client_for) -> None:
+    """The shop is read whole once per revision; a change moves the revision on, so the next page has it."""
+    client = client_for("acme.localhost")
+    assert "Acme Hosting" in client.get("/contact").text
+    with app.app_context():
+        acme = db.session.scalar(select(Reseller).where(Reseller.slug == "acme"))
+        acme.brand_name = "Acme Web Hosting"
+        db.session.commit()
+    assert "Acme Web Hosting" in client.get("/contact").text
+    with app.app_context():
+        db.session.scalar(select(Reseller).where(Reseller.slug == "acme")).active = False
+        db.session.commit()
+    assert client.get("/contact").status_code == 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from functools import lru_cache
+from typing import NamedTuple
 
 from PIL import Image
 
@@ -38,7 +39,17 @@ def readable_on(background: str) -> str:
     return "#ffffff" if white >= black else "#000000"
 
 
-def brand_tokens(shop: ShopLike) -> dict[str, str]:
+class Brand(NamedTuple):
+    """What the brand stylesheet is made of."""
+
+    color_primary: str
+    color_accent: str
+    color_background: str
+    color_text: str
+    logo_etag: str | None
+
+
+def brand_tokens(shop: ShopLike | Brand) -> dict[str, str]:
     """Return the CSS custom properties that carry the shop's brand."""
     return {
         "--brand-primary": shop.color_primary,
@@ -51,7 +62,7 @@ def brand_tokens(shop: ShopLike) -> dict[str, str]:
     }
 
 
-def brand_stylesheet(shop: ShopLike) -> str:
+def brand_stylesheet(shop: ShopLike | Brand) -> str:
     """Return the shop's brand stylesheet: one :root rule of custom properties."""
     body = "".join(f"  {name}: {value};\n" for name, value in brand_tokens(shop).items())
     return f":root {{\n{body}}}\n"
@@ -59,7 +70,15 @@ def brand_stylesheet(shop: ShopLike) -> str:
 
 def brand_fingerprint(shop: ShopLike) -> str:
     """Return a short hash that changes whenever the brand stylesheet would."""
-    return hashlib.sha256(brand_stylesheet(shop).encode()).hexdigest()[:16]
+    return _fingerprint(
+        Brand(shop.color_primary, shop.color_accent, shop.color_background, shop.color_text, shop.logo_etag)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _fingerprint(brand: Brand) -> str:
+    """Worked out once per brand: every themed page names the fingerprint in its stylesheet's URL."""
+    return hashlib.sha256(brand_stylesheet(brand).encode()).hexdigest()[:16]
 
 
 def set_logo(reseller: Reseller, image: Image.Image) -> None:

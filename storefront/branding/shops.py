@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from ..extensions import db
 from ..models import Domain, Reseller
@@ -43,25 +44,56 @@ class Shop:
 
 
 SHOP_COLUMNS = [Reseller.__table__.c[field.name] for field in fields(Shop)]
-_ACTIVE_SHOPS = select(*SHOP_COLUMNS).where(Reseller.active.is_(True))
-# Built once: constructing these statements costs more than running them.
+# Built once: constructing these statements costs more than running them. Every request asks which
+# shop and revision its host is; the whole shop is read once per revision (see find_shop).
+_ACTIVE_SHOPS = select(Reseller.id, Reseller.revision).where(Reseller.active.is_(True))
 _BY_SLUG = _ACTIVE_SHOPS.where(Reseller.slug == bindparam("slug"))
 _BY_DOMAIN = _ACTIVE_SHOPS.join(Domain, Domain.reseller_id == Reseller.id).where(
     Domain.hostname == bindparam("hostname"), Domain.verified_at.is_not(None)
 )
+_BY_ID = select(*SHOP_COLUMNS).where(Reseller.id == bindparam("shop_id"), Reseller.active.is_(True))
+# Snapshots kept for each database by (shop id, revision); old revisions go with the rest when it fills up.
+SNAPSHOTS_KEPT = 1024
+_snapshots: WeakKeyDictionary[Engine, dict[tuple[int, int], Shop]] = WeakKeyDictionary()
 
 
 def find_shop(host: str, base_domain: str) -> Shop | None:
-    """Return the active shop a normalised host belongs to, if any."""
+    """Return the active shop a normalised host belongs to, if any.
+
+    Any change to a shop's own row moves its revision on (models/revisions.py), so a snapshot read
+    at one revision stays right for it: the query each request makes reads two numbers, not the
+    whole shop.
+    """
     slug = host.removesuffix(f".{base_domain}")
     # A plain Core query on a pooled connection of its own: this runs on every request,
     # and a page served from the cache then needs no session at all.
-    with db.engine.connect() as connection:
+    engine = db.engine
+    with engine.connect() as connection:
         if slug != host and "." not in slug:
-            row = connection.execute(_BY_SLUG, {"slug": slug}).first()
+            found = connection.execute(_BY_SLUG, {"slug": slug}).first()
         else:
-            row = connection.execute(_BY_DOMAIN, {"hostname": host}).first()
-    return Shop(*row) if row else None
+            found = connection.execute(_BY_DOMAIN, {"hostname": host}).first()
+        if found is None:
+            return None
+        kept = _snapshots.get(engine)
+        if kept is None:
+            kept = _snapshots[engine] = {}
+        shop = kept.get((found.id, found.revision))
+        if shop is None:
+            shop = _read_shop(connection, found.id, kept)
+    return shop
+
+
+def _read_shop(connection: Connection, shop_id: int, kept: dict[tuple[int, int], Shop]) -> Shop | None:
+    """Read the whole shop; keep it under the revision it was read at (at times a later one than asked)."""
+    row = connection.execute(_BY_ID, {"shop_id": shop_id}).first()
+    if row is None:  # deactivated since
+        return None
+    shop = Shop(*row)
+    if len(kept) >= SNAPSHOTS_KEPT:
+        kept.clear()
+    kept[shop.id, shop.revision] = shop
+    return shop
 
 
 ShopLike = Shop | Reseller

@@ -25,8 +25,10 @@ from ..models import (
     LineKind,
     Order,
     OrderLine,
+    Plan,
     PlanPrice,
     Service,
+    ServiceStatus,
     Tld,
     utcnow,
 )
@@ -233,13 +235,22 @@ def _notify_order(shop: ShopLike, customer: Customer, order: Order, invoice: Inv
 RECENT_ORDERS = 5
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceLine:
+    """A service as the account overview lists it: the columns it shows, not the whole service and plan."""
+
+    plan_name: str
+    domain: str
+    status: ServiceStatus
+
+
 @dataclass(frozen=True)
 class AccountSummary:
     """What the account overview shows."""
 
     orders: list[Order]
     unpaid_invoices: list[Invoice]
-    services: list[Service]
+    services: list[ServiceLine]
     credit: list[tuple[str, int]]  # account credit per currency
 
 
@@ -262,6 +273,12 @@ _CUSTOMER_SERVICES = (
     .options(joinedload(Service.plan, innerjoin=True))
     .order_by(Service.id.desc())
 )
+_CUSTOMER_SERVICE_LINES = (
+    select(Plan.name, Service.domain, Service.status)
+    .join(Plan, Plan.id == Service.plan_id)
+    .where(Service.reseller_id == bindparam("shop_id"), Service.customer_id == bindparam("customer_id"))
+    .order_by(Service.id.desc())
+)
 
 
 def account_summary(shop: ShopLike, customer: Customer) -> AccountSummary:
@@ -269,7 +286,12 @@ def account_summary(shop: ShopLike, customer: Customer) -> AccountSummary:
     return AccountSummary(
         orders=list_orders(shop, customer, limit=RECENT_ORDERS),
         unpaid_invoices=list_invoices(shop, customer, unpaid_only=True),
-        services=list_services(shop, customer),
+        services=[
+            ServiceLine(*row)
+            for row in db.session.execute(
+                _CUSTOMER_SERVICE_LINES, {"shop_id": shop.id, "customer_id": customer.id}
+            )
+        ],
         credit=credit_balances(shop.id, customer.id),
     )
 

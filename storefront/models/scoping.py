@@ -8,14 +8,17 @@ included, and refuses to flush a tenant row that belongs to another reseller.
 from __future__ import annotations
 
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import event
+from sqlalchemy import Executable, event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.util import LoaderCriteriaOption
 
 from .base import TenantScoped
 
 TENANT_KEY = "tenant_reseller_id"
+# Scoped copies kept per statement: a few shops each (a worker mostly serves a few at a time).
+SCOPED_PER_STATEMENT = 32
 
 
 class CrossTenantWrite(RuntimeError):
@@ -41,7 +44,26 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
     if reseller_id is None or state.is_column_load:
         return
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(_tenant_criteria(reseller_id))
+        state.statement = _scoped(state.statement, reseller_id)
+
+
+# A statement built once (at import, as most of the app's queries are) is scoped once per shop: a
+# fresh copy each time would make SQLAlchemy work out the copy's cache key on every execution.
+# Statements are immutable, so the copy stays right; one made for a single use is dropped with it.
+_SCOPED: WeakKeyDictionary[Executable, dict[int, Executable]] = WeakKeyDictionary()
+
+
+def _scoped(statement: Executable, reseller_id: int) -> Executable:
+    """Return ``statement`` with the tenant criteria for one reseller, made once per statement and shop."""
+    copies = _SCOPED.get(statement)
+    if copies is None:
+        copies = _SCOPED[statement] = {}
+    scoped = copies.get(reseller_id)
+    if scoped is None:
+        if len(copies) >= SCOPED_PER_STATEMENT:
+            copies.clear()
+        scoped = copies[reseller_id] = statement.options(_tenant_criteria(reseller_id))
+    return scoped
 
 
 @lru_cache(maxsize=1024)

@@ -45,6 +45,9 @@ class Ticket(ShopNumbered, Timestamped, db.Model):
     __table_args__ = (
         Index("ix_ticket_queue", "tier", "status", "reply_due_at"),
         Index("ix_ticket_reseller_customer", "reseller_id", "customer_id"),
+        # The team's inbox counts and lists one shop's tickets in a view (open ones by default), so
+        # years of closed tickets are not read to show the open few.
+        Index("ix_ticket_reseller_status", "reseller_id", "status"),
         unique_number("ticket"),
         CheckConstraint("priority BETWEEN 0 AND 2", "priority_range"),
         CheckConstraint("customer_id IS NOT NULL OR guest_email IS NOT NULL", "has_requester"),
