@@ -1,6 +1,6 @@
 """An index for the team's ticket inbox: a shop's tickets by status
 
-Revision ID: 0012_inbox_index
+Revision ID: 0015_inbox_index
 Revises: 0014_plan_changes
 Create Date: 2026-12-10 04:30:00
 
