@@ -143,6 +143,7 @@ def queue_every_billing_email(app, client_for) -> None:
     bought = datetime(2026, 1, 31, 1, 0, tzinfo=UTC)
     lapsing = buy_service(app, client_for, bought, domain="lapsing.com")
     ending = buy_service(app, client_for, bought, domain="ending.com")
+    paying = buy_service(app, client_for, bought, domain="paying.com")
     with time_machine.travel(bought + timedelta(days=1), tick=False), app.app_context():
         shop = db.session.scalar(select(Reseller).where(Reseller.slug == "acme"))
         end_at_term(shop, db.session.get(Service, ending), "customer:1", "no longer needed")
@@ -162,7 +163,8 @@ def queue_every_billing_email(app, client_for) -> None:
         client.post("/checkout", data={**data, f"choice-{item}": "existing", f"domain-{item}": "unpaid.com"})
     for day in (14, 21, 28):
         run(app, datetime(2026, 2, day, 1, tzinfo=UTC), shop_slug="acme")
+        if day == 14:  # the paying customer pays the day after the invoice: a receipt
+            pay_by_card(client_for, renewal_invoices(app, paying)[0][0], datetime(2026, 2, 15, 1, tzinfo=UTC))
     for day in (5, 23, 30):
         run(app, datetime(2026, 3, day, 1, tzinfo=UTC), shop_slug="acme")
-    number = renewal_invoices(app, lapsing)[0][0]
-    pay_by_card(client_for, number, datetime(2026, 4, 2, 1, tzinfo=UTC))
+    assert service_state(app, lapsing)[0] == "terminated"
