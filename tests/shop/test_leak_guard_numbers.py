@@ -163,7 +163,9 @@ def test_a_shop_counts_from_one_and_no_global_id_reaches_it(app, demo, client_fo
     assert "/account/tickets/1" in urls and "/console/orders/1" in urls and "/console/corrections/1" in urls
 
     for url in urls:
-        assert not integers_in(url) & late, f"{url} carries a global id"
+        # A statement's month (month=2024-12) is a date, not a number a row could carry.
+        numbers = integers_in(re.sub(r"month=[0-9]{4}-[0-9]{2}", "", url))
+        assert not numbers & late, f"{url} carries a global id"
         path = urlsplit(url).path
         for pattern, table in NUMBERED_PATHS.items():
             match = re.match(pattern, path)
