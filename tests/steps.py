@@ -99,22 +99,22 @@ def team_sign_in(client, email: str = "owner@acme-hosting.test", password: str =
     return client.post("/console/login", data={"email": email, "password": password, "csrf_token": token})
 
 
-def buy_and_pay(client, plan: str, domain: str) -> None:
-    """As the signed-in customer: buy a plan monthly with a new domain and pay by test card."""
+def place_order(client, plan: str, domain: str, choice: str = "register"):
+    """As the signed-in customer: put a plan in the cart monthly and check out with a domain (a new one
+    to register, or an ``existing`` one); return the checkout's answer."""
     token = csrf_from(client.get(f"/plans/{plan}").text)
     client.post("/cart/add", data={"plan": plan, "cycle": "monthly", "csrf_token": token})
     page = client.get("/checkout").text
     item = re.search(r'name="domain-([0-9a-f]{8})"', page).group(1)
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
-    placed = client.post(
-        "/checkout",
-        data={
-            "csrf_token": csrf_from(page),
-            "idempotency_key": key,
-            f"choice-{item}": "register",
-            f"domain-{item}": domain,
-        },
-    )
+    data = {"csrf_token": csrf_from(page), "idempotency_key": key}
+    return client.post("/checkout", data={**data, f"choice-{item}": choice, f"domain-{item}": domain})
+
+
+def buy_and_pay(client, plan: str, domain: str) -> None:
+    """As the signed-in customer: buy a plan monthly with a new domain and pay by test card."""
+    placed = place_order(client, plan, domain)
+    token = csrf_from(client.get("/account").text)
     invoice = urlsplit(placed.headers["Location"]).path
     pay = client.post(f"{invoice}/pay/card", data={"csrf_token": token})
     path = urlsplit(pay.headers["Location"]).path

@@ -3,7 +3,6 @@ the billing run, and reading a service's state, invoices, history and emails."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -23,7 +22,7 @@ from storefront.models import (
     ServiceEvent,
 )
 from tests.shop.helpers import csrf_from, sign_in
-from tests.steps import buy_and_pay
+from tests.steps import buy_and_pay, place_order
 
 AISYAH = "aisyah@example.com"
 
@@ -154,13 +153,7 @@ def queue_every_billing_email(app, client_for) -> None:
     with time_machine.travel(bought, tick=False):
         client = client_for("acme.localhost")
         sign_in(client, AISYAH)
-        token = csrf_from(client.get("/plans/starter").text)
-        client.post("/cart/add", data={"plan": "starter", "cycle": "monthly", "csrf_token": token})
-        page = client.get("/checkout").text
-        item = re.search(r'name="domain-([0-9a-f]{8})"', page).group(1)
-        key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
-        data = {"csrf_token": csrf_from(page), "idempotency_key": key}
-        client.post("/checkout", data={**data, f"choice-{item}": "existing", f"domain-{item}": "unpaid.com"})
+        place_order(client, "starter", "unpaid.com", choice="existing")
     for day in (14, 21, 28):
         run(app, datetime(2026, 2, day, 1, tzinfo=UTC), shop_slug="acme")
         if day == 14:  # the paying customer pays the day after the invoice: a receipt

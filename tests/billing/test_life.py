@@ -3,7 +3,6 @@ by staff that a payment does not lift, price-change notice, and where customers 
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
@@ -40,7 +39,7 @@ from tests.billing.helpers import (
     service_state,
 )
 from tests.shop.helpers import csrf_from, link_in, outbox, sign_in
-from tests.steps import owner_client
+from tests.steps import owner_client, place_order
 
 BOUGHT = datetime(2026, 1, 31, 1, 0, tzinfo=UTC)
 
@@ -57,21 +56,7 @@ def _place_unpaid_order(client_for, when: datetime, domain: str = "unpaid.com") 
     with time_machine.travel(when, tick=False):
         client = client_for("acme.localhost")
         sign_in(client, AISYAH)
-        token = csrf_from(client.get("/plans/starter").text)
-        client.post("/cart/add", data={"plan": "starter", "cycle": "monthly", "csrf_token": token})
-        page = client.get("/checkout").text
-        item = re.search(r'name="domain-([0-9a-f]{8})"', page).group(1)
-        key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
-        placed = client.post(
-            "/checkout",
-            data={
-                "csrf_token": csrf_from(page),
-                "idempotency_key": key,
-                f"choice-{item}": "existing",
-                f"domain-{item}": domain,
-            },
-        )
-        assert placed.status_code == 303
+        assert place_order(client, "starter", domain, choice="existing").status_code == 303
 
 
 def test_an_order_unpaid_for_seven_days_is_cancelled_with_its_invoice(app, demo, client_for) -> None:
