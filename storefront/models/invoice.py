@@ -83,7 +83,14 @@ class Invoice(ShopNumbered, db.Model):
             postgresql_where=text("purpose = 'renewal' AND status <> 'cancelled'"),
         ),
         # The console home's unpaid invoices: counted and summed from the index alone.
-        Index("ix_invoice_reseller_status", "reseller_id", "status", "currency", "total_minor"),
+        Index(
+            "ix_invoice_reseller_status",
+            "reseller_id",
+            "status",
+            "currency",
+            "total_minor",
+            "credit_applied_minor",
+        ),
     )
 
     NUMBER_SEQUENCE = "invoice"

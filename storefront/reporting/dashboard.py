@@ -113,7 +113,11 @@ def owner_dashboard(shop: ShopLike, now: datetime) -> Dashboard:
     zone = ZoneInfo(shop.timezone)
     current = month_of(now, zone)
     unpaid_count, unpaid_minor = db.session.execute(
-        select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.total_minor), 0)).where(
+        # What is still owed: account credit already applied to an invoice is not owed again.
+        select(
+            func.count(Invoice.id),
+            func.coalesce(func.sum(Invoice.total_minor - Invoice.credit_applied_minor), 0),
+        ).where(
             Invoice.reseller_id == shop.id,
             Invoice.status == InvoiceStatus.ISSUED,
             Invoice.currency == shop.currency,

@@ -303,3 +303,15 @@ def test_a_payment_counts_in_this_months_sales_as_it_is_recorded(app, demo, clie
             select(SalesMonth.invoices).where(SalesMonth.reseller_id == shop_id(app))
         )
         assert counted.all() == [3]
+
+
+def test_unpaid_invoices_count_what_is_still_owed_after_account_credit(app, demo) -> None:
+    add_sales(app, "acme", [(None, 2_500), (None, 1_500)])
+    with app.app_context():
+        invoice = db.session.scalar(
+            select(Invoice).where(Invoice.total_minor == 2_500, Invoice.status == InvoiceStatus.ISSUED)
+        )
+        invoice.credit_applied_minor = 1_000  # paid in part from the customer's account credit
+        db.session.commit()
+    dashboard = _dashboard(app)
+    assert (dashboard.unpaid_count, dashboard.unpaid_minor) == (2, 3_000)
