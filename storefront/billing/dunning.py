@@ -239,7 +239,9 @@ def end_at_term(shop: Reseller, as_of: date, now: datetime, limit: int, mailer: 
     )
     done = [row for row in found if row.service_id in claimed]
     _history(shop, done, "cancelled", ServiceStatus.CANCELLED, "ended at the end of its term", now)
-    cancel_open_invoices([row.service_id for row in done], "the service ended at the end of its term", SYSTEM)
+    cancel_open_invoices(
+        [row.service_id for row in done], "the service ended at the end of its term", SYSTEM, now=now
+    )
     noticed = claim_service_notices(shop.id, [(row.service_id, row.due_on) for row in done], "ended", now)
     for row in done:
         if row.service_id in noticed:
@@ -253,23 +255,40 @@ def end_at_term(shop: Reseller, as_of: date, now: datetime, limit: int, mailer: 
     return len(found), len(done)
 
 
+def _move_overdue(
+    shop: Reseller,
+    condition: ColumnElement[bool],
+    limit: int,
+    now: datetime,
+    to: ServiceStatus,
+    reason: str,
+    **values: object,
+) -> tuple[list[Overdue], list[Overdue]]:
+    """Claim up to ``limit`` overdue services still matching ``condition`` and move them to ``to`` with
+    their history; return (found, moved)."""
+    found = _found(condition, limit, with_invoice=True, lock=True)
+    claimed = _claim_status([row.service_id for row in found], condition, status=to, **values)
+    done = [row for row in found if row.service_id in claimed]
+    _history(shop, done, to.value, to, reason, now)
+    return found, done
+
+
 def terminate_overdue(
     shop: Reseller, as_of: date, now: datetime, limit: int, mailer: Mailer
 ) -> tuple[int, int]:
     """Terminate services unpaid ``terminate_after_days`` after due; return (found, terminated)."""
-    condition = to_terminate(shop, as_of)
-    found = _found(condition, limit, with_invoice=True, lock=True)
-    claimed = _claim_status(
-        [row.service_id for row in found],
-        condition,
-        status=ServiceStatus.TERMINATED,
+    reason = f"renewal unpaid {shop.terminate_after_days} days after due"
+    found, done = _move_overdue(
+        shop,
+        to_terminate(shop, as_of),
+        limit,
+        now,
+        ServiceStatus.TERMINATED,
+        reason,
         suspension_reason=None,
         terminated_at=now,
     )
-    done = [row for row in found if row.service_id in claimed]
-    reason = f"renewal unpaid {shop.terminate_after_days} days after due"
-    _history(shop, done, "terminated", ServiceStatus.TERMINATED, reason, now)
-    cancel_open_invoices([row.service_id for row in done], "the service was terminated", SYSTEM)
+    cancel_open_invoices([row.service_id for row in done], "the service was terminated", SYSTEM, now=now)
     _email_claimed(shop, done, "terminated", "service_terminated", now, mailer, as_of=as_of)
     return len(found), len(done)
 
@@ -278,17 +297,16 @@ def suspend_overdue(
     shop: Reseller, as_of: date, now: datetime, limit: int, mailer: Mailer
 ) -> tuple[int, int]:
     """Suspend services unpaid ``suspend_after_days`` after due; return (found, suspended)."""
-    condition = to_suspend(shop, as_of)
-    found = _found(condition, limit, with_invoice=True, lock=True)
-    claimed = _claim_status(
-        [row.service_id for row in found],
-        condition,
-        status=ServiceStatus.SUSPENDED,
+    reason = f"renewal unpaid {shop.suspend_after_days} days after due"
+    found, done = _move_overdue(
+        shop,
+        to_suspend(shop, as_of),
+        limit,
+        now,
+        ServiceStatus.SUSPENDED,
+        reason,
         suspension_reason=SuspensionReason.OVERDUE,
     )
-    done = [row for row in found if row.service_id in claimed]
-    reason = f"renewal unpaid {shop.suspend_after_days} days after due"
-    _history(shop, done, "suspended", ServiceStatus.SUSPENDED, reason, now)
     _email_claimed(shop, done, "suspended", "service_suspended", now, mailer, as_of=as_of, overdue=True)
     return len(found), len(done)
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event, inspect
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import TenantScoped, UTCDateTime, value_enum
+from .issued import guard_issued
 from .numbering import ShopNumbered, unique_number
 
 
@@ -100,22 +101,4 @@ class IssuedCreditNoteChanged(RuntimeError):
     """Something tried to change an issued credit note beyond recording its refund."""
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_changes_to_issued_credit_notes(session: Session, flush_context, instances) -> None:
-    for obj in session.dirty:
-        if isinstance(obj, CreditNote):
-            changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
-            allowed = CreditNote.SETTLEMENT_FIELDS | {"lines"}
-            if obj.anonymised_at is not None and "anonymised_at" in changed:
-                allowed = allowed | CreditNote.PERSONAL_FIELDS
-            if changed - allowed:
-                raise IssuedCreditNoteChanged(f"credit note {obj.number}: {sorted(changed)}")
-        elif (
-            isinstance(obj, CreditNoteLine)
-            and inspect(obj).attrs
-            and any(attr.history.has_changes() for attr in inspect(obj).attrs)
-        ):
-            raise IssuedCreditNoteChanged(f"a line of credit note {obj.credit_note_id}")
-    for obj in session.deleted:
-        if isinstance(obj, CreditNote | CreditNoteLine):
-            raise IssuedCreditNoteChanged("issued credit notes and their lines are never deleted")
+guard_issued(CreditNote, CreditNoteLine, IssuedCreditNoteChanged, "credit note", "credit_note_id")

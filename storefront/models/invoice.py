@@ -18,14 +18,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
-    inspect,
     text,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import TenantScoped, UTCDateTime, value_enum
+from .issued import guard_issued
 from .numbering import ShopNumbered
 
 
@@ -162,22 +161,4 @@ class IssuedInvoiceChanged(RuntimeError):
     """Something tried to change an issued invoice beyond recording its payment."""
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_changes_to_issued_invoices(session: Session, flush_context, instances) -> None:
-    for obj in session.dirty:
-        if isinstance(obj, Invoice):
-            changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
-            allowed = Invoice.SETTLEMENT_FIELDS | {"lines"}
-            if obj.anonymised_at is not None and "anonymised_at" in changed:
-                allowed = allowed | Invoice.PERSONAL_FIELDS
-            if changed - allowed:
-                raise IssuedInvoiceChanged(f"invoice {obj.number}: {sorted(changed)}")
-        elif (
-            isinstance(obj, InvoiceLine)
-            and inspect(obj).attrs
-            and any(attr.history.has_changes() for attr in inspect(obj).attrs)
-        ):
-            raise IssuedInvoiceChanged(f"a line of invoice {obj.invoice_id}")
-    for obj in session.deleted:
-        if isinstance(obj, Invoice | InvoiceLine):
-            raise IssuedInvoiceChanged("issued invoices and their lines are never deleted")
+guard_issued(Invoice, InvoiceLine, IssuedInvoiceChanged, "invoice", "invoice_id")
